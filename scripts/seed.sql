@@ -1,0 +1,6 @@
+-- Idempotent seed: tenant "default", pool "default" (passkey first factor, empty RP ID and origins = server
+-- defaults), workspace "default" (Smart mode + password, pool "default"). Safe to run on every start.
+INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES ('default', 'Default tenant', 1764028800000);
+INSERT OR IGNORE INTO pools (tenant_id, id, name, description, authentication_mechanisms, preferred_authentication_mechanism, second_factor_authentication_mechanisms, second_factor_preferred_authentication_mechanism, relying_party_id, relying_party_origins, user_verification, attestation, max_credentials, webauthn_credentials_capacity, otp_settings, created_at, updated_at) VALUES ('default', 'default', 'Default pool', '', '["webauthn","password"]', 'webauthn', '[]', '', '', '[]', 'required', 'none', 100, 10, '{"enroll_webauthn":{"length":8,"ttl":"10m"}}', 1764028800000, 1764028800000);
+INSERT OR IGNORE INTO workspaces (tenant_id, id, name, authentication_mechanisms, created_at, updated_at) VALUES ('default', 'default', 'Default workspace', '["usernameless_webauthn","password"]', 1764028800000, 1764028800000);
+INSERT OR IGNORE INTO workspace_pools (tenant_id, workspace_id, pool_id, position) VALUES ('default', 'default', 'default', 0);

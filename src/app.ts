@@ -1,0 +1,38 @@
+/** The Worker's HTTP app: one sub-app per concern, one error handler, the OpenAPI document from the same schemas. */
+import { requireScope } from "./auth/bearer";
+import { newApp } from "./http/app";
+import { onError, onNotFound } from "./http/errors";
+import { limitBody, noStore, requireContentType } from "./http/guards";
+import { DocsPage } from "./routes/docs";
+import { oauth } from "./routes/oauth";
+import { pools } from "./routes/system/pools";
+import { users } from "./routes/system/users";
+import { workspaces } from "./routes/system/workspaces";
+
+const OPENAPI = {
+  openapi: "3.1.0",
+  info: { title: "passkey-edge", version: "0.1.0", description: "Passkey (WebAuthn) identity service on Cloudflare Workers." },
+};
+
+export function buildApp() {
+  const app = newApp();
+  app.onError(onError);
+  app.notFound(onNotFound);
+
+  app.route("/", oauth);
+
+  const system = newApp();
+  system.use("*", noStore, limitBody, requireContentType("json"), requireScope("identity"));
+  system.route("/", pools);
+  system.route("/", workspaces);
+  system.route("/", users);
+  app.route("/api/identity/:tid/system", system);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.doc31("/openapi.json", OPENAPI);
+  app.get("/docs", (c) => c.html(DocsPage({ doc: app.getOpenAPI31Document(OPENAPI) }) as string));
+  app.get("/", (c) => c.redirect("/docs"));
+  return app;
+}
+
+export const app = buildApp();

@@ -1,0 +1,40 @@
+/**
+ * Bearer-token middleware. Checks signature, expiry and issuer (against the keys of the tenant the token names),
+ * then the tenant of the path (another tenant's path is 404, as if it did not exist) and the scope (403).
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { ApiError, notFound } from "../errors";
+import { verifyAccessToken } from "../tokens/jwt";
+import type { Principal } from "./principal";
+
+export const issuerBase = (c: Context<AppEnv>) => c.env.ISSUER_BASE_URL || new URL(c.req.url).origin;
+
+const unauthorized = (message: string, bad: boolean) =>
+  new ApiError(401, bad ? "invalid_token" : "unauthorized", message, {}, {
+    "www-authenticate": bad ? `Bearer realm="passkey-edge", error="invalid_token"` : `Bearer realm="passkey-edge"`,
+  });
+
+export async function authenticate(c: Context<AppEnv>, now: number): Promise<Principal> {
+  const header = c.req.header("authorization") ?? "";
+  const m = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
+  if (!m) throw unauthorized("a bearer token is required", false);
+  const claims = await verifyAccessToken(c.env.DB, issuerBase(c), m[1]!, now);
+  if (!claims) throw unauthorized("the access token is invalid or expired", true);
+  return { tenantId: claims.tid, subject: claims.sub, scopes: new Set(claims.scope.split(" ").filter(Boolean)), claims };
+}
+
+/** Requires a valid token of the path's tenant carrying `scope`. */
+export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = await authenticate(c, Date.now());
+    if (principal.tenantId !== c.req.param("tid")) throw notFound("tenant");
+    if (!principal.scopes.has(scope)) {
+      throw new ApiError(403, "insufficient_scope", `this endpoint needs scope "${scope}"`, { required_scope: scope }, {
+        "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="${scope}"`,
+      });
+    }
+    c.set("auth", principal);
+    await next();
+  };
+}

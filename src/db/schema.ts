@@ -1,0 +1,245 @@
+/**
+ * D1 schema. Times are integers (milliseconds since the epoch, UTC); lists and free-form objects are JSON text.
+ * Every row carries its tenant_id so that every query can be scoped by tenant. See docs/storage.md.
+ */
+import { sql } from "drizzle-orm";
+import type { JWK } from "jose";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const tenants = sqliteTable("tenants", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const pools = sqliteTable(
+  "pools",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    mechanisms: text("authentication_mechanisms", { mode: "json" }).$type<string[]>().notNull(),
+    preferredMechanism: text("preferred_authentication_mechanism").notNull(),
+    secondFactorMechanisms: text("second_factor_authentication_mechanisms", { mode: "json" }).$type<string[]>().notNull(),
+    secondFactorPreferred: text("second_factor_preferred_authentication_mechanism").notNull().default(""),
+    rpId: text("relying_party_id").notNull().default(""),
+    rpOrigins: text("relying_party_origins", { mode: "json" }).$type<string[]>().notNull(),
+    userVerification: text("user_verification").notNull().default("required"),
+    attestation: text("attestation").notNull().default("none"),
+    maxCredentials: integer("max_credentials").notNull().default(100),
+    webauthnCapacity: integer("webauthn_credentials_capacity").notNull().default(10),
+    otpSettings: text("otp_settings", { mode: "json" }).$type<OtpSettings>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+export type OtpSettings = { enroll_webauthn: { length: number; ttl: string } };
+
+export const workspaces = sqliteTable(
+  "workspaces",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    id: text("id").notNull(),
+    name: text("name").notNull(),
+    mechanisms: text("authentication_mechanisms", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+);
+
+/** Which pools a workspace signs users in from, in order. */
+export const workspacePools = sqliteTable(
+  "workspace_pools",
+  {
+    tenantId: text("tenant_id").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    position: integer("position").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.workspaceId, t.poolId] }),
+    index("workspace_pools_pool").on(t.tenantId, t.poolId),
+  ],
+);
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    status: text("status").notNull().default("active"),
+    /** WebAuthn user handle: 32 random bytes (base64url), made once per user, never the user id. */
+    userHandle: text("user_handle").notNull(),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("users_pool").on(t.tenantId, t.poolId, t.createdAt), uniqueIndex("users_handle").on(t.userHandle)],
+);
+
+export const identifiers = sqliteTable(
+  "identifiers",
+  {
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    identifier: text("identifier").notNull(),
+    /** Lower-cased, NFC-normalised form: identifiers are unique per pool case-insensitively. */
+    identifierKey: text("identifier_key").notNull(),
+    type: text("type").notNull(),
+    position: integer("position").notNull(),
+  },
+  (t) => [
+    uniqueIndex("identifiers_pool_key").on(t.tenantId, t.poolId, t.identifierKey),
+    index("identifiers_user").on(t.userId),
+  ],
+);
+
+export const verifiableAddresses = sqliteTable(
+  "verifiable_addresses",
+  {
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    address: text("address").notNull(),
+    addressKey: text("address_key").notNull(),
+    type: text("type").notNull(),
+    verified: integer("verified", { mode: "boolean" }).notNull().default(false),
+    position: integer("position").notNull(),
+  },
+  (t) => [
+    uniqueIndex("addresses_user_key").on(t.userId, t.type, t.addressKey),
+    index("addresses_pool_key").on(t.tenantId, t.poolId, t.addressKey),
+  ],
+);
+
+/** Password and passkey credentials. Password rows carry only password_hash; passkey rows the WebAuthn columns. */
+export const credentials = sqliteTable(
+  "credentials",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    type: text("type").$type<"password" | "webauthn">().notNull(),
+    state: text("state").notNull().default("valid"),
+    name: text("name"),
+    passwordHash: text("password_hash"),
+    credentialId: text("credential_id"),
+    publicKey: text("public_key"),
+    algorithm: integer("algorithm"),
+    signCount: integer("sign_count").notNull().default(0),
+    transports: text("transports", { mode: "json" }).$type<string[]>(),
+    aaguid: text("aaguid"),
+    authenticatorName: text("authenticator_name"),
+    attachment: text("attachment"),
+    userPresent: integer("user_present", { mode: "boolean" }),
+    userVerified: integer("user_verified", { mode: "boolean" }),
+    backupEligible: integer("backup_eligible", { mode: "boolean" }),
+    backupState: integer("backup_state", { mode: "boolean" }),
+    attestationType: text("attestation_type"),
+    discoverableId: text("discoverable_id").notNull().default(""),
+    cloneWarning: integer("clone_warning", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [
+    uniqueIndex("credentials_tenant_credential_id").on(t.tenantId, t.credentialId),
+    uniqueIndex("credentials_one_password").on(t.userId).where(sql`type = 'password'`),
+    index("credentials_user").on(t.userId, t.type),
+  ],
+);
+
+/** System (client-credentials) clients beyond the bootstrap one. Only a SHA-256 of the secret is kept. */
+export const systemClients = sqliteTable(
+  "system_clients",
+  {
+    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    clientId: text("client_id").notNull(),
+    secretHash: text("secret_hash").notNull(),
+    scopes: text("scopes").notNull(),
+    name: text("name").notNull().default(""),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.clientId] })],
+);
+
+/** ES256 signing keys per tenant. The private JWK is AES-GCM encrypted with a key derived from KEY_ENCRYPTION_SECRET. */
+export const signingKeys = sqliteTable(
+  "signing_keys",
+  {
+    kid: text("kid").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    alg: text("alg").notNull(),
+    publicJwk: text("public_jwk", { mode: "json" }).$type<JWK>().notNull(),
+    privateJwkEnc: text("private_jwk_enc").notNull(),
+    status: text("status").$type<"active" | "retired">().notNull().default("active"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("signing_keys_tenant").on(t.tenantId, t.status, t.createdAt)],
+);
+
+/** One live code per (user, purpose): a new request replaces the previous code. Only a hash is stored. */
+export const oneTimeCodes = sqliteTable(
+  "one_time_codes",
+  {
+    tenantId: text("tenant_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose").notNull(),
+    codeHash: text("code_hash").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.purpose] }), index("one_time_codes_expiry").on(t.expiresAt)],
+);
+
+/** Consumed ceremony challenges: the primary key makes each challenge single-use under concurrency. */
+export const consumedChallenges = sqliteTable(
+  "consumed_challenges",
+  {
+    challenge: text("challenge").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    purpose: text("purpose").notNull(),
+    consumedAt: integer("consumed_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("consumed_challenges_expiry").on(t.expiresAt)],
+);
+
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    poolId: text("pool_id"),
+    userId: text("user_id"),
+    actor: text("actor").notNull(),
+    type: text("type").notNull(),
+    details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("audit_events_tenant").on(t.tenantId, t.createdAt)],
+);
+
+/** Development outbox: one-time codes "sent" while ENVIRONMENT=development. */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    to: text("to").notNull(),
+    purpose: text("purpose").notNull(),
+    code: text("code").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("outbox_tenant").on(t.tenantId, t.createdAt)],
+);

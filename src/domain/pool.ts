@@ -1,0 +1,162 @@
+/**
+ * Pool configuration policy (pure): merges an update into the current configuration and validates the result.
+ * Returns a Check instead of throwing; the route turns a failure into a 422 naming the field.
+ */
+import type { Check } from "../errors";
+import { family, type Mechanism } from "./mechanisms";
+import { checkOrigin, checkRpId } from "./relying-party";
+
+export interface PoolConfig {
+  name: string;
+  description: string;
+  mechanisms: Mechanism[];
+  preferredMechanism: Mechanism;
+  secondFactorMechanisms: Mechanism[];
+  secondFactorPreferred: Mechanism | "";
+  rpId: string;
+  rpOrigins: string[];
+  userVerification: "required" | "preferred" | "discouraged";
+  attestation: "none" | "direct";
+  maxCredentials: number;
+  webauthnCapacity: number;
+  otpSettings: { enroll_webauthn: { length: number; ttl: string } };
+}
+
+export interface PoolInput {
+  name?: string;
+  description?: string;
+  authentication_mechanisms?: Mechanism[];
+  preferred_authentication_mechanism?: Mechanism | "";
+  second_factor_authentication_mechanisms?: Mechanism[];
+  second_factor_preferred_authentication_mechanism?: Mechanism | "";
+  passkey_settings?: {
+    relying_party_id?: string;
+    relying_party_origins?: string[];
+    user_verification?: PoolConfig["userVerification"];
+    attestation?: PoolConfig["attestation"];
+  };
+  limits?: { max_credentials?: number; webauthn_credentials_capacity?: number };
+  otp_settings?: { enroll_webauthn?: { length?: number; ttl?: string } };
+}
+
+export const POOL_DEFAULTS: PoolConfig = {
+  name: "",
+  description: "",
+  mechanisms: ["webauthn"],
+  preferredMechanism: "webauthn",
+  secondFactorMechanisms: [],
+  secondFactorPreferred: "",
+  rpId: "",
+  rpOrigins: [],
+  userVerification: "required",
+  attestation: "none",
+  maxCredentials: 100,
+  webauthnCapacity: 10,
+  otpSettings: { enroll_webauthn: { length: 8, ttl: "10m" } },
+};
+
+export const LIMITS = { capacity: { min: 1, max: 100 }, maxCredentials: { min: 1, max: 1000 }, otpLength: { min: 6, max: 10 } };
+const TTL_RE = /^([1-9][0-9]{0,5})(s|m|h)$/;
+const TTL_MAX_SECONDS = 24 * 3600;
+
+/** Parses "90s", "10m", "1h" into seconds; null when malformed. */
+export function parseTtl(ttl: string): number | null {
+  const m = TTL_RE.exec(ttl);
+  if (!m) return null;
+  return Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
+}
+
+type Fail = { ok: false; field: string; message: string; code?: string };
+const fail = (field: string, message: string): Fail => ({ ok: false, field, message });
+
+function checkMechanismList(list: Mechanism[], field: string): Fail | null {
+  const families = list.map(family);
+  if (new Set(families).size !== families.length) return fail(field, `${field} lists a mechanism twice`);
+  return null;
+}
+
+export function mergePool(current: PoolConfig, input: PoolInput): Check<PoolConfig> {
+  const ps = input.passkey_settings ?? {};
+  const mechanisms = input.authentication_mechanisms ?? current.mechanisms;
+  const second = input.second_factor_authentication_mechanisms ?? current.secondFactorMechanisms;
+  const mechanismsChanged = input.authentication_mechanisms !== undefined;
+  const secondChanged = input.second_factor_authentication_mechanisms !== undefined;
+
+  if (mechanisms.length === 0) return fail("authentication_mechanisms", "authentication_mechanisms needs at least one mechanism");
+  const dup = checkMechanismList(mechanisms, "authentication_mechanisms") ?? checkMechanismList(second, "second_factor_authentication_mechanisms");
+  if (dup) return dup;
+  const firstFamilies = new Set(mechanisms.map(family));
+  const both = second.find((m) => firstFamilies.has(family(m)));
+  if (both) return fail("second_factor_authentication_mechanisms", `${both} cannot be both a first and a second factor`);
+
+  // Preferred: explicit value must be listed; otherwise keep the current one while it is still listed, else the first.
+  let preferred = input.preferred_authentication_mechanism || (mechanismsChanged && !mechanisms.includes(current.preferredMechanism) ? mechanisms[0]! : current.preferredMechanism);
+  if (!mechanisms.includes(preferred)) {
+    if (input.preferred_authentication_mechanism) return fail("preferred_authentication_mechanism", "preferred_authentication_mechanism must be one of authentication_mechanisms");
+    preferred = mechanisms[0]!;
+  }
+  let secondPreferred: Mechanism | "" =
+    input.second_factor_preferred_authentication_mechanism ?? (secondChanged && !second.includes(current.secondFactorPreferred as Mechanism) ? (second[0] ?? "") : current.secondFactorPreferred);
+  if (secondPreferred !== "" && !second.includes(secondPreferred)) {
+    if (input.second_factor_preferred_authentication_mechanism) {
+      return fail("second_factor_preferred_authentication_mechanism", "second_factor_preferred_authentication_mechanism must be one of second_factor_authentication_mechanisms");
+    }
+    secondPreferred = second[0] ?? "";
+  }
+  if (secondPreferred === "" && second.length > 0) secondPreferred = second[0]!;
+
+  const rp = checkRpId(ps.relying_party_id ?? current.rpId);
+  if (!rp.ok) return fail("passkey_settings.relying_party_id", rp.message);
+  const originsIn = ps.relying_party_origins ?? current.rpOrigins;
+  const origins: string[] = [];
+  if (originsIn.length > 0 && rp.value === "") {
+    return fail("passkey_settings.relying_party_origins", "relying_party_origins need a relying_party_id to belong to");
+  }
+  for (const o of originsIn) {
+    const r = checkOrigin(o, rp.value);
+    if (!r.ok) return fail("passkey_settings.relying_party_origins", r.message);
+    if (!origins.includes(r.value)) origins.push(r.value);
+  }
+
+  const maxCredentials = input.limits?.max_credentials ?? current.maxCredentials;
+  const capacity = input.limits?.webauthn_credentials_capacity ?? current.webauthnCapacity;
+  const { capacity: cap, maxCredentials: maxc } = LIMITS;
+  if (maxCredentials < maxc.min || maxCredentials > maxc.max) {
+    return fail("limits.max_credentials", `max_credentials must be between ${maxc.min} and ${maxc.max}`);
+  }
+  if (capacity < cap.min || capacity > cap.max) {
+    return fail("limits.webauthn_credentials_capacity", `webauthn_credentials_capacity must be between ${cap.min} and ${cap.max}`);
+  }
+  if (capacity > maxCredentials) {
+    return fail("limits.webauthn_credentials_capacity", "webauthn_credentials_capacity must not exceed max_credentials");
+  }
+
+  const otpIn = input.otp_settings?.enroll_webauthn ?? {};
+  const otp = { ...current.otpSettings.enroll_webauthn, ...otpIn };
+  if (otp.length < LIMITS.otpLength.min || otp.length > LIMITS.otpLength.max) {
+    return fail("otp_settings.enroll_webauthn.length", `length must be between ${LIMITS.otpLength.min} and ${LIMITS.otpLength.max}`);
+  }
+  const ttl = parseTtl(otp.ttl);
+  if (ttl === null || ttl < 60 || ttl > TTL_MAX_SECONDS) {
+    return fail("otp_settings.enroll_webauthn.ttl", "ttl must be a duration such as 90s, 10m or 1h, between 1m and 24h");
+  }
+
+  return {
+    ok: true,
+    value: {
+      name: input.name?.trim() ?? current.name,
+      description: input.description ?? current.description,
+      mechanisms,
+      preferredMechanism: preferred,
+      secondFactorMechanisms: second,
+      secondFactorPreferred: secondPreferred,
+      rpId: rp.value,
+      rpOrigins: origins,
+      userVerification: ps.user_verification ?? current.userVerification,
+      attestation: ps.attestation ?? current.attestation,
+      maxCredentials,
+      webauthnCapacity: capacity,
+      otpSettings: { enroll_webauthn: { length: otp.length, ttl: otp.ttl } },
+    },
+  };
+}

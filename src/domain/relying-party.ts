@@ -1,0 +1,59 @@
+/**
+ * Relying Party ID and origin rules (pure). An RP ID is a domain name or `localhost`: no scheme, port, path or IP.
+ * An origin is exactly `scheme://host[:port]`: https, or http only for localhost; its host is the RP ID or a
+ * subdomain of it.
+ */
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+export type RpCheck = { ok: true; value: string } | { ok: false; message: string };
+
+export function checkRpId(input: string): RpCheck {
+  const id = input.trim().toLowerCase();
+  if (id === "") return { ok: true, value: "" };
+  if (id.includes("://")) return { ok: false, message: "relying_party_id must not contain a scheme" };
+  if (/[/?#]/.test(id)) return { ok: false, message: "relying_party_id must not contain a path" };
+  if (id.includes("[") || id.includes(":")) {
+    return { ok: false, message: id.includes("[") || id.split(":").length > 2 ? "relying_party_id must not be an IP address" : "relying_party_id must not contain a port" };
+  }
+  if (IPV4.test(id) || /^[0-9.]+$/.test(id)) return { ok: false, message: "relying_party_id must not be an IP address" };
+  if (id === "localhost") return { ok: true, value: id };
+  if (id.length > 253) return { ok: false, message: "relying_party_id is too long" };
+  const labels = id.endsWith(".") ? [] : id.split(".");
+  if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
+    return { ok: false, message: "relying_party_id must be a domain name such as example.com, or localhost" };
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? "")) return { ok: false, message: "relying_party_id must not be an IP address" };
+  return { ok: true, value: id };
+}
+
+/** `host` equals `rpId` or is a subdomain of it. */
+export function hostMatchesRpId(host: string, rpId: string): boolean {
+  return host === rpId || host.endsWith(`.${rpId}`);
+}
+
+export function isLocalhost(host: string): boolean {
+  return host === "localhost" || host.endsWith(".localhost");
+}
+
+export function checkOrigin(input: string, rpId: string): RpCheck {
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    return { ok: false, message: `"${input}" is not an origin of the form scheme://host[:port]` };
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return { ok: false, message: `"${input}" must use https (or http for localhost)` };
+  }
+  const host = url.hostname;
+  if (url.protocol === "http:" && !isLocalhost(host)) return { ok: false, message: `"${input}" must use https; http is allowed only for localhost` };
+  if (url.username || url.password || url.search || url.hash || /^[a-z]+:\/\/[^/]+\/./i.test(input.trim()) || input.trim().endsWith("/")) {
+    return { ok: false, message: `"${input}" must be scheme://host[:port] with no path, query or credentials` };
+  }
+  if (host.startsWith("[") || IPV4.test(host)) return { ok: false, message: `"${input}" must not use an IP address` };
+  if (!hostMatchesRpId(host, rpId)) {
+    return { ok: false, message: `the host of "${input}" must be ${rpId} or a subdomain of it` };
+  }
+  return { ok: true, value: url.origin };
+}

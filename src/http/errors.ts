@@ -1,0 +1,42 @@
+/** The one error handler: every error leaves the service in the contract's shape, with Cache-Control: no-store. */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ApiError } from "../errors";
+
+export function errorResponse(err: ApiError): Response {
+  const body = { status_code: err.status, error: err.message, error_code: err.code, details: err.details };
+  return new Response(JSON.stringify(body), {
+    status: err.status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...err.headers },
+  });
+}
+
+/** Storage failures (D1/KV unavailable, overloaded, timed out) are 503 with Retry-After, never a 500. */
+function isStorageFailure(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (/D1_|D1 DB|KV |storage|network connection lost|overloaded/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 413) return new ApiError(413, "payload_too_large", "request body is larger than 64 KiB");
+    if (err.status === 400) return new ApiError(400, "invalid_request", err.message || "malformed request");
+    if (err.status === 401) return new ApiError(401, "unauthorized", "authentication required", {}, { "www-authenticate": "Bearer" });
+    return new ApiError(400, "invalid_request", err.message || "bad request");
+  }
+  if (isStorageFailure(err)) {
+    return new ApiError(503, "storage_unavailable", "storage is temporarily unavailable", {}, { "retry-after": "1" });
+  }
+  return new ApiError(500, "internal_error", "internal error");
+}
+
+export function onError(err: unknown, _c: Context): Response {
+  const apiErr = toApiError(err);
+  if (apiErr.status >= 500 && !(err instanceof ApiError)) console.error("unhandled error", err);
+  return errorResponse(apiErr);
+}
+
+export const onNotFound = () => errorResponse(new ApiError(404, "not_found", "no such route"));

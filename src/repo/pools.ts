@@ -1,0 +1,48 @@
+/** Storage of identity pools (table pools). */
+import { and, asc, eq, sql } from "drizzle-orm";
+import { orm } from "../db/client";
+import { pools, users, workspacePools } from "../db/schema";
+
+export type PoolRow = typeof pools.$inferSelect;
+
+export async function listPools(d1: D1Database, tenantId: string): Promise<PoolRow[]> {
+  return orm(d1).select().from(pools).where(eq(pools.tenantId, tenantId)).orderBy(asc(pools.createdAt), asc(pools.id));
+}
+
+export async function getPool(d1: D1Database, tenantId: string, id: string): Promise<PoolRow | undefined> {
+  return orm(d1).select().from(pools).where(and(eq(pools.tenantId, tenantId), eq(pools.id, id))).get();
+}
+
+/** Inserts a pool; false when the id is taken in this tenant. */
+export async function insertPool(d1: D1Database, row: PoolRow): Promise<boolean> {
+  const res = await orm(d1).insert(pools).values(row).onConflictDoNothing();
+  return res.meta.changes === 1;
+}
+
+export async function updatePool(d1: D1Database, row: PoolRow): Promise<boolean> {
+  const { tenantId, id, createdAt: _c, ...rest } = row;
+  const res = await orm(d1).update(pools).set(rest).where(and(eq(pools.tenantId, tenantId), eq(pools.id, id)));
+  return res.meta.changes === 1;
+}
+
+/** Workspaces that sign in from this pool. */
+export async function workspacesUsingPool(d1: D1Database, tenantId: string, poolId: string): Promise<string[]> {
+  const rows = await orm(d1).select({ id: workspacePools.workspaceId }).from(workspacePools)
+    .where(and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.poolId, poolId)));
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Deletes a pool and its users (their identifiers, addresses, credentials and codes cascade) in one batch,
+ * only while no workspace uses it. Returns "deleted", "missing" or "in_use".
+ */
+export async function deletePoolIfUnused(d1: D1Database, tenantId: string, poolId: string): Promise<"deleted" | "missing" | "in_use"> {
+  const unused = sql`NOT EXISTS (SELECT 1 FROM workspace_pools wp WHERE wp.tenant_id = ${tenantId} AND wp.pool_id = ${poolId})`;
+  const db = orm(d1);
+  const [, del] = await db.batch([
+    db.delete(users).where(and(eq(users.tenantId, tenantId), eq(users.poolId, poolId), unused)),
+    db.delete(pools).where(and(eq(pools.tenantId, tenantId), eq(pools.id, poolId), unused)),
+  ]);
+  if (del.meta.changes === 1) return "deleted";
+  return (await getPool(d1, tenantId, poolId)) ? "in_use" : "missing";
+}

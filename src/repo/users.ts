@@ -1,0 +1,130 @@
+/** Storage of users with their identifiers, addresses and credentials (tables users, identifiers, verifiable_addresses, credentials). */
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { orm } from "../db/client";
+import { credentials, identifiers, users, verifiableAddresses } from "../db/schema";
+import { isUniqueViolation } from "./errors";
+
+export type UserRow = typeof users.$inferSelect;
+export type IdentifierRow = typeof identifiers.$inferSelect;
+export type AddressRow = typeof verifiableAddresses.$inferSelect;
+export type CredentialRow = typeof credentials.$inferSelect;
+export type UserWithData = UserRow & { identifiers: IdentifierRow[]; addresses: AddressRow[]; credentials: CredentialRow[] };
+
+export class IdentifierTaken extends Error {}
+
+const scope = (tenantId: string, poolId: string) => and(eq(users.tenantId, tenantId), eq(users.poolId, poolId));
+
+function group<T extends { userId: string }>(rows: T[]): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const r of rows) m.set(r.userId, [...(m.get(r.userId) ?? []), r]);
+  return m;
+}
+
+async function withData(d1: D1Database, userRows: UserRow[]): Promise<UserWithData[]> {
+  if (userRows.length === 0) return [];
+  const db = orm(d1);
+  const ids = userRows.map((u) => u.id);
+  const [idents, addrs, creds] = await db.batch([
+    db.select().from(identifiers).where(inArray(identifiers.userId, ids)).orderBy(asc(identifiers.position)),
+    db.select().from(verifiableAddresses).where(inArray(verifiableAddresses.userId, ids)).orderBy(asc(verifiableAddresses.position)),
+    db.select().from(credentials).where(inArray(credentials.userId, ids)).orderBy(asc(credentials.createdAt), asc(credentials.id)),
+  ]);
+  const gi = group(idents), ga = group(addrs), gc = group(creds);
+  return userRows.map((u) => ({ ...u, identifiers: gi.get(u.id) ?? [], addresses: ga.get(u.id) ?? [], credentials: gc.get(u.id) ?? [] }));
+}
+
+/** One user with all its data in one batch (one round trip). */
+export async function getUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<UserWithData | undefined> {
+  const db = orm(d1);
+  const [u, idents, addrs, creds] = await db.batch([
+    db.select().from(users).where(and(scope(tenantId, poolId), eq(users.id, userId))),
+    db.select().from(identifiers).where(and(eq(identifiers.userId, userId), eq(identifiers.tenantId, tenantId))).orderBy(asc(identifiers.position)),
+    db.select().from(verifiableAddresses).where(and(eq(verifiableAddresses.userId, userId), eq(verifiableAddresses.tenantId, tenantId))).orderBy(asc(verifiableAddresses.position)),
+    db.select().from(credentials).where(and(eq(credentials.userId, userId), eq(credentials.tenantId, tenantId))).orderBy(asc(credentials.createdAt), asc(credentials.id)),
+  ]);
+  const row = u[0];
+  return row && { ...row, identifiers: idents, addresses: addrs, credentials: creds };
+}
+
+/** A page of a pool's users with their data: two round trips whatever the page size. */
+export async function listUsers(d1: D1Database, tenantId: string, poolId: string, limit: number, offset: number): Promise<UserWithData[]> {
+  const rows = await orm(d1).select().from(users).where(scope(tenantId, poolId))
+    .orderBy(desc(users.createdAt), asc(users.id)).limit(limit).offset(offset);
+  return withData(d1, rows);
+}
+
+export interface NewUserData {
+  user: UserRow;
+  identifiers: Omit<IdentifierRow, "userId" | "tenantId" | "poolId">[];
+  addresses: Omit<AddressRow, "userId" | "tenantId" | "poolId">[];
+  passwordCredential?: CredentialRow;
+}
+
+function childRows(u: UserRow, data: Pick<NewUserData, "identifiers" | "addresses">) {
+  const base = { userId: u.id, tenantId: u.tenantId, poolId: u.poolId };
+  return { idents: data.identifiers.map((i) => ({ ...base, ...i })), addrs: data.addresses.map((a) => ({ ...base, ...a })) };
+}
+
+async function runOrTaken(run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    if (isUniqueViolation(e, "identifiers")) throw new IdentifierTaken();
+    throw e;
+  }
+}
+
+/** Inserts a user and its children in one batch (all or nothing); IdentifierTaken on a taken identifier. */
+export async function insertUser(d1: D1Database, data: NewUserData): Promise<void> {
+  const db = orm(d1);
+  const { idents, addrs } = childRows(data.user, data);
+  const stmts: BatchItem<"sqlite">[] = [];
+  if (idents.length) stmts.push(db.insert(identifiers).values(idents));
+  if (addrs.length) stmts.push(db.insert(verifiableAddresses).values(addrs));
+  if (data.passwordCredential) stmts.push(db.insert(credentials).values(data.passwordCredential));
+  await runOrTaken(() => db.batch([db.insert(users).values(data.user), ...stmts]));
+}
+
+export interface UserUpdate {
+  status?: string;
+  payload?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  identifiers?: NewUserData["identifiers"];
+  addresses?: NewUserData["addresses"];
+  passwordHash?: { id: string; hash: string };
+}
+
+/** Applies an update in one batch; false when the user is not in this tenant and pool. */
+export async function updateUser(d1: D1Database, current: UserRow, upd: UserUpdate, now: number): Promise<boolean> {
+  const db = orm(d1);
+  const { idents, addrs } = childRows(current, { identifiers: upd.identifiers ?? [], addresses: upd.addresses ?? [] });
+  const stmts: BatchItem<"sqlite">[] = [];
+  if (upd.identifiers) {
+    stmts.push(db.delete(identifiers).where(eq(identifiers.userId, current.id)));
+    if (idents.length) stmts.push(db.insert(identifiers).values(idents));
+  }
+  if (upd.addresses) {
+    stmts.push(db.delete(verifiableAddresses).where(eq(verifiableAddresses.userId, current.id)));
+    if (addrs.length) stmts.push(db.insert(verifiableAddresses).values(addrs));
+  }
+  if (upd.passwordHash) {
+    stmts.push(
+      db.insert(credentials)
+        .values({ id: upd.passwordHash.id, tenantId: current.tenantId, poolId: current.poolId, userId: current.id, type: "password", passwordHash: upd.passwordHash.hash, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({ target: credentials.userId, targetWhere: eq(credentials.type, "password"), set: { passwordHash: upd.passwordHash.hash, updatedAt: now } }),
+    );
+  }
+  const set = { updatedAt: now, ...(upd.status && { status: upd.status }), ...(upd.payload && { payload: upd.payload }), ...(upd.metadata && { metadata: upd.metadata }) };
+  let changed = 0;
+  await runOrTaken(async () => {
+    const [first] = await db.batch([db.update(users).set(set).where(and(scope(current.tenantId, current.poolId), eq(users.id, current.id))), ...stmts]);
+    changed = first.meta.changes;
+  });
+  return changed === 1;
+}
+
+export async function deleteUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<boolean> {
+  const res = await orm(d1).delete(users).where(and(scope(tenantId, poolId), eq(users.id, userId)));
+  return res.meta.changes === 1;
+}

@@ -1,0 +1,28 @@
+import { z } from "@hono/zod-openapi";
+import { Id, Mechanism, Timestamp } from "./common";
+
+export const WorkspaceInput = z
+  .object({
+    id: Id.optional().openapi({ description: "optional; generated when absent" }),
+    name: z.string().trim().min(1).max(128),
+    authentication_mechanisms: z.array(Mechanism).max(8).optional(),
+    identity_pools: z.array(Id).max(20).optional(),
+  })
+  .openapi("WorkspaceInput");
+
+export const WorkspaceUpdate = WorkspaceInput.omit({ id: true }).partial().openapi("WorkspaceUpdate");
+
+export const Workspace = z
+  .object({
+    id: z.string(),
+    tenant_id: z.string(),
+    name: z.string(),
+    authentication_mechanisms: z.array(Mechanism),
+    identity_pools: z.array(z.string()),
+    passkey_mode: z.enum(["smart", "classic"]).nullable().openapi({ description: "derived, read-only" }),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .openapi("Workspace");
+
+export const WorkspaceParams = z.object({ tid: Id, wid: Id });

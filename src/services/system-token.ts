@@ -1,0 +1,37 @@
+/** The client-credentials grant: authenticate a system client, check the scope, sign an access token. */
+import type { Env } from "../env";
+import { ApiError, notFound } from "../errors";
+import { tenantExists } from "../repo/tenants";
+import { authenticateClient } from "../tokens/clients";
+import { issuerFor, signAccessToken } from "../tokens/jwt";
+
+export const SYSTEM_TOKEN_TTL = 3600;
+
+export interface TokenRequest {
+  grantType: string | undefined;
+  scope: string | undefined;
+  clientId: string;
+  clientSecret: string;
+  /** How the client authenticated, so a failure can name the right WWW-Authenticate scheme. */
+  method: "basic" | "post";
+}
+
+export async function grantSystemToken(env: Env, issuerBase: string, tenantId: string, req: TokenRequest, now: number) {
+  if (req.grantType !== "client_credentials") {
+    throw new ApiError(400, "unsupported_grant_type", "grant_type must be client_credentials", { field: "grant_type" });
+  }
+  const allowed = await authenticateClient(env, tenantId, req.clientId, req.clientSecret);
+  if (!allowed) {
+    throw new ApiError(401, "invalid_client", "client authentication failed", {},
+      req.method === "basic" ? { "www-authenticate": `Basic realm="passkey-edge"` } : {});
+  }
+  if (!(await tenantExists(env.DB, tenantId))) throw notFound("tenant");
+  const requested = req.scope === undefined ? allowed : req.scope.split(" ").filter(Boolean);
+  const unknown = requested.filter((s) => !allowed.includes(s));
+  if (requested.length === 0 || unknown.length) {
+    throw new ApiError(400, "invalid_scope", `scope not allowed for this client: ${unknown.join(" ") || "(empty)"}`, { allowed });
+  }
+  const scope = [...new Set(requested)].join(" ");
+  const token = await signAccessToken(env, issuerFor(issuerBase, tenantId), { sub: req.clientId, tid: tenantId, scope, client_id: req.clientId }, SYSTEM_TOKEN_TTL, now);
+  return { access_token: token, token_type: "Bearer" as const, expires_in: SYSTEM_TOKEN_TTL, scope };
+}

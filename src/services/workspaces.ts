@@ -1,0 +1,51 @@
+/** Workspace operations: mode policy (domain/workspace) + storage (repo/workspaces). */
+import { newId } from "../crypto/bytes";
+import { ApiError, invalidConfig, notFound } from "../errors";
+import type { Mechanism } from "../domain/mechanisms";
+import { checkWorkspaceMechanisms } from "../domain/workspace";
+import {
+  deleteWorkspace, existingPoolIds, getWorkspace, insertWorkspace, updateWorkspace, type WorkspaceWithPools,
+} from "../repo/workspaces";
+import { orThrow } from "./pools";
+
+export interface WorkspaceInput {
+  id?: string;
+  name?: string;
+  authentication_mechanisms?: Mechanism[];
+  identity_pools?: string[];
+}
+
+async function checkPools(d1: D1Database, tenantId: string, ids: string[]): Promise<string[]> {
+  const unique = [...new Set(ids)];
+  const found = await existingPoolIds(d1, tenantId, unique);
+  const missing = unique.filter((id) => !found.has(id));
+  if (missing.length) throw invalidConfig("identity_pools", `unknown identity pool(s): ${missing.join(", ")}`, "unknown_identity_pool");
+  return unique;
+}
+
+export async function requireWorkspace(d1: D1Database, tenantId: string, id: string): Promise<WorkspaceWithPools> {
+  const w = await getWorkspace(d1, tenantId, id);
+  if (!w) throw notFound("workspace");
+  return w;
+}
+
+export async function createWorkspace(d1: D1Database, tenantId: string, input: WorkspaceInput & { name: string }, now: number) {
+  const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? ["usernameless_webauthn"]));
+  const poolIds = await checkPools(d1, tenantId, input.identity_pools ?? []);
+  const w: WorkspaceWithPools = { tenantId, id: input.id ?? newId(), name: input.name.trim(), mechanisms, poolIds, createdAt: now, updatedAt: now };
+  if (!(await insertWorkspace(d1, w))) throw new ApiError(409, "workspace_exists", "a workspace with this id already exists", { id: w.id });
+  return w;
+}
+
+export async function changeWorkspace(d1: D1Database, tenantId: string, id: string, input: WorkspaceInput, now: number) {
+  const current = await requireWorkspace(d1, tenantId, id);
+  const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? (current.mechanisms as Mechanism[])));
+  const poolIds = input.identity_pools ? await checkPools(d1, tenantId, input.identity_pools) : current.poolIds;
+  const w: WorkspaceWithPools = { ...current, name: input.name?.trim() ?? current.name, mechanisms, poolIds, updatedAt: now };
+  if (!(await updateWorkspace(d1, w))) throw notFound("workspace");
+  return w;
+}
+
+export async function removeWorkspace(d1: D1Database, tenantId: string, id: string) {
+  if (!(await deleteWorkspace(d1, tenantId, id))) throw notFound("workspace");
+}

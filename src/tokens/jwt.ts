@@ -1,0 +1,68 @@
+/** Access tokens: ES256 JWTs signed with the tenant's key (jose). */
+import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { Env } from "../env";
+import { newId } from "../crypto/bytes";
+import { signingKey, verificationKey } from "./keys";
+
+export const issuerFor = (base: string, tenantId: string) => `${base.replace(/\/+$/, "")}/${tenantId}`;
+
+export interface AccessClaims extends JWTPayload {
+  sub: string;
+  tid: string;
+  scope: string;
+  wid?: string;
+  pool_id?: string;
+  auth_time?: number;
+  amr?: string[];
+  client_id?: string;
+}
+
+export async function signAccessToken(
+  env: Env,
+  issuer: string,
+  claims: Omit<AccessClaims, "iss" | "iat" | "exp" | "jti" | "tid"> & { tid: string },
+  ttlSeconds: number,
+  now: number,
+): Promise<string> {
+  const { kid, key } = await signingKey(env, claims.tid, now);
+  const iat = Math.floor(now / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
+    .setIssuer(issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttlSeconds)
+    .setJti(newId())
+    .sign(key);
+}
+
+/**
+ * Verifies a token against the keys of the tenant it names. Returns null for anything that is not a valid,
+ * unexpired token of that tenant's issuer; the caller compares the tenant with the one in the path.
+ */
+export async function verifyAccessToken(d1: D1Database, issuerBase: string, token: string, now: number): Promise<AccessClaims | null> {
+  let kid: unknown, tid: unknown;
+  try {
+    const header = decodeProtectedHeader(token);
+    if (header.alg !== "ES256") return null;
+    kid = header.kid;
+    tid = decodeJwt(token).tid;
+  } catch {
+    return null;
+  }
+  if (typeof kid !== "string" || typeof tid !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(tid)) return null;
+  // Storage errors propagate (503); only token faults become null (401).
+  const key = await verificationKey(d1, tid, kid);
+  if (!key) return null;
+  try {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ["ES256"],
+      issuer: issuerFor(issuerBase, tid),
+      currentDate: new Date(now),
+      requiredClaims: ["exp", "iat", "sub"],
+    });
+    if (typeof payload.scope !== "string" || payload.tid !== tid) return null;
+    return payload as AccessClaims;
+  } catch {
+    return null;
+  }
+}

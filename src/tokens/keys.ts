@@ -1,0 +1,60 @@
+/**
+ * Per-tenant ES256 signing keys. Made on first use, kept in D1 with the private JWK sealed by a key derived from
+ * KEY_ENCRYPTION_SECRET. Decrypted keys are cached per isolate (keys are immutable once written).
+ */
+import { exportJWK, generateKeyPair, importJWK, type CryptoKey as JoseKey, type JWK } from "jose";
+import type { Env } from "../env";
+import { ApiError } from "../errors";
+import { newId } from "../crypto/bytes";
+import { seal, unseal } from "../crypto/sealed";
+import { activeKeys, insertKey, keyById } from "../repo/keys";
+
+const PURPOSE = "signing-key-v1";
+const privateCache = new Map<string, Promise<JoseKey>>();
+const publicCache = new Map<string, Promise<JoseKey>>();
+
+function secretOf(env: Env): string {
+  const s = env.KEY_ENCRYPTION_SECRET;
+  if (!s || s.length < 16) {
+    throw new ApiError(503, "not_configured", "KEY_ENCRYPTION_SECRET is not set (at least 16 characters)", {}, { "retry-after": "60" });
+  }
+  return s;
+}
+
+export async function signingKey(env: Env, tenantId: string, now: number): Promise<{ kid: string; key: JoseKey }> {
+  const secret = secretOf(env);
+  let row = (await activeKeys(env.DB, tenantId))[0];
+  if (!row) {
+    const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const kid = newId();
+    const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+    const sealed = await seal(secret, PURPOSE, JSON.stringify(await exportJWK(privateKey)), `${tenantId}/${kid}`);
+    await insertKey(env.DB, { kid, tenantId, alg: "ES256", publicJwk, privateJwkEnc: sealed, status: "active", createdAt: now });
+    // Two first requests may race and both insert: both keys are published, and everyone signs with the oldest.
+    row = (await activeKeys(env.DB, tenantId))[0]!;
+  }
+  const { kid, privateJwkEnc } = row;
+  let key = privateCache.get(kid);
+  if (!key) {
+    key = unseal(secret, PURPOSE, privateJwkEnc, `${tenantId}/${kid}`).then((jwk) => importJWK(JSON.parse(jwk) as JWK, "ES256") as Promise<JoseKey>);
+    key.catch(() => privateCache.delete(kid));
+    privateCache.set(kid, key);
+  }
+  return { kid, key: await key };
+}
+
+export async function verificationKey(d1: D1Database, tenantId: string, kid: string): Promise<JoseKey | null> {
+  const cacheKey = `${tenantId}/${kid}`;
+  let key = publicCache.get(cacheKey);
+  if (!key) {
+    const row = await keyById(d1, tenantId, kid);
+    if (!row) return null;
+    key = importJWK(row.publicJwk as JWK, "ES256") as Promise<JoseKey>;
+    publicCache.set(cacheKey, key);
+  }
+  return key;
+}
+
+export async function jwks(d1: D1Database, tenantId: string): Promise<{ keys: JWK[] }> {
+  return { keys: (await activeKeys(d1, tenantId)).map((r) => r.publicJwk as JWK) };
+}

@@ -1,0 +1,100 @@
+/** Rows to the contract's JSON shapes. Never exposes a secret, hash or key. */
+import { iso } from "./db/client";
+import { passkeyMode } from "./domain/workspace";
+import type { PoolRow } from "./repo/pools";
+import type { CredentialRow, UserRow, UserWithData } from "./repo/users";
+import type { WorkspaceWithPools } from "./repo/workspaces";
+import type { Mechanism } from "./domain/mechanisms";
+
+export function poolView(p: PoolRow) {
+  return {
+    id: p.id,
+    tenant_id: p.tenantId,
+    name: p.name,
+    description: p.description,
+    authentication_mechanisms: p.mechanisms as Mechanism[],
+    preferred_authentication_mechanism: p.preferredMechanism as Mechanism,
+    second_factor_authentication_mechanisms: p.secondFactorMechanisms as Mechanism[],
+    second_factor_preferred_authentication_mechanism: p.secondFactorPreferred as Mechanism | "",
+    passkey_settings: {
+      relying_party_id: p.rpId,
+      relying_party_origins: p.rpOrigins,
+      user_verification: p.userVerification as "required" | "preferred" | "discouraged",
+      attestation: p.attestation as "none" | "direct",
+    },
+    limits: { max_credentials: p.maxCredentials, webauthn_credentials_capacity: p.webauthnCapacity },
+    otp_settings: p.otpSettings,
+    created_at: iso(p.createdAt)!,
+    updated_at: iso(p.updatedAt)!,
+  };
+}
+
+export function workspaceView(w: WorkspaceWithPools) {
+  return {
+    id: w.id,
+    tenant_id: w.tenantId,
+    name: w.name,
+    authentication_mechanisms: w.mechanisms as Mechanism[],
+    identity_pools: w.poolIds,
+    passkey_mode: passkeyMode(w.mechanisms),
+    created_at: iso(w.createdAt)!,
+    updated_at: iso(w.updatedAt)!,
+  };
+}
+
+export function credentialView(c: CredentialRow) {
+  const base = {
+    id: c.id,
+    type: c.type,
+    tenant_id: c.tenantId,
+    user_pool_id: c.poolId,
+    user_id: c.userId,
+    state: c.state,
+    name: c.name,
+    discoverable_id: c.discoverableId,
+    created_at: iso(c.createdAt)!,
+    updated_at: iso(c.updatedAt)!,
+    last_used_at: iso(c.lastUsedAt),
+  };
+  if (c.type !== "webauthn") return { ...base, payload: {} };
+  return {
+    ...base,
+    payload: {
+      credential_id: c.credentialId ?? "",
+      attestationType: c.attestationType ?? "none",
+      transport: c.transports ?? [],
+      flags: {
+        userPresent: c.userPresent ?? true,
+        userVerified: c.userVerified ?? false,
+        backupEligible: c.backupEligible ?? false,
+        backupState: c.backupState ?? false,
+      },
+      authenticator: {
+        AAGUID: c.aaguid ?? "00000000-0000-0000-0000-000000000000",
+        name: c.authenticatorName,
+        signCount: c.signCount,
+        cloneWarning: c.cloneWarning,
+        attachment: c.attachment,
+      },
+    },
+  };
+}
+
+export function userView(u: UserRow & Partial<Pick<UserWithData, "identifiers" | "addresses">>) {
+  return {
+    id: u.id,
+    tenant_id: u.tenantId,
+    user_pool_id: u.poolId,
+    status: u.status,
+    identifiers: (u.identifiers ?? []).map((i) => ({ identifier: i.identifier, type: i.type })),
+    verifiable_addresses: (u.addresses ?? []).map((a) => ({ address: a.address, type: a.type, verified: a.verified })),
+    payload: u.payload,
+    metadata: u.metadata,
+    created_at: iso(u.createdAt)!,
+    updated_at: iso(u.updatedAt)!,
+  };
+}
+
+export function userWithDataView(u: UserWithData) {
+  return { ...userView(u), credentials: u.credentials.map(credentialView) };
+}

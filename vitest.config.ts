@@ -1,0 +1,23 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("./migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            ENVIRONMENT: "development",
+            SYSTEM_CLIENT_ID: "test-client",
+            SYSTEM_CLIENT_SECRET: "test-secret-0123456789",
+            KEY_ENCRYPTION_SECRET: "test-key-encryption-secret-0123456789",
+          },
+        },
+      }),
+    ],
+    test: { include: ["test/**/*.test.ts"], setupFiles: ["./test/setup.ts"] },
+  };
+});
