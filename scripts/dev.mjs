@@ -4,7 +4,7 @@ import { spawnSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
 
 const PORT = process.env.PORT ?? "8787";
-const wrangler = (args, opts = {}) => spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", env: { ...process.env, CI: "true" }, ...opts });
+const wrangler = (args, opts = {}) => spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" }, ...opts });
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
@@ -23,6 +23,6 @@ passkey-edge is starting on ${base}
   system API        ${base}/api/identity/default/system/pools
   JWKS              ${base}/default/.well-known/jwks.json
 `);
-const child = spawn("npx", ["wrangler", "dev", "--port", PORT, "--ip", "localhost", ...process.argv.slice(2)], { stdio: "inherit" });
+const child = spawn("npx", ["wrangler", "dev", "--port", PORT, "--ip", "localhost", ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));

@@ -11,10 +11,15 @@ export function errorResponse(err: ApiError): Response {
   });
 }
 
-/** Storage failures (D1/KV unavailable, overloaded, timed out) are 503 with Retry-After, never a 500. */
-function isStorageFailure(err: unknown): boolean {
+/**
+ * Transient storage failures (D1/KV unavailable, overloaded, timed out, reset) are 503 with Retry-After.
+ * Anything else from storage (a SQL error) is a bug and stays a 500.
+ */
+const TRANSIENT = /network connection lost|overloaded|transient|timed? ?out|exceeded|object to be reset|unavailable|internal error in D1|KV (GET|PUT|DELETE) failed/i;
+
+export function isStorageFailure(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (/D1_|D1 DB|KV |storage|network connection lost|overloaded/i.test(e.message)) return true;
+    if (TRANSIENT.test(e.message)) return true;
   }
   return false;
 }

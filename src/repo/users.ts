@@ -1,5 +1,5 @@
 /** Storage of users with their identifiers, addresses and credentials (tables users, identifiers, verifiable_addresses, credentials). */
-import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { orm } from "../db/client";
 import { credentials, identifiers, users, verifiableAddresses } from "../db/schema";
@@ -112,7 +112,7 @@ export async function updateUser(d1: D1Database, current: UserRow, upd: UserUpda
     stmts.push(
       db.insert(credentials)
         .values({ id: upd.passwordHash.id, tenantId: current.tenantId, poolId: current.poolId, userId: current.id, type: "password", passwordHash: upd.passwordHash.hash, createdAt: now, updatedAt: now })
-        .onConflictDoUpdate({ target: credentials.userId, targetWhere: eq(credentials.type, "password"), set: { passwordHash: upd.passwordHash.hash, updatedAt: now } }),
+        .onConflictDoUpdate({ target: credentials.userId, targetWhere: sql`type = 'password'`, set: { passwordHash: upd.passwordHash.hash, updatedAt: now } }),
     );
   }
   const set = { updatedAt: now, ...(upd.status && { status: upd.status }), ...(upd.payload && { payload: upd.payload }), ...(upd.metadata && { metadata: upd.metadata }) };
@@ -125,6 +125,7 @@ export async function updateUser(d1: D1Database, current: UserRow, upd: UserUpda
 }
 
 export async function deleteUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<boolean> {
-  const res = await orm(d1).delete(users).where(and(scope(tenantId, poolId), eq(users.id, userId)));
-  return res.meta.changes === 1;
+  // RETURNING, not meta.changes: D1 counts the rows removed by ON DELETE CASCADE in changes.
+  const rows = await orm(d1).delete(users).where(and(scope(tenantId, poolId), eq(users.id, userId))).returning({ id: users.id });
+  return rows.length === 1;
 }
