@@ -60,7 +60,7 @@ describe("request handling", () => {
       expect(res.status, rawBody).toBeLessThan(500);
       await res.arrayBuffer();
     }
-    const headers = [{ authorization: "Bearer " + "a".repeat(5000) }, { authorization: "Basic xyz" }, { authorization: "Bearer a.b.c" }, { "content-type": "application/json; charset=\u00ff" }];
+    const headers: Record<string, string>[] = [{ authorization: "Bearer " + "a".repeat(5000) }, { authorization: "Basic xyz" }, { authorization: "Bearer a.b.c" }, { "content-type": "application/json; charset=\u00ff" }];
     for (const h of headers) {
       const res = await call("GET", "/api/identity/default/system/pools", { headers: h });
       expect(res.status).toBeLessThan(500);
