@@ -5,6 +5,7 @@ import { onError, onNotFound } from "./http/errors";
 import { limitBody, noStore, requireContentType } from "./http/guards";
 import { DocsPage } from "./routes/docs";
 import { oauth } from "./routes/oauth";
+import { passkeys } from "./routes/system/passkeys";
 import { pools } from "./routes/system/pools";
 import { users } from "./routes/system/users";
 import { workspaces } from "./routes/system/workspaces";
@@ -26,6 +27,7 @@ export function buildApp() {
   system.route("/", pools);
   system.route("/", workspaces);
   system.route("/", users);
+  system.route("/", passkeys);
   app.route("/api/identity/:tid/system", system);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -5,6 +5,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError, notFound } from "../errors";
+import { validationError } from "../http/app";
+import { ID_RE } from "../schemas/common";
 import { verifyAccessToken } from "../tokens/jwt";
 import type { Principal } from "./principal";
 
@@ -27,6 +29,7 @@ export async function authenticate(c: Context<AppEnv>, now: number): Promise<Pri
 /** Requires a valid token of the path's tenant carrying `scope`. */
 export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    if (!ID_RE.test(c.req.param("tid") ?? "")) throw validationError("param", [{ path: ["tid"], message: "must match ^[A-Za-z0-9_-]{1,64}$" }]);
     const principal = await authenticate(c, Date.now());
     if (principal.tenantId !== c.req.param("tid")) throw notFound("tenant");
     if (!principal.scopes.has(scope)) {

@@ -9,7 +9,7 @@ export function b64url(bytes: ArrayBuffer | Uint8Array): string {
 }
 
 /** Decodes base64url without padding; returns null for anything that is not strict base64url. */
-export function fromB64url(s: string): Uint8Array | null {
+export function fromB64url(s: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null;
   const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
   const out = new Uint8Array(bin.length);
@@ -17,7 +17,7 @@ export function fromB64url(s: string): Uint8Array | null {
   return out;
 }
 
-export function randomBytes(n: number): Uint8Array {
+export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
   return crypto.getRandomValues(new Uint8Array(n));
 }
 

@@ -1,0 +1,13 @@
+/** Passkey names (pure): 1..64 characters after trimming and NFC; no control or bidirectional-formatting characters. */
+import type { Check } from "../errors";
+
+// C0/C1 controls, bidi marks (LRM, RLM, ALM), embeddings/overrides (U+202A–U+202E) and isolates (U+2066–U+2069).
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+export function checkName(input: string): Check<string> {
+  const name = input.normalize("NFC").trim();
+  const length = [...name].length;
+  if (length < 1 || length > 64) return { ok: false, field: "name", message: "name must be 1 to 64 characters" };
+  if (FORBIDDEN.test(name)) return { ok: false, field: "name", message: "name must not contain control or bidirectional-override characters" };
+  return { ok: true, value: name };
+}

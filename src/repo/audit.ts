@@ -1,0 +1,41 @@
+/** Audit events (table audit_events). Builders return D1 statements so events join the batch of their change. */
+import { desc, eq } from "drizzle-orm";
+import { newId } from "../crypto/bytes";
+import { orm } from "../db/client";
+import { auditEvents } from "../db/schema";
+
+export type AuditType =
+  | "passkey.registered" | "passkey.renamed" | "passkey.deleted" | "passkey.clone_warning"
+  | "otp.requested" | "otp.failed" | "signin.succeeded" | "signin.failed";
+
+export interface AuditEvent {
+  tenantId: string;
+  poolId?: string | null;
+  userId?: string | null;
+  actor: string;
+  type: AuditType;
+  details?: Record<string, unknown>;
+}
+
+const INSERT = "INSERT INTO audit_events (id, tenant_id, pool_id, user_id, actor, type, details, created_at)";
+
+function values(e: AuditEvent, now: number): unknown[] {
+  return [newId(), e.tenantId, e.poolId ?? null, e.userId ?? null, e.actor, e.type, JSON.stringify(e.details ?? {}), now];
+}
+
+export function auditStmt(d1: D1Database, e: AuditEvent, now: number): D1PreparedStatement {
+  return d1.prepare(`${INSERT} VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).bind(...values(e, now));
+}
+
+/** An audit insert that happens only when `existsSql` (with its binds) finds a row: for batches whose change may be a no-op. */
+export function auditIfStmt(d1: D1Database, e: AuditEvent, now: number, existsSql: string, binds: unknown[]): D1PreparedStatement {
+  return d1.prepare(`${INSERT} SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (${existsSql})`).bind(...values(e, now), ...binds);
+}
+
+export async function recordAudit(d1: D1Database, e: AuditEvent, now: number): Promise<void> {
+  await auditStmt(d1, e, now).run();
+}
+
+export async function recentAudit(d1: D1Database, tenantId: string, limit = 50) {
+  return orm(d1).select().from(auditEvents).where(eq(auditEvents.tenantId, tenantId)).orderBy(desc(auditEvents.createdAt)).limit(limit);
+}
