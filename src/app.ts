@@ -4,7 +4,9 @@ import { newApp } from "./http/app";
 import { onError, onNotFound } from "./http/errors";
 import { limitBody, noStore, requireContentType } from "./http/guards";
 import { DocsPage } from "./routes/docs";
+import { login } from "./routes/login";
 import { oauth } from "./routes/oauth";
+import { self } from "./routes/self";
 import { passkeys } from "./routes/system/passkeys";
 import { pools } from "./routes/system/pools";
 import { users } from "./routes/system/users";
@@ -21,6 +23,8 @@ export function buildApp() {
   app.notFound(onNotFound);
 
   app.route("/", oauth);
+  app.route("/", login);
+  app.route("/", self);
 
   const system = newApp();
   system.use("*", noStore, limitBody, requireContentType("json"), requireScope("identity"));

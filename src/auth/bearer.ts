@@ -41,3 +41,33 @@ export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+export const RECENT_AUTH_SECONDS = 300;
+
+/**
+ * Requires a user token of the path's tenant and workspace with `scope`; with `recent`, a sign-in within the last
+ * 5 minutes (else 401 insufficient_user_authentication with max_age=300).
+ */
+export function requireUser(scope: string, opts: { recent?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    for (const name of ["tid", "wid"]) {
+      if (!ID_RE.test(c.req.param(name) ?? "")) throw validationError("param", [{ path: [name], message: "must match ^[A-Za-z0-9_-]{1,64}$" }]);
+    }
+    const now = Date.now();
+    const principal = await authenticate(c, now);
+    const { claims } = principal;
+    if (principal.tenantId !== c.req.param("tid") || claims.wid !== c.req.param("wid") || !claims.pool_id) throw notFound("workspace");
+    if (!principal.scopes.has(scope)) {
+      throw new ApiError(403, "insufficient_scope", `this endpoint needs scope "${scope}"`, { required_scope: scope }, {
+        "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="${scope}"`,
+      });
+    }
+    if (opts.recent && !(typeof claims.auth_time === "number" && now - claims.auth_time * 1000 <= RECENT_AUTH_SECONDS * 1000)) {
+      throw new ApiError(401, "insufficient_user_authentication", "sign in again: this needs a sign-in within the last 5 minutes", { max_age: RECENT_AUTH_SECONDS }, {
+        "www-authenticate": `Bearer error="insufficient_user_authentication", max_age=${RECENT_AUTH_SECONDS}`,
+      });
+    }
+    c.set("auth", principal);
+    await next();
+  };
+}

@@ -77,3 +77,17 @@ export async function deleteWorkspace(d1: D1Database, tenantId: string, id: stri
   ]);
   return del.meta.changes === 1;
 }
+
+/** A workspace with its pools' rows in the workspace's order: one round trip. */
+export async function workspaceWithPoolRows(d1: D1Database, tenantId: string, id: string): Promise<{ workspace: WorkspaceRow; pools: (typeof pools.$inferSelect)[] } | undefined> {
+  const db = orm(d1);
+  const [ws, rows] = await db.batch([
+    db.select().from(workspaces).where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id))),
+    db.select({ pool: pools }).from(workspacePools)
+      .innerJoin(pools, and(eq(pools.tenantId, workspacePools.tenantId), eq(pools.id, workspacePools.poolId)))
+      .where(and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id)))
+      .orderBy(asc(workspacePools.position)),
+  ]);
+  const workspace = ws[0];
+  return workspace && { workspace, pools: rows.map((r) => r.pool) };
+}

@@ -1,0 +1,130 @@
+/** Sign-in queries: users and passkeys looked up across a workspace's pools, and the one-batch commit of an assertion. */
+import { auditIfStmt, auditStmt, type AuditEvent } from "./audit";
+import { consumeChallengeStmt, type ConsumedChallenge } from "./credentials";
+import { isUniqueViolation } from "./errors";
+
+export interface SigninCredential {
+  id: string;
+  tenantId: string;
+  poolId: string;
+  userId: string;
+  credentialId: string;
+  publicKey: string;
+  signCount: number;
+  transports: string[];
+  backupEligible: boolean;
+  discoverableId: string;
+  userHandle: string;
+  userStatus: string;
+}
+
+type Row = Record<string, unknown>;
+const toCredential = (r: Row): SigninCredential => ({
+  id: r.id as string,
+  tenantId: r.tenant_id as string,
+  poolId: r.pool_id as string,
+  userId: r.user_id as string,
+  credentialId: r.credential_id as string,
+  publicKey: r.public_key as string,
+  signCount: r.sign_count as number,
+  transports: JSON.parse((r.transports as string | null) ?? "[]") as string[],
+  backupEligible: r.backup_eligible === 1,
+  discoverableId: r.discoverable_id as string,
+  userHandle: r.user_handle as string,
+  userStatus: r.status as string,
+});
+
+const SELECT = `SELECT c.id, c.tenant_id, c.pool_id, c.user_id, c.credential_id, c.public_key, c.sign_count, c.transports,
+  c.backup_eligible, c.discoverable_id, u.user_handle, u.status
+  FROM credentials c JOIN users u ON u.id = c.user_id
+  JOIN workspace_pools wp ON wp.tenant_id = c.tenant_id AND wp.pool_id = c.pool_id AND wp.workspace_id = ?
+  WHERE c.tenant_id = ? AND c.type = 'webauthn'`;
+
+/** A passkey by credential id, only if it belongs to one of the workspace's pools. */
+export async function workspaceCredential(d1: D1Database, tenantId: string, workspaceId: string, credentialId: string): Promise<SigninCredential | null> {
+  const r = await d1.prepare(`${SELECT} AND c.credential_id = ?`).bind(workspaceId, tenantId, credentialId).first<Row>();
+  return r ? toCredential(r) : null;
+}
+
+export interface SigninUser {
+  id: string;
+  poolId: string;
+  status: string;
+  passwordHash: string | null;
+  /** Credential ids and transports of the user's passkeys. */
+  passkeys: { credentialId: string; transports: string[] }[];
+}
+
+/**
+ * The user with this identifier key in the workspace's pools (first pool in the workspace's order wins), with its
+ * password hash and passkeys: one query.
+ */
+export async function workspaceUserByIdentifier(d1: D1Database, tenantId: string, workspaceId: string, identifierKey: string): Promise<SigninUser | null> {
+  const rows = await d1.prepare(
+    `WITH hit AS (
+       SELECT u.id, u.pool_id, u.status FROM identifiers i
+       JOIN users u ON u.id = i.user_id
+       JOIN workspace_pools wp ON wp.tenant_id = i.tenant_id AND wp.pool_id = i.pool_id AND wp.workspace_id = ?
+       WHERE i.tenant_id = ? AND i.identifier_key = ? ORDER BY wp.position LIMIT 1)
+     SELECT hit.id, hit.pool_id, hit.status, c.type, c.password_hash, c.credential_id, c.transports
+     FROM hit LEFT JOIN credentials c ON c.user_id = hit.id ORDER BY c.created_at, c.id`,
+  ).bind(workspaceId, tenantId, identifierKey).all<Row>();
+  const first = rows.results[0];
+  if (!first) return null;
+  return {
+    id: first.id as string,
+    poolId: first.pool_id as string,
+    status: first.status as string,
+    passwordHash: (rows.results.find((r) => r.type === "password")?.password_hash as string | undefined) ?? null,
+    passkeys: rows.results.filter((r) => r.type === "webauthn").map((r) => ({
+      credentialId: r.credential_id as string,
+      transports: JSON.parse((r.transports as string | null) ?? "[]") as string[],
+    })),
+  };
+}
+
+/** The passkeys of one user (for a second-factor step). */
+export async function userPasskeyIds(d1: D1Database, tenantId: string, userId: string): Promise<{ credentialId: string; transports: string[] }[]> {
+  const rows = await d1.prepare("SELECT credential_id, transports FROM credentials WHERE tenant_id = ? AND user_id = ? AND type = 'webauthn' ORDER BY created_at, id")
+    .bind(tenantId, userId).all<Row>();
+  return rows.results.map((r) => ({ credentialId: r.credential_id as string, transports: JSON.parse((r.transports as string | null) ?? "[]") as string[] }));
+}
+
+export interface AssertionUpdate {
+  credentialEntryId: string;
+  signCount: number;
+  backupState: boolean;
+  userVerified: boolean;
+  /** Set the credential's discoverable_id when it is still empty (a Classic credential used in Smart sign-in). */
+  discoverableId?: string;
+}
+
+/**
+ * One batch: consume the challenge and record the use of the passkey (counter, backup state, last use) with an
+ * audit event. False when the challenge was already consumed (a replay): nothing is changed then.
+ */
+export async function commitAssertion(d1: D1Database, consumed: ConsumedChallenge, u: AssertionUpdate, audit: AuditEvent, now: number): Promise<boolean> {
+  try {
+    await d1.batch([
+      consumeChallengeStmt(d1, consumed, now),
+      d1.prepare(
+        `UPDATE credentials SET sign_count = ?, backup_state = ?, user_verified = ?, last_used_at = ?, updated_at = ?,
+           discoverable_id = CASE WHEN discoverable_id = '' AND ? IS NOT NULL THEN ? ELSE discoverable_id END
+         WHERE id = ?`,
+      ).bind(u.signCount, u.backupState ? 1 : 0, u.userVerified ? 1 : 0, now, now, u.discoverableId ?? null, u.discoverableId ?? null, u.credentialEntryId),
+      auditStmt(d1, audit, now),
+    ]);
+    return true;
+  } catch (e) {
+    if (isUniqueViolation(e, "consumed_challenges")) return false;
+    throw e;
+  }
+}
+
+/** Flags a possible cloned authenticator (a sign count that did not increase) and audits it. */
+export async function flagClone(d1: D1Database, credentialEntryId: string, audit: AuditEvent, now: number): Promise<void> {
+  await d1.batch([
+    d1.prepare("UPDATE credentials SET clone_warning = 1, updated_at = ? WHERE id = ?").bind(now, credentialEntryId),
+    auditIfStmt(d1, audit, now, "SELECT 1 FROM credentials WHERE id = ?", [credentialEntryId]),
+  ]);
+}

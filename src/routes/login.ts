@@ -1,0 +1,63 @@
+/** Sign-in API under /{tid}/{wid}/login. */
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { issuerBase } from "../auth/bearer";
+import type { AppEnv } from "../env";
+import { requestContext } from "../http/context";
+import { newApp } from "../http/app";
+import { limitBody, noStore, requireContentType } from "../http/guards";
+import { errors, json, jsonBody } from "../schemas/common";
+import { FinishInput, LoginConfig, OptionsInput, OptionsResponse, PasswordInput, TokenOrNext, WorkspaceScopedParams } from "../schemas/login";
+import { loginConfig, passkeyFinish, passkeyOptions, passwordLogin, type SigninScope } from "../services/signin";
+
+const tags = ["Sign-in"];
+
+function scopeOf(c: Context<AppEnv>, tid: string, wid: string): SigninScope {
+  return { env: c.env, ctx: requestContext(c), issuerBase: issuerBase(c), tenantId: tid, workspaceId: wid };
+}
+
+export const login = newApp();
+login.use("/:tid/:wid/login/*", noStore, limitBody, requireContentType("json"));
+
+login.openapi(
+  createRoute({ method: "get", path: "/{tid}/{wid}/login/config", tags, summary: "Passkey mode and sign-in methods, preferred first",
+    request: { params: WorkspaceScopedParams }, responses: { 200: json(LoginConfig, "Sign-in configuration"), ...errors(400, 404) } }),
+  async (c) => {
+    const { tid, wid } = c.req.valid("param");
+    return c.json(await loginConfig(scopeOf(c, tid, wid)), 200);
+  },
+);
+
+login.openapi(
+  createRoute({ method: "post", path: "/{tid}/{wid}/login/webauthn/options", tags,
+    summary: "Passkey request options: Smart {}, Classic {identifier}, second factor {login_id}",
+    description: "Smart: empty allowCredentials. Classic: the user's credential ids; an unknown identifier gets the same shape with stable fake ids.",
+    request: { params: WorkspaceScopedParams, ...jsonBody(OptionsInput) },
+    responses: { 200: json(OptionsResponse, "Options and the login transaction"), ...errors(400, 401, 403, 404, 413, 415, 422) } }),
+  async (c) => {
+    const { tid, wid } = c.req.valid("param");
+    return c.json(await passkeyOptions(scopeOf(c, tid, wid), c.req.valid("json"), Date.now()), 200);
+  },
+);
+
+login.openapi(
+  createRoute({ method: "post", path: "/{tid}/{wid}/login/webauthn/finish", tags,
+    summary: "Verify a passkey assertion: tokens, or the next factor",
+    description: "Every verification failure is the same 401 authentication_failed.",
+    request: { params: WorkspaceScopedParams, ...jsonBody(FinishInput) },
+    responses: { 200: json(TokenOrNext, "Tokens or {login_id, next}"), ...errors(400, 401, 404, 413, 415) } }),
+  async (c) => {
+    const { tid, wid } = c.req.valid("param");
+    return c.json(await passkeyFinish(scopeOf(c, tid, wid), c.req.valid("json"), Date.now()), 200);
+  },
+);
+
+login.openapi(
+  createRoute({ method: "post", path: "/{tid}/{wid}/login/password", tags, summary: "Password first factor",
+    request: { params: WorkspaceScopedParams, ...jsonBody(PasswordInput) },
+    responses: { 200: json(TokenOrNext, "Tokens or {login_id, next}"), ...errors(400, 401, 403, 404, 413, 415) } }),
+  async (c) => {
+    const { tid, wid } = c.req.valid("param");
+    return c.json(await passwordLogin(scopeOf(c, tid, wid), c.req.valid("json"), Date.now()), 200);
+  },
+);

@@ -1,0 +1,37 @@
+import { z } from "@hono/zod-openapi";
+import { Id } from "./common";
+import { AuthenticationResponse } from "./webauthn";
+
+export const WorkspaceScopedParams = z.object({ tid: Id, wid: Id });
+
+const Scope = z.string().max(256).optional().openapi({ description: "space-separated, from: openid profile view_ss_profile manage_ss_profile" });
+
+export const LoginConfig = z.object({
+  passkey_mode: z.enum(["smart", "classic"]).nullable(),
+  methods: z.array(z.string()),
+  preferred: z.string().nullable(),
+}).openapi("LoginConfig");
+
+export const OptionsInput = z.object({
+  identifier: z.string().trim().min(1).max(256).optional(),
+  login_id: z.string().max(64).optional(),
+  scope: Scope,
+}).openapi("LoginOptionsInput");
+
+export const OptionsResponse = z.object({
+  login_id: z.string(),
+  publicKey: z.record(z.string(), z.unknown()).openapi({ description: "PublicKeyCredentialRequestOptionsJSON" }),
+}).openapi("LoginOptions");
+
+export const FinishInput = z.object({ login_id: z.string().max(64), credential: AuthenticationResponse }).openapi("LoginFinishInput");
+
+export const PasswordInput = z.object({
+  identifier: z.string().trim().min(1).max(256),
+  password: z.string().min(1).max(1024),
+  scope: Scope,
+}).openapi("PasswordLoginInput");
+
+export const TokenOrNext = z.union([
+  z.object({ access_token: z.string(), token_type: z.literal("Bearer"), expires_in: z.number().int(), scope: z.string() }),
+  z.object({ login_id: z.string(), next: z.array(z.string()) }),
+]).openapi("LoginResult");

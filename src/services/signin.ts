@@ -1,0 +1,158 @@
+/** Sign-in: login config, passkey options/finish (Smart, Classic, second factor), password first factor, tokens. */
+import { AuthFailed, beginAuthentication, finishAuthentication } from "../ceremony/authentication";
+import { rpIdFor, type RequestContext } from "../ceremony/context";
+import { b64url, newId, utf8 } from "../crypto/bytes";
+import { DUMMY_PASSWORD_HASH, verifyPassword } from "../crypto/password";
+import { family, isPasskey } from "../domain/mechanisms";
+import { passkeyMode } from "../domain/workspace";
+import type { Env } from "../env";
+import { ApiError, notFound } from "../errors";
+import { deleteLogin, getLogin, putLogin, LOGIN_TTL_SECONDS, type LoginTransaction } from "../repo/logins";
+import type { PoolRow } from "../repo/pools";
+import { userPasskeyIds, workspaceUserByIdentifier } from "../repo/signin";
+import { workspaceWithPoolRows } from "../repo/workspaces";
+import type { AuthenticationResponseInput } from "../schemas/webauthn";
+import { issueUserToken, userScope } from "../tokens/user-token";
+import { identifierKey } from "./users";
+
+export interface SigninScope {
+  env: Env;
+  ctx: RequestContext;
+  issuerBase: string;
+  tenantId: string;
+  workspaceId: string;
+}
+
+export const authenticationFailed = () => new ApiError(401, "authentication_failed", "authentication failed");
+
+async function loadWorkspace(s: SigninScope) {
+  const w = await workspaceWithPoolRows(s.env.DB, s.tenantId, s.workspaceId);
+  if (!w) throw notFound("workspace");
+  return { mechanisms: w.workspace.mechanisms, mode: passkeyMode(w.workspace.mechanisms), pools: w.pools };
+}
+
+/** The workspace's methods with the preferred one first (the first pool's preference, in the workspace's passkey value). */
+export async function loginConfig(s: SigninScope) {
+  const { mechanisms, mode, pools } = await loadWorkspace(s);
+  const poolPreferred = pools[0]?.preferredMechanism;
+  const asWorkspace = (m: string | undefined) => (m && isPasskey(m) ? mechanisms.find(isPasskey) : mechanisms.find((x) => x === m));
+  const preferred = asWorkspace(poolPreferred) ?? mechanisms[0] ?? null;
+  const methods = preferred ? [preferred, ...mechanisms.filter((m) => m !== preferred)] : [...mechanisms];
+  return { passkey_mode: mode, methods, preferred };
+}
+
+/** Stable fake credential ids for an identifier nobody has, so Classic options do not reveal who has an account. */
+async function fakeCredentialIds(s: SigninScope, key: string): Promise<{ id: string }[]> {
+  const secret = s.env.KEY_ENCRYPTION_SECRET ?? "";
+  const hmacKey = await crypto.subtle.importKey("raw", utf8.encode(`fake-credential-ids:${secret}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = async (msg: string) => new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, utf8.encode(msg)));
+  const seed = `${s.tenantId}\u0000${s.workspaceId}\u0000${key}`;
+  const n = 1 + ((await mac(seed))[0]! % 2);
+  const ids: { id: string }[] = [];
+  for (let i = 0; i < n; i++) ids.push({ id: b64url(await mac(`${seed}\u0000${i}`)) });
+  return ids;
+}
+
+const uvOf = (pool: PoolRow) => pool.userVerification as "required" | "preferred" | "discouraged";
+
+function newLogin(s: SigninScope, scope: string, now: number, fields: Partial<LoginTransaction> = {}): LoginTransaction {
+  return { id: newId(), tenantId: s.tenantId, workspaceId: s.workspaceId, scope, amr: [], next: "passkey", expiresAt: now + LOGIN_TTL_SECONDS * 1000, ...fields };
+}
+
+export async function passkeyOptions(s: SigninScope, body: { identifier?: string; login_id?: string; scope?: string }, now: number) {
+  const { mode, pools } = await loadWorkspace(s);
+  const base = { tenantId: s.tenantId, workspaceId: s.workspaceId };
+
+  if (body.login_id !== undefined) {
+    const tx = await getLogin(s.env.CHALLENGES, body.login_id, now);
+    if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId || tx.next !== "second_factor" || !tx.userId) throw authenticationFailed();
+    const pool = pools.find((p) => p.id === tx.poolId) ?? (() => { throw authenticationFailed(); })();
+    const passkeys = await userPasskeyIds(s.env.DB, s.tenantId, tx.userId);
+    if (passkeys.length === 0) throw new ApiError(403, "second_factor_not_enrolled", "the user has no passkey for the second factor");
+    const publicKey = await beginAuthentication(s.env, {
+      ...base, loginId: tx.id, rpId: rpIdFor(pool, s.ctx), userVerification: uvOf(pool), mode: "classic", userId: tx.userId, poolId: pool.id,
+      allowCredentials: passkeys.map((p) => ({ id: p.credentialId })),
+    }, now);
+    await putLogin(s.env.CHALLENGES, { ...tx, challenge: publicKey.challenge });
+    return { login_id: tx.id, publicKey };
+  }
+
+  if (!mode) throw new ApiError(400, "method_not_enabled", "passkey sign-in is not enabled in this workspace");
+  const scope = userScope(body.scope);
+  const first = pools[0] ?? (() => { throw new ApiError(422, "invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" }); })();
+  const tx = newLogin(s, scope, now);
+
+  let begin;
+  if (mode === "smart") {
+    begin = { rpId: rpIdFor(first, s.ctx), userVerification: uvOf(first), mode, userId: "", poolId: "", allowCredentials: [] };
+  } else {
+    if (body.identifier === undefined) {
+      throw new ApiError(400, "validation_failed", "identifier is required in Classic mode", { location: "json", fields: [{ field: "identifier", message: "required" }] });
+    }
+    const key = identifierKey(body.identifier);
+    const user = await workspaceUserByIdentifier(s.env.DB, s.tenantId, s.workspaceId, key);
+    const pool = (user && pools.find((p) => p.id === user.poolId)) ?? first;
+    const real = user && user.status === "active" && user.passkeys.length > 0;
+    // Transports are left out for real and fake ids alike, so both answers have the same shape.
+    const allowCredentials = real ? user.passkeys.map((p) => ({ id: p.credentialId })) : await fakeCredentialIds(s, key);
+    begin = { rpId: rpIdFor(pool, s.ctx), userVerification: uvOf(pool), mode, userId: real ? user.id : "", poolId: real ? pool.id : "", allowCredentials };
+  }
+  const publicKey = await beginAuthentication(s.env, { ...base, loginId: tx.id, ...begin }, now);
+  await putLogin(s.env.CHALLENGES, { ...tx, challenge: publicKey.challenge });
+  return { login_id: tx.id, publicKey };
+}
+
+/** The mechanisms still due after `done`, named as the contract's `next` values. */
+const nextOf = (pool: PoolRow) => [...new Set(pool.secondFactorMechanisms.map((m) => (isPasskey(m) ? "webauthn" : m)))];
+
+/** After a first factor, a pool with second factors answers `next`; otherwise (or after the second factor) a token. */
+async function tokenOrNext(s: SigninScope, tx: LoginTransaction, pool: PoolRow, userId: string, amr: string[], firstFactor: boolean, now: number) {
+  if (firstFactor && pool.secondFactorMechanisms.length > 0) {
+    const next: LoginTransaction = { ...tx, userId, poolId: pool.id, amr, next: "second_factor", challenge: undefined, expiresAt: now + LOGIN_TTL_SECONDS * 1000 };
+    await putLogin(s.env.CHALLENGES, next);
+    return { login_id: tx.id, next: nextOf(pool) };
+  }
+  await deleteLogin(s.env.CHALLENGES, tx.id).catch(() => undefined);
+  return issueUserToken(s.env, s.issuerBase, { tenantId: s.tenantId, workspaceId: s.workspaceId, poolId: pool.id, userId, scope: tx.scope, amr, authTime: now }, now);
+}
+
+export async function passkeyFinish(s: SigninScope, body: { login_id: string; credential: AuthenticationResponseInput }, now: number) {
+  const tx = await getLogin(s.env.CHALLENGES, body.login_id, now);
+  if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId) throw authenticationFailed();
+  const { pools } = await loadWorkspace(s);
+  let result;
+  try {
+    result = await finishAuthentication(s.env, {
+      tenantId: s.tenantId, workspaceId: s.workspaceId, loginId: tx.id, pools: new Map(pools.map((p) => [p.id, p])), response: body.credential, ctx: s.ctx,
+    }, now);
+  } catch (e) {
+    if (e instanceof AuthFailed) {
+      console.log("passkey sign-in failed:", e.message);
+      throw authenticationFailed();
+    }
+    throw e;
+  }
+  const { credential, pool } = result;
+  if (tx.next === "second_factor") {
+    if (credential.userId !== tx.userId || !pool.secondFactorMechanisms.some(isPasskey)) throw authenticationFailed();
+    return tokenOrNext(s, tx, pool, credential.userId, [...tx.amr, "pop"], false, now);
+  }
+  // First factor: the credential's pool must offer passkeys as a first factor.
+  if (!pool.mechanisms.some(isPasskey)) throw authenticationFailed();
+  return tokenOrNext(s, tx, pool, credential.userId, ["pop"], true, now);
+}
+
+export async function passwordLogin(s: SigninScope, body: { identifier: string; password: string; scope?: string }, now: number) {
+  const { mechanisms, pools } = await loadWorkspace(s);
+  if (!mechanisms.includes("password")) throw new ApiError(400, "method_not_enabled", "password sign-in is not enabled in this workspace");
+  const scope = userScope(body.scope);
+  const user = await workspaceUserByIdentifier(s.env.DB, s.tenantId, s.workspaceId, identifierKey(body.identifier));
+  // Always run PBKDF2, so unknown users take as long as known ones.
+  const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  const pool = user && pools.find((p) => p.id === user.poolId);
+  if (!ok || !user || !pool || user.status !== "active" || !pool.mechanisms.map(family).includes("password")) throw authenticationFailed();
+  if (pool.secondFactorMechanisms.some(isPasskey) && user.passkeys.length === 0) {
+    throw new ApiError(403, "second_factor_not_enrolled", "the user has no passkey for the second factor");
+  }
+  return tokenOrNext(s, newLogin(s, scope, now), pool, user.id, ["pwd"], true, now);
+}

@@ -1,0 +1,36 @@
+/** User access tokens from sign-in: ES256 JWTs, 15 minutes, scopes from an allowed list. */
+import type { Env } from "../env";
+import { ApiError } from "../errors";
+import { issuerFor, signAccessToken } from "./jwt";
+
+export const USER_TOKEN_TTL = 900;
+export const USER_SCOPES = ["openid", "profile", "view_ss_profile", "manage_ss_profile"];
+export const DEFAULT_USER_SCOPE = "view_ss_profile manage_ss_profile";
+
+/** Validates a requested scope string; returns it normalised (deduplicated, in request order). */
+export function userScope(requested: string | undefined, allowed: readonly string[] = USER_SCOPES): string {
+  const list = (requested ?? DEFAULT_USER_SCOPE).split(" ").filter(Boolean);
+  const unknown = list.filter((s) => !allowed.includes(s));
+  if (list.length === 0 || unknown.length) {
+    throw new ApiError(400, "invalid_scope", `scope not allowed: ${unknown.join(" ") || "(empty)"}`, { allowed: [...allowed] });
+  }
+  return [...new Set(list)].join(" ");
+}
+
+export interface UserTokenClaims {
+  tenantId: string;
+  workspaceId: string;
+  poolId: string;
+  userId: string;
+  scope: string;
+  amr: string[];
+  /** When the user signed in (ms). */
+  authTime: number;
+}
+
+export async function issueUserToken(env: Env, issuerBase: string, c: UserTokenClaims, now: number) {
+  const token = await signAccessToken(env, issuerFor(issuerBase, c.tenantId), {
+    sub: c.userId, tid: c.tenantId, wid: c.workspaceId, pool_id: c.poolId, scope: c.scope, amr: c.amr, auth_time: Math.floor(c.authTime / 1000),
+  }, USER_TOKEN_TTL, now);
+  return { access_token: token, token_type: "Bearer" as const, expires_in: USER_TOKEN_TTL, scope: c.scope };
+}
