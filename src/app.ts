@@ -7,6 +7,7 @@ import { DocsPage } from "./routes/docs";
 import { login } from "./routes/login";
 import { oauth } from "./routes/oauth";
 import { self } from "./routes/self";
+import { otp } from "./routes/system/otp";
 import { passkeys } from "./routes/system/passkeys";
 import { pools } from "./routes/system/pools";
 import { users } from "./routes/system/users";
@@ -32,6 +33,7 @@ export function buildApp() {
   system.route("/", workspaces);
   system.route("/", users);
   system.route("/", passkeys);
+  system.route("/", otp);
   app.route("/api/identity/:tid/system", system);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

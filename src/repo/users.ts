@@ -129,3 +129,20 @@ export async function deleteUser(d1: D1Database, tenantId: string, poolId: strin
   const rows = await orm(d1).delete(users).where(and(scope(tenantId, poolId), eq(users.id, userId))).returning({ id: users.id });
   return rows.length === 1;
 }
+
+/** The id of the user of this pool with that identifier (`key` is services/users identifierKey form), if any. */
+export async function findUserIdByIdentifier(d1: D1Database, tenantId: string, poolId: string, key: string): Promise<string | undefined> {
+  const row = await orm(d1).select({ userId: identifiers.userId }).from(identifiers)
+    .where(and(eq(identifiers.tenantId, tenantId), eq(identifiers.poolId, poolId), eq(identifiers.identifierKey, key))).get();
+  return row?.userId;
+}
+
+/** Ids of the users of this pool that have that address (`key` in identifierKey form) as a verified address. */
+export async function findUserIdsByVerifiedAddress(d1: D1Database, tenantId: string, poolId: string, key: string): Promise<string[]> {
+  const rows = await orm(d1).selectDistinct({ userId: verifiableAddresses.userId }).from(verifiableAddresses)
+    .where(and(
+      eq(verifiableAddresses.tenantId, tenantId), eq(verifiableAddresses.poolId, poolId),
+      eq(verifiableAddresses.addressKey, key), eq(verifiableAddresses.verified, true),
+    )).limit(2);
+  return rows.map((r) => r.userId);
+}
