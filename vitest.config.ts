@@ -18,6 +18,6 @@ export default defineConfig(async () => {
         },
       }),
     ],
-    test: { include: ["test/**/*.test.ts"], setupFiles: ["./test/setup.ts"] },
+    test: { include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "node_modules/**"], setupFiles: ["./test/setup.ts"] },
   };
 });
