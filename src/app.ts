@@ -3,6 +3,10 @@ import { requireScope } from "./auth/bearer";
 import { newApp } from "./http/app";
 import { onError, onNotFound } from "./http/errors";
 import { limitBody, noStore, requireContentType } from "./http/guards";
+import { accountPages } from "./pages/account";
+import { adminPages } from "./pages/admin";
+import { loginPages } from "./pages/login";
+import { pageHeaders } from "./pages/security";
 import { DocsPage } from "./routes/docs";
 import { login } from "./routes/login";
 import { oauth } from "./routes/oauth";
@@ -35,6 +39,15 @@ export function buildApp() {
   system.route("/", passkeys);
   system.route("/", otp);
   app.route("/api/identity/:tid/system", system);
+
+  // Hosted pages (HTML): strict CSP, no framing.
+  app.use("/:tid/:wid/login", pageHeaders);
+  app.use("/:tid/:wid/account", pageHeaders);
+  app.use("/:tid/admin", pageHeaders);
+  app.use("/:tid/admin/*", pageHeaders);
+  app.route("/", loginPages);
+  app.route("/", accountPages);
+  app.route("/", adminPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   app.doc31("/openapi.json", OPENAPI);

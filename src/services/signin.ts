@@ -12,7 +12,7 @@ import type { PoolRow } from "../repo/pools";
 import { userPasskeyIds, workspaceUserByIdentifier } from "../repo/signin";
 import { workspaceWithPoolRows } from "../repo/workspaces";
 import type { AuthenticationResponseInput } from "../schemas/webauthn";
-import { issueUserToken, userScope } from "../tokens/user-token";
+import { ADMIN_SCOPES, ADMIN_WORKSPACE, DEFAULT_ADMIN_SCOPE, DEFAULT_USER_SCOPE, isAdminSignIn, issueUserToken, USER_SCOPES, userScope } from "../tokens/user-token";
 import { identifierKey } from "./users";
 
 export interface SigninScope {
@@ -78,7 +78,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
   }
 
   if (!mode) throw new ApiError(400, "method_not_enabled", "passkey sign-in is not enabled in this workspace");
-  const scope = userScope(body.scope);
+  const scope = requestableScope(s, body.scope);
   const first = pools[0] ?? (() => { throw new ApiError(422, "invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" }); })();
   const tx = newLogin(s, scope, now);
 
@@ -102,6 +102,18 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
   return { login_id: tx.id, publicKey };
 }
 
+/** Scopes a sign-in may ask for in this workspace, and the default when it asks for none. */
+function requestableScope(s: SigninScope, requested: string | undefined): string {
+  return s.workspaceId === ADMIN_WORKSPACE ? userScope(requested, ADMIN_SCOPES, DEFAULT_ADMIN_SCOPE) : userScope(requested, USER_SCOPES, DEFAULT_USER_SCOPE);
+}
+
+/** The granted scope: "identity" only for the tenant's administrators (admins pool through the admin workspace). */
+function scopeForPool(s: SigninScope, requested: string, pool: PoolRow): string {
+  if (isAdminSignIn(s.workspaceId, pool.id)) return requested;
+  const granted = requested.split(" ").filter((x) => x !== "identity");
+  return (granted.length ? granted : DEFAULT_USER_SCOPE.split(" ")).join(" ");
+}
+
 /** The mechanisms still due after `done`, named as the contract's `next` values. */
 const nextOf = (pool: PoolRow) => [...new Set(pool.secondFactorMechanisms.map((m) => (isPasskey(m) ? "webauthn" : m)))];
 
@@ -113,7 +125,8 @@ async function tokenOrNext(s: SigninScope, tx: LoginTransaction, pool: PoolRow, 
     return { login_id: tx.id, next: nextOf(pool) };
   }
   await deleteLogin(s.env.CHALLENGES, tx.id).catch(() => undefined);
-  return issueUserToken(s.env, s.issuerBase, { tenantId: s.tenantId, workspaceId: s.workspaceId, poolId: pool.id, userId, scope: tx.scope, amr, authTime: now }, now);
+  const scope = scopeForPool(s, tx.scope, pool);
+  return issueUserToken(s.env, s.issuerBase, { tenantId: s.tenantId, workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: now }, now);
 }
 
 export async function passkeyFinish(s: SigninScope, body: { login_id: string; credential: AuthenticationResponseInput }, now: number) {
@@ -145,7 +158,7 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
 export async function passwordLogin(s: SigninScope, body: { identifier: string; password: string; scope?: string }, now: number) {
   const { mechanisms, pools } = await loadWorkspace(s);
   if (!mechanisms.includes("password")) throw new ApiError(400, "method_not_enabled", "password sign-in is not enabled in this workspace");
-  const scope = userScope(body.scope);
+  const scope = requestableScope(s, body.scope);
   const user = await workspaceUserByIdentifier(s.env.DB, s.tenantId, s.workspaceId, identifierKey(body.identifier));
   // Always run PBKDF2, so unknown users take as long as known ones.
   const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);

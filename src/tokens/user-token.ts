@@ -7,9 +7,17 @@ export const USER_TOKEN_TTL = 900;
 export const USER_SCOPES = ["openid", "profile", "view_ss_profile", "manage_ss_profile"];
 export const DEFAULT_USER_SCOPE = "view_ss_profile manage_ss_profile";
 
+/** Administrators: users of a tenant's "admins" pool signing in through its "admin" workspace also get "identity". */
+export const ADMIN_POOL = "admins";
+export const ADMIN_WORKSPACE = "admin";
+export const ADMIN_SCOPES = [...USER_SCOPES, "identity"];
+export const DEFAULT_ADMIN_SCOPE = "identity view_ss_profile manage_ss_profile";
+
+export const isAdminSignIn = (workspaceId: string, poolId: string) => workspaceId === ADMIN_WORKSPACE && poolId === ADMIN_POOL;
+
 /** Validates a requested scope string; returns it normalised (deduplicated, in request order). */
-export function userScope(requested: string | undefined, allowed: readonly string[] = USER_SCOPES): string {
-  const list = (requested ?? DEFAULT_USER_SCOPE).split(" ").filter(Boolean);
+export function userScope(requested: string | undefined, allowed: readonly string[] = USER_SCOPES, fallback = DEFAULT_USER_SCOPE): string {
+  const list = (requested ?? fallback).split(" ").filter(Boolean);
   const unknown = list.filter((s) => !allowed.includes(s));
   if (list.length === 0 || unknown.length) {
     throw new ApiError(400, "invalid_scope", `scope not allowed: ${unknown.join(" ") || "(empty)"}`, { allowed: [...allowed] });

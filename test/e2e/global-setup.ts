@@ -3,7 +3,8 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { BASE, E2E_PORT, E2E_VARS } from "./config";
 
-const STATE = ".wrangler-e2e/state";
+// One state folder per port, so two runs on different E2E_PORTs do not share storage.
+const STATE = `.wrangler-e2e/state-${E2E_PORT}`;
 let child: ChildProcess | undefined;
 
 function wrangler(args: string[]) {
@@ -12,7 +13,7 @@ function wrangler(args: string[]) {
 }
 
 export async function setup() {
-  rmSync(".wrangler-e2e", { recursive: true, force: true });
+  rmSync(STATE, { recursive: true, force: true });
   mkdirSync(STATE, { recursive: true });
   wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", STATE]);
   wrangler(["d1", "execute", "DB", "--local", "--persist-to", STATE, "--file", "scripts/seed.sql"]);

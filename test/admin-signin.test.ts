@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { SoftAuthenticator } from "./authenticator";
+import { call, expectError, json, ORIGIN, sys } from "./helpers/api";
+import { enroll, newUser } from "./helpers/passkeys";
+import { finish, options, optionsRes, verifyWithJwks, type Tokens } from "./helpers/signin";
+
+describe("administrators sign in with passkeys through the admin workspace", () => {
+  it("a user of the admins pool gets scope identity and can call the system API", async () => {
+    const admin = await newUser("admins");
+    const auth = new SoftAuthenticator();
+    await enroll(auth, "admins", admin.id, "smart");
+    const opts = await options("admin");
+    const tokens = await json<Tokens>(await finish("admin", opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })));
+    expect(tokens.scope).toBe("identity view_ss_profile manage_ss_profile");
+    expect(await verifyWithJwks(tokens.access_token)).toMatchObject({ sub: admin.id, wid: "admin", pool_id: "admins" });
+    expect((await call("GET", "/api/identity/default/system/pools", { token: tokens.access_token })).status).toBe(200);
+    // Another tenant's objects stay out of reach.
+    await expectError(await call("GET", "/api/identity/other/system/pools", { token: tokens.access_token }), 404, "not_found");
+  });
+
+  it("identity is never granted outside the admins pool or the admin workspace", async () => {
+    // A user of another pool that an administrator added to the admin workspace.
+    await json(await sys("PUT", "/workspaces/admin", { body: { identity_pools: ["admins", "default"] } }));
+    try {
+      const user = await newUser("default");
+      const auth = new SoftAuthenticator();
+      await enroll(auth, "default", user.id, "smart");
+      const opts = await options("admin", { scope: "identity view_ss_profile" });
+      const tokens = await json<Tokens>(await finish("admin", opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })));
+      expect(tokens.scope).toBe("view_ss_profile");
+      await expectError(await call("GET", "/api/identity/default/system/pools", { token: tokens.access_token }), 403, "insufficient_scope");
+    } finally {
+      await json(await sys("PUT", "/workspaces/admin", { body: { identity_pools: ["admins"] } }));
+    }
+    // Other workspaces cannot even ask for it.
+    await expectError(await optionsRes("default", { scope: "identity" }), 400, "invalid_scope");
+  });
+});
