@@ -7,10 +7,13 @@ import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { newId } from "../crypto/bytes";
 import { seal, unseal } from "../crypto/sealed";
-import { activeKeys, insertKey, keyById } from "../repo/keys";
+import { activeKeys, insertKey, keyById, type SigningKeyRow } from "../repo/keys";
 
 const PURPOSE = "signing-key-v1";
 const privateCache = new Map<string, Promise<JoseKey>>();
+/** The tenant's current signing key row, re-read from D1 at most once a minute per isolate. */
+const activeCache = new Map<string, { row: SigningKeyRow; until: number }>();
+const ACTIVE_CACHE_MS = 60_000;
 const publicCache = new Map<string, Promise<JoseKey>>();
 
 function secretOf(env: Env): string {
@@ -23,7 +26,8 @@ function secretOf(env: Env): string {
 
 export async function signingKey(env: Env, tenantId: string, now: number): Promise<{ kid: string; key: JoseKey }> {
   const secret = secretOf(env);
-  let row = (await activeKeys(env.DB, tenantId))[0];
+  const cached = activeCache.get(tenantId);
+  let row = cached && cached.until > now ? cached.row : (await activeKeys(env.DB, tenantId))[0];
   if (!row) {
     const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
     const kid = newId();
@@ -33,6 +37,7 @@ export async function signingKey(env: Env, tenantId: string, now: number): Promi
     // Two first requests may race and both insert: both keys are published, and everyone signs with the oldest.
     row = (await activeKeys(env.DB, tenantId))[0]!;
   }
+  activeCache.set(tenantId, { row, until: now + ACTIVE_CACHE_MS });
   const { kid, privateJwkEnc } = row;
   let key = privateCache.get(kid);
   if (!key) {
