@@ -10,11 +10,18 @@ const ClientExtensionResults = z
   .object({ credProps: z.object({ rk: z.boolean().optional() }).optional() })
   .catchall(z.unknown());
 
+/** Fields both ceremony responses share. */
+const credentialFields = {
+  id: CredentialIdB64.min(1),
+  rawId: CredentialIdB64.min(1),
+  type: z.literal("public-key"),
+  clientExtensionResults: ClientExtensionResults.optional(),
+  authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
+};
+
 export const RegistrationResponse = z
   .object({
-    id: CredentialIdB64.min(1),
-    rawId: CredentialIdB64.min(1),
-    type: z.literal("public-key"),
+    ...credentialFields,
     response: z.object({
       clientDataJSON: b64url(8192).min(1),
       attestationObject: b64url(48_000).min(1),
@@ -23,24 +30,18 @@ export const RegistrationResponse = z
       publicKey: b64url(4096).optional(),
       authenticatorData: b64url(48_000).optional(),
     }),
-    clientExtensionResults: ClientExtensionResults.optional(),
-    authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
   })
   .openapi("RegistrationResponseJSON");
 
 export const AuthenticationResponse = z
   .object({
-    id: CredentialIdB64.min(1),
-    rawId: CredentialIdB64.min(1),
-    type: z.literal("public-key"),
+    ...credentialFields,
     response: z.object({
       clientDataJSON: b64url(8192).min(1),
       authenticatorData: b64url(48_000).min(37),
       signature: b64url(2048).min(1),
       userHandle: b64url(128).optional().nullable(),
     }),
-    clientExtensionResults: ClientExtensionResults.optional(),
-    authenticatorAttachment: z.enum(["platform", "cross-platform"]).optional(),
   })
   .openapi("AuthenticationResponseJSON");
 
