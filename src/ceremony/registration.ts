@@ -29,6 +29,41 @@ const KNOWN_TRANSPORTS = new Set(["ble", "cable", "hybrid", "internal", "nfc", "
 export const registrationFailed = (reason: string) =>
   new ApiError(400, "registration_failed", "the passkey could not be registered", { reason });
 
+/**
+ * WebAuthn §6.5.1.1 requires the credential public key to carry the parameters RFC 9053 / RFC 8812 require for its
+ * kty and alg. verifyRegistrationResponse only checks that alg is one we offered, and with "none" attestation nothing
+ * else ties the alg label to the key: an EC2 P-256 key labelled EdDSA or RS256, an RSA key labelled ES256, or an
+ * EC point off the curve would be stored as a passkey that fails (or verifies under another algorithm than recorded)
+ * at every sign-in. Importing the key with the algorithm its label names proves shape and validity in one step.
+ * Returns null when the key is usable, else the reason.
+ */
+async function credentialKeyProblem(publicKey: Uint8Array): Promise<string | null> {
+  const K = cose.COSEKEYS;
+  const bytes = (v: unknown) => (v instanceof Uint8Array ? b64url(v) : undefined);
+  try {
+    // The library types the map per key type; read it as the plain integer-keyed map it is.
+    const key = decodeCredentialPublicKey(new Uint8Array(publicKey)) as unknown as Map<number, unknown>;
+    const [alg, kty, crv] = [key.get(K.alg), key.get(K.kty), key.get(K.crv)];
+    if (alg === -7 && kty === cose.COSEKTY.EC2 && crv === cose.COSECRV.P256) {
+      await crypto.subtle.importKey("jwk", { kty: "EC", crv: "P-256", x: bytes(key.get(K.x)), y: bytes(key.get(K.y)) }, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+      return null;
+    }
+    if (alg === -8 && kty === cose.COSEKTY.OKP && crv === cose.COSECRV.ED25519) {
+      const x = key.get(K.x);
+      if (!(x instanceof Uint8Array) || x.length !== 32) return "the credential public key is invalid";
+      await crypto.subtle.importKey("raw", new Uint8Array(x), { name: "Ed25519" }, false, ["verify"]);
+      return null;
+    }
+    if (alg === -257 && kty === cose.COSEKTY.RSA) {
+      await crypto.subtle.importKey("jwk", { kty: "RSA", n: bytes(key.get(K.n)), e: bytes(key.get(K.e)) }, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]);
+      return null;
+    }
+    return `the credential public key does not fit its algorithm ${String(alg)}`;
+  } catch {
+    return "the credential public key is invalid";
+  }
+}
+
 export async function beginRegistration(env: Env, s: Subject, mode: PasskeyMode, ctx: RequestContext, now: number): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const rpId = rpIdFor(s.pool, ctx);
   const existing = await userPasskeys(env.DB, s.user.tenantId, s.user.id);
@@ -101,6 +136,9 @@ export async function completeRegistration(
   if (!verification.verified) throw registrationFailed("verification failed");
   const info = verification.registrationInfo;
   if (info.credential.id !== response.rawId) throw registrationFailed("credential id does not match the attested credential");
+
+  const keyProblem = await credentialKeyProblem(info.credential.publicKey);
+  if (keyProblem) throw registrationFailed(keyProblem);
 
   const rk = response.clientExtensionResults?.credProps?.rk;
   if (mode === "smart" && rk === false) throw registrationFailed("the authenticator did not create a discoverable credential");
