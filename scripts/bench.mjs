@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// Latency of a few hot endpoints against a running service (default: `npm run dev` on :8787, client from .dev.vars).
+// Prints p50/p95/max per endpoint over N sequential requests. Usage: node scripts/bench.mjs [baseUrl] [n]
+import { existsSync, readFileSync } from "node:fs";
+
+const base = process.argv[2] ?? "http://localhost:8787";
+const n = Number(process.argv[3] ?? 200);
+const vars = Object.fromEntries(
+  (existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : readFileSync(".dev.vars.example", "utf8"))
+    .split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+);
+const id = process.env.SYSTEM_CLIENT_ID ?? vars.SYSTEM_CLIENT_ID;
+const secret = process.env.SYSTEM_CLIENT_SECRET ?? vars.SYSTEM_CLIENT_SECRET;
+const basic = `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
+
+async function token() {
+  const res = await fetch(`${base}/default/system/oauth2/token`, {
+    method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic }, body: "grant_type=client_credentials&scope=identity",
+  });
+  if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
+  return (await res.json()).access_token;
+}
+
+async function measure(name, fn) {
+  await fn(); // warm up (first signing key, isolate caches)
+  const ms = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))].toFixed(1);
+  console.log(`${name.padEnd(58)} p50 ${q(0.5).padStart(6)} ms   p95 ${q(0.95).padStart(6)} ms   max ${ms.at(-1).toFixed(1).padStart(6)} ms`);
+}
+
+async function ok(res) {
+  if (res.status >= 400) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+}
+
+const t = await token();
+const auth = { authorization: `Bearer ${t}` };
+const json = { "content-type": "application/json" };
+console.log(`${n} sequential requests each against ${base}\n`);
+await measure("POST /{tid}/system/oauth2/token", async () => void (await token()));
+await measure("GET  /api/identity/{tid}/system/pools", async () => ok(await fetch(`${base}/api/identity/default/system/pools`, { headers: auth })));
+await measure("GET  /api/identity/{tid}/system/pools/{ipID}/users", async () => ok(await fetch(`${base}/api/identity/default/system/pools/default/users?limit=50`, { headers: auth })));
+await measure("GET  /{tid}/{wid}/login/config", async () => ok(await fetch(`${base}/default/default/login/config`)));
+await measure("POST /{tid}/{wid}/login/webauthn/options (Smart)", async () => ok(await fetch(`${base}/default/default/login/webauthn/options`, { method: "POST", headers: json, body: "{}" })));
+await measure("POST .../login/password (unknown user: PBKDF2 still runs)", async () => {
+  const res = await fetch(`${base}/default/default/login/password`, { method: "POST", headers: json, body: JSON.stringify({ identifier: "nobody@example.com", password: "wrong password" }) });
+  if (res.status !== 401) throw new Error(`expected 401, got ${res.status}`);
+  await res.arrayBuffer();
+});
