@@ -36,3 +36,12 @@ describe("administrators sign in with passkeys through the admin workspace", () 
     await expectError(await optionsRes("default", { scope: "identity" }), 400, "invalid_scope");
   });
 });
+
+describe("the administrators' own objects", () => {
+  it("the admin workspace and the admins pool cannot be deleted (409), so administrators cannot lock themselves out", async () => {
+    await expectError(await sys("DELETE", "/workspaces/admin"), 409, "reserved_workspace");
+    await expectError(await sys("DELETE", "/pools/admins"), 409, "reserved_pool");
+    expect((await sys("GET", "/workspaces/admin")).status).toBe(200);
+    expect((await sys("GET", "/pools/admins")).status).toBe(200);
+  });
+});

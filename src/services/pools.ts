@@ -3,6 +3,7 @@ import { newId } from "../crypto/bytes";
 import { ApiError, invalidConfig, notFound, type Check } from "../errors";
 import { mergePool, POOL_DEFAULTS, type PoolConfig, type PoolInput } from "../domain/pool";
 import type { Mechanism } from "../domain/mechanisms";
+import { ADMIN_POOL } from "../tokens/user-token";
 import { deletePoolIfUnused, getPool, insertPool, listPools, updatePool, type PoolRow } from "../repo/pools";
 
 function configOf(p: PoolRow): PoolConfig {
@@ -52,6 +53,7 @@ export async function changePool(d1: D1Database, tenantId: string, poolId: strin
 }
 
 export async function removePool(d1: D1Database, tenantId: string, poolId: string): Promise<void> {
+  if (poolId === ADMIN_POOL) throw new ApiError(409, "reserved_pool", "the admins pool holds the tenant's administrators; it cannot be deleted");
   const res = await deletePoolIfUnused(d1, tenantId, poolId);
   if (res === "missing") throw notFound("pool");
   if (res === "in_use") {

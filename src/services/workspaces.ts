@@ -6,6 +6,7 @@ import { checkWorkspaceMechanisms } from "../domain/workspace";
 import {
   deleteWorkspace, existingPoolIds, getWorkspace, insertWorkspace, updateWorkspace, type WorkspaceWithPools,
 } from "../repo/workspaces";
+import { ADMIN_WORKSPACE } from "../tokens/user-token";
 import { orThrow } from "./pools";
 
 export interface WorkspaceInput {
@@ -47,5 +48,6 @@ export async function changeWorkspace(d1: D1Database, tenantId: string, id: stri
 }
 
 export async function removeWorkspace(d1: D1Database, tenantId: string, id: string) {
+  if (id === ADMIN_WORKSPACE) throw new ApiError(409, "reserved_workspace", "the admin workspace is how administrators sign in; it cannot be deleted");
   if (!(await deleteWorkspace(d1, tenantId, id))) throw notFound("workspace");
 }
