@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run dev`: local D1 + KV with migrations applied and the demo tenant seeded, then `wrangler dev` on :8787.
 import { spawnSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 
 const PORT = process.env.PORT ?? "8787";
 const wrangler = (args, opts = {}) => spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" }, ...opts });
@@ -26,3 +26,85 @@ passkey-edge is starting on ${base}
 const child = spawn("npx", ["wrangler", "dev", "--port", PORT, "--ip", "localhost", ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => process.exit(code ?? 0));
+
+// ---------- first administrator ----------
+// Once the worker answers: find or create user "admin" (verified email admin@localhost.test) in pool "admins" of
+// tenant "default" with the bootstrap client from .dev.vars; without a passkey yet, send it an enrollment code and
+// print the one-time enrollment link (the code comes from the development outbox). Never fatal.
+const ADMIN = { tenant: "default", pool: "admins", identifier: "admin", email: "admin@localhost.test" };
+
+/** KEY=VALUE lines of .dev.vars (comments, blank lines and optional quotes handled). */
+function readDevVars(file = ".dev.vars") {
+  const vars = {};
+  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (!m || line.trim().startsWith("#")) continue;
+    vars[m[1]] = m[2].replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return vars;
+}
+
+async function waitForWorker(timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error("wrangler dev exited");
+    try {
+      if ((await fetch(`${base}/openapi.json`)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${base} did not answer within ${timeoutMs / 1000}s`);
+}
+
+async function bootstrapAdmin() {
+  const vars = readDevVars();
+  const id = vars.SYSTEM_CLIENT_ID;
+  const secret = vars.SYSTEM_CLIENT_SECRET;
+  if (!id || !secret) throw new Error("SYSTEM_CLIENT_ID / SYSTEM_CLIENT_SECRET are not set in .dev.vars");
+  await waitForWorker();
+
+  const tokenRes = await fetch(`${base}/${ADMIN.tenant}/system/oauth2/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}` },
+    body: "grant_type=client_credentials&scope=identity",
+  });
+  if (!tokenRes.ok) throw new Error(`token endpoint: ${tokenRes.status} ${await tokenRes.text()}`);
+  const { access_token: token } = await tokenRes.json();
+
+  const api = async (method, path, body) => {
+    const res = await fetch(`${base}/api/identity/${ADMIN.tenant}/system${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? undefined : res.json();
+  };
+
+  const { users } = await api("GET", `/pools/${ADMIN.pool}/users?limit=1000`);
+  let user = users.find((u) => u.identifiers.some((i) => i.identifier.toLowerCase() === ADMIN.identifier));
+  if (!user) {
+    user = await api("POST", `/pools/${ADMIN.pool}/users`, {
+      identifiers: [{ identifier: ADMIN.identifier, type: "uid" }],
+      verifiable_addresses: [{ address: ADMIN.email, type: "email", verified: true }],
+    });
+  }
+  const details = await api("GET", `/pools/${ADMIN.pool}/users/${user.id}`);
+  if (details.credentials.some((c) => c.type === "webauthn")) {
+    console.log(`\nAdmin console: ${base}/${ADMIN.tenant}/admin  (sign in with the admin's passkey)\n`);
+    return;
+  }
+  await api("POST", `/pools/${ADMIN.pool}/user/webauthn/add/request`, { userID: user.id });
+  const { messages } = await api("GET", "/outbox");
+  const address = details.verifiable_addresses.find((a) => a.verified)?.address ?? ADMIN.email;
+  const message = messages.find((m) => m.to === address && m.purpose === "enroll_webauthn");
+  if (!message) throw new Error(`no enrollment code for ${address} in the outbox (does the admin user have a verified address?)`);
+  const link = `${base}/${ADMIN.tenant}/admin/enroll?user=${encodeURIComponent(user.id)}&code=${message.code}`;
+  console.log(`\nFirst admin: open ${link} to register the admin's passkey\n  then sign in at ${base}/${ADMIN.tenant}/admin/login\n`);
+}
+
+bootstrapAdmin().catch((e) => {
+  console.warn(`\nwarning: could not prepare the first admin's enrollment link: ${e instanceof Error ? e.message : e}\n  (see README, "Administrators")\n`);
+});

@@ -5,9 +5,11 @@ import { onError, onNotFound } from "./http/errors";
 import { limitBody, noStore, requireContentType } from "./http/guards";
 import { accountPages } from "./pages/account";
 import { adminPages } from "./pages/admin";
+import { enrollPages } from "./pages/enroll";
 import { loginPages } from "./pages/login";
 import { pageHeaders } from "./pages/security";
 import { DocsPage } from "./routes/docs";
+import { enroll } from "./routes/enroll";
 import { login } from "./routes/login";
 import { oauth } from "./routes/oauth";
 import { self } from "./routes/self";
@@ -30,6 +32,7 @@ export function buildApp() {
   app.route("/", oauth);
   app.route("/", login);
   app.route("/", self);
+  app.route("/", enroll);
 
   const system = newApp();
   system.use("*", noStore, limitBody, requireContentType("json"), requireScope("identity"));
@@ -45,9 +48,11 @@ export function buildApp() {
   app.use("/:tid/:wid/account", pageHeaders);
   app.use("/:tid/admin", pageHeaders);
   app.use("/:tid/admin/*", pageHeaders);
+  app.use("/:tid/:wid/enroll", pageHeaders);
   app.route("/", loginPages);
   app.route("/", accountPages);
   app.route("/", adminPages);
+  app.route("/", enrollPages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   app.doc31("/openapi.json", OPENAPI);

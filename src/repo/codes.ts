@@ -76,3 +76,12 @@ export async function listOutbox(d1: D1Database, tenantId: string, limit: number
     .orderBy(desc(outbox.createdAt), desc(sql`rowid`)).limit(limit);
   return rows.map((r) => ({ to: r.to, purpose: r.purpose, code: r.code, created_at: iso(r.createdAt)! }));
 }
+
+/**
+ * The stored hash of the user's live code for this purpose (unexpired, under the attempt limit), or null. Reads
+ * only: enrollment links check a code before the ceremony and consume it (consumeCode) when it completes.
+ */
+export async function liveCodeHash(d1: D1Database, k: CodeKey, now: number): Promise<string | null> {
+  const row = await d1.prepare(`SELECT code_hash FROM one_time_codes WHERE ${live}`).bind(...liveBinds(k, now)).first<{ code_hash: string }>();
+  return row?.code_hash ?? null;
+}

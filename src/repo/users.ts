@@ -146,3 +146,9 @@ export async function findUserIdsByVerifiedAddress(d1: D1Database, tenantId: str
     )).limit(2);
   return rows.map((r) => r.userId);
 }
+
+/** The pool a user of this tenant belongs to, if the user exists. */
+export async function userPoolId(d1: D1Database, tenantId: string, userId: string): Promise<string | undefined> {
+  const row = await orm(d1).select({ poolId: users.poolId }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, userId))).get();
+  return row?.poolId;
+}

@@ -12,14 +12,14 @@
  */
 import { completeRegistration, type PasskeyMode } from "../ceremony/registration";
 import { parseClientData, type RequestContext } from "../ceremony/context";
-import { b64url, utf8 } from "../crypto/bytes";
+import { b64url, timingSafeEqualStr, utf8 } from "../crypto/bytes";
 import { LIMITS, parseTtl, POOL_DEFAULTS } from "../domain/pool";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { messengerFor, type Messenger } from "../messenger";
 import { recordAudit } from "../repo/audit";
 import { getChallenge } from "../repo/challenges";
-import { consumeCode, countFailedAttempt, listOutbox, saveCode, type CodeKey } from "../repo/codes";
+import { consumeCode, countFailedAttempt, listOutbox, liveCodeHash, saveCode, type CodeKey } from "../repo/codes";
 import type { PoolRow } from "../repo/pools";
 import { findUserIdByIdentifier, findUserIdsByVerifiedAddress, getUser, type AddressRow, type UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../schemas/webauthn";
@@ -190,6 +190,29 @@ export async function completeEnrollmentWithCode(env: Env, ref: PoolRef, input: 
     await recordAudit(env.DB, failed({ reason: "passkey", error_code: e.code }), now);
     throw otpInvalid();
   }
+}
+
+/**
+ * Checks the user's live code without consuming it (an enrollment link asks for creation options before the
+ * ceremony; completeEnrollmentWithCode consumes the code afterwards). The HMAC of the given code is compared in
+ * constant time with the stored one; a wrong code, or none live, counts a failed attempt exactly like add/complete.
+ * Returns the user; any failure is otpInvalid.
+ */
+export async function checkEnrollmentCode(env: Env, ref: PoolRef, who: UserLookup, code: string, actor: string, now: number): Promise<UserWithData> {
+  const key = await codeKey(env);
+  const user = await resolveUser(env.DB, ref, who);
+  if (!user) throw otpInvalid();
+  const k: CodeKey = { tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, purpose: ENROLL_WEBAUTHN };
+  const [given, stored] = await Promise.all([hashCode(key, user.id, ENROLL_WEBAUTHN, code), liveCodeHash(env.DB, k, now)]);
+  // Compare even when nothing is stored, so both failures take the same time.
+  const ok = await timingSafeEqualStr(given, stored ?? "");
+  if (!ok || stored === null) {
+    await countFailedAttempt(env.DB, k, {
+      tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, actor, type: "otp.failed", details: { purpose: ENROLL_WEBAUTHN, reason: "code" },
+    }, now);
+    throw otpInvalid();
+  }
+  return user;
 }
 
 /** The development outbox, newest first; a 404 like any unknown route outside development. */

@@ -1,0 +1,104 @@
+/** Admin console: system API calls with the administrator's token; errors keep the contract's details. */
+import { ApiFailure } from "./api";
+
+export class AdminApiError extends ApiFailure {
+  constructor(status: number, code: string, message: string, headers: Headers, readonly details: Record<string, unknown>) {
+    super(status, code, message, headers);
+  }
+  /** The configuration field a 422 names (details.field), or the first field of a 400 (details.fields). */
+  get field(): string | undefined {
+    if (typeof this.details.field === "string") return this.details.field;
+    const fields = this.details.fields;
+    return Array.isArray(fields) && typeof fields[0]?.field === "string" ? (fields[0].field as string) : undefined;
+  }
+}
+
+export interface SystemApi {
+  <T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/**
+ * A caller for /api/identity/{tid}/system. A 401 means the token expired or was revoked: `onUnauthorized` runs (the
+ * console sends the administrator to sign in again) and the call rejects.
+ */
+export function systemApi(tid: string, token: string, onUnauthorized: () => void): SystemApi {
+  const base = `/api/identity/${encodeURIComponent(tid)}/system`;
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let res: Response;
+    try {
+      res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      throw new AdminApiError(0, "network_error", "The service is not reachable. Check your connection and try again.", new Headers(), {});
+    }
+    if (res.status === 204) return undefined as T;
+    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!res.ok) {
+      if (res.status === 401) onUnauthorized();
+      const details = json.details && typeof json.details === "object" ? (json.details as Record<string, unknown>) : {};
+      throw new AdminApiError(res.status, String(json.error_code ?? "error"), String(json.error ?? res.statusText), res.headers, details);
+    }
+    return json as T;
+  };
+}
+
+/** A sentence for the live region: the API's own message, with the status for context. */
+export function errorText(e: unknown, doing: string): string {
+  if (e instanceof AdminApiError) {
+    if (e.status === 0) return e.message;
+    if (e.status === 403) return `${doing} failed: this account is not allowed to manage the tenant (scope identity missing).`;
+    if (e.status === 404) return `${doing} failed: it no longer exists. Reload the page.`;
+    return `${doing} failed: ${e.message.replace(/\.$/, "")}.`;
+  }
+  return `${doing} failed. Try again.`;
+}
+
+/** The system API shapes the console uses (the contract's Pool, Workspace, User and Credential). */
+export type Mechanism = "password" | "email_otp" | "webauthn" | "usernameless_webauthn";
+
+export interface Workspace {
+  id: string;
+  name: string;
+  authentication_mechanisms: Mechanism[];
+  identity_pools: string[];
+  passkey_mode: "smart" | "classic" | null;
+}
+
+export interface Pool {
+  id: string;
+  name: string;
+  description: string;
+  authentication_mechanisms: Mechanism[];
+  preferred_authentication_mechanism: Mechanism;
+  second_factor_authentication_mechanisms: Mechanism[];
+  second_factor_preferred_authentication_mechanism: Mechanism | "";
+  passkey_settings: { relying_party_id: string; relying_party_origins: string[]; user_verification: "required" | "preferred" | "discouraged"; attestation: "none" | "direct" };
+  limits: { max_credentials: number; webauthn_credentials_capacity: number };
+}
+
+export interface User {
+  id: string;
+  user_pool_id: string;
+  status: string;
+  identifiers: { identifier: string; type: string }[];
+  verifiable_addresses: { address: string; type: string; verified: boolean }[];
+  created_at: string;
+}
+
+export interface Credential {
+  id: string;
+  type: "password" | "webauthn";
+  name: string | null;
+  discoverable_id: string;
+  payload: {
+    credential_id?: string;
+    transport?: string[];
+    flags?: { backupEligible: boolean; backupState: boolean };
+    authenticator?: { name: string | null; AAGUID: string; attachment: string | null };
+  };
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export type UserWithData = User & { credentials: Credential[] };
