@@ -23,8 +23,17 @@ passkey-edge is starting on ${base}
   system API        ${base}/api/identity/default/system/pools
   JWKS              ${base}/default/.well-known/jwks.json
 `);
-const child = spawn("npx", ["wrangler", "dev", "--port", PORT, "--ip", "localhost", ...process.argv.slice(2)], { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+// Its own process group, so a signal to this script reaches wrangler and the workerd it starts, not just npx.
+const child = spawn("npx", ["wrangler", "dev", "--port", PORT, "--ip", "localhost", ...process.argv.slice(2)], { stdio: "inherit", detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      child.kill(sig);
+    }
+  });
+}
 child.on("exit", (code) => process.exit(code ?? 0));
 
 // ---------- first administrator ----------
