@@ -296,3 +296,14 @@ describe("GET /login/config", () => {
     await expectError(await call("GET", "/default/nope/login/config"), 404, "not_found");
   });
 });
+
+describe("without KEY_ENCRYPTION_SECRET", () => {
+  it("Classic options for an unknown identifier answer 503 not_configured rather than predictable fake ids", async () => {
+    const { app } = await import("../src/app");
+    const { wid } = await setup("classic");
+    const res = await app.request(`${ORIGIN}/default/${wid}/login/webauthn/options`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ identifier: "nobody@example.com" }),
+    }, { ...env, KEY_ENCRYPTION_SECRET: undefined });
+    await expectError(res, 503, "not_configured");
+  });
+});

@@ -12,7 +12,8 @@
  */
 import { completeRegistration, type PasskeyMode } from "../ceremony/registration";
 import { parseClientData, type RequestContext } from "../ceremony/context";
-import { b64url, timingSafeEqualStr, utf8 } from "../crypto/bytes";
+import { b64url, timingSafeEqualStr } from "../crypto/bytes";
+import { hmac, hmacKey } from "../crypto/derive";
 import { LIMITS, parseTtl, POOL_DEFAULTS } from "../domain/pool";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
@@ -56,35 +57,12 @@ export function generateCode(length: number): string {
   return code;
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-/** The HMAC-SHA256 key for code hashes, derived by HKDF from KEY_ENCRYPTION_SECRET (503 when it is not set). */
-function codeKey(env: Env): Promise<CryptoKey> {
-  const secret = env.KEY_ENCRYPTION_SECRET;
-  if (!secret || secret.length < 16) {
-    throw new ApiError(503, "not_configured", "KEY_ENCRYPTION_SECRET is not set (at least 16 characters)", {}, { "retry-after": "60" });
-  }
-  let key = hmacKeys.get(secret);
-  if (!key) {
-    key = (async () => {
-      const ikm = await crypto.subtle.importKey("raw", utf8.encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey(
-        { name: "HKDF", hash: "SHA-256", salt: utf8.encode("passkey-edge"), info: utf8.encode("one-time-code-v1") },
-        ikm,
-        { name: "HMAC", hash: "SHA-256", length: 256 },
-        false,
-        ["sign"],
-      );
-    })();
-    key.catch(() => hmacKeys.delete(secret));
-    hmacKeys.set(secret, key);
-  }
-  return key;
-}
+/** The HMAC-SHA256 key for code hashes (503 when KEY_ENCRYPTION_SECRET is not set). */
+const codeKey = (env: Env) => hmacKey(env, "one-time-code-v1");
 
 /** base64url HMAC-SHA256 of "<userId>:<purpose>:<code>": a stolen table does not allow an offline search of codes. */
 export async function hashCode(key: CryptoKey, userId: string, purpose: string, code: string): Promise<string> {
-  return b64url(await crypto.subtle.sign("HMAC", key, utf8.encode(`${userId}:${purpose}:${code}`)));
+  return b64url(await hmac(key, `${userId}:${purpose}:${code}`));
 }
 
 /** The pool's code length and TTL (seconds), falling back to the defaults for anything out of range. */

@@ -1,7 +1,8 @@
 /** Sign-in: login config, passkey options/finish (Smart, Classic, second factor), password first factor, tokens. */
 import { AuthFailed, beginAuthentication, finishAuthentication } from "../ceremony/authentication";
 import { rpIdFor, type RequestContext } from "../ceremony/context";
-import { b64url, newId, utf8 } from "../crypto/bytes";
+import { b64url, newId } from "../crypto/bytes";
+import { hmac, hmacKey } from "../crypto/derive";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../crypto/password";
 import { family, isPasskey } from "../domain/mechanisms";
 import { passkeyMode } from "../domain/workspace";
@@ -43,13 +44,11 @@ export async function loginConfig(s: SigninScope) {
 
 /** Stable fake credential ids for an identifier nobody has, so Classic options do not reveal who has an account. */
 async function fakeCredentialIds(s: SigninScope, key: string): Promise<{ id: string }[]> {
-  const secret = s.env.KEY_ENCRYPTION_SECRET ?? "";
-  const hmacKey = await crypto.subtle.importKey("raw", utf8.encode(`fake-credential-ids:${secret}`), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = async (msg: string) => new Uint8Array(await crypto.subtle.sign("HMAC", hmacKey, utf8.encode(msg)));
+  const k = await hmacKey(s.env, "fake-credential-ids-v1");
   const seed = `${s.tenantId}\u0000${s.workspaceId}\u0000${key}`;
-  const n = 1 + ((await mac(seed))[0]! % 2);
+  const n = 1 + ((await hmac(k, seed))[0]! % 2);
   const ids: { id: string }[] = [];
-  for (let i = 0; i < n; i++) ids.push({ id: b64url(await mac(`${seed}\u0000${i}`)) });
+  for (let i = 0; i < n; i++) ids.push({ id: b64url(await hmac(k, `${seed}\u0000${i}`)) });
   return ids;
 }
 

@@ -4,8 +4,8 @@
  */
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey as JoseKey, type JWK } from "jose";
 import type { Env } from "../env";
-import { ApiError } from "../errors";
 import { newId } from "../crypto/bytes";
+import { serverSecret } from "../crypto/derive";
 import { seal, unseal } from "../crypto/sealed";
 import { activeKeys, insertKey, keyById, type SigningKeyRow } from "../repo/keys";
 
@@ -16,16 +16,8 @@ const activeCache = new Map<string, { row: SigningKeyRow; until: number }>();
 const ACTIVE_CACHE_MS = 60_000;
 const publicCache = new Map<string, Promise<JoseKey>>();
 
-function secretOf(env: Env): string {
-  const s = env.KEY_ENCRYPTION_SECRET;
-  if (!s || s.length < 16) {
-    throw new ApiError(503, "not_configured", "KEY_ENCRYPTION_SECRET is not set (at least 16 characters)", {}, { "retry-after": "60" });
-  }
-  return s;
-}
-
 export async function signingKey(env: Env, tenantId: string, now: number): Promise<{ kid: string; key: JoseKey }> {
-  const secret = secretOf(env);
+  const secret = serverSecret(env);
   const cached = activeCache.get(tenantId);
   let row = cached && cached.until > now ? cached.row : (await activeKeys(env.DB, tenantId))[0];
   if (!row) {
