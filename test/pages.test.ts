@@ -34,7 +34,7 @@ function expectSafePage(res: Response, html: string) {
   expect(res.headers.get("x-frame-options")).toBe("DENY");
   expect(res.headers.get("x-content-type-options")).toBe("nosniff");
   expect(res.headers.get("cache-control")).toBe("no-store");
-  expect(html.startsWith("<!doctype html>")).toBe(true);
+  expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
   for (const script of tags(html, "script")) expect(script.src, "no inline <script>").toMatch(/^\/assets\/js\/[a-z-]+\.js$/);
   expect(html).not.toMatch(/<[^>]+\sstyle="/);
   expect(html).not.toMatch(/<[^>]+\son[a-z]+="/);

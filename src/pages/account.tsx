@@ -11,7 +11,7 @@ import { passkeyMode } from "../domain/workspace";
 import type { AppEnv } from "../env";
 import type { PoolRow } from "../repo/pools";
 import { Layout, Status } from "./layout";
-import { documentHtml, NotFoundPage, pageWorkspace } from "./login";
+import { NotFoundPage, pageWorkspace } from "./login";
 
 /** Pools whose users get a token from a passkey alone (a passkey first factor, no second factor). */
 export const passkeyReauthPools = (pools: readonly PoolRow[]) =>
@@ -22,11 +22,10 @@ export const accountPages = new Hono<AppEnv>();
 accountPages.get("/:tid/:wid/account", async (c) => {
   const { tid, wid } = c.req.param();
   const found = await pageWorkspace(c.env.DB, tid, wid);
-  if (!found) return c.html(documentHtml(<NotFoundPage what="account page" />), 404);
+  if (!found) return c.html(<NotFoundPage what="account page" />, 404);
   const mode = passkeyMode(found.workspace.mechanisms);
   const data = { tid, wid, mode: mode ?? "", "reauth-pools": passkeyReauthPools(found.pools).join(" ") };
   return c.html(
-    documentHtml(
       <Layout title="Your account" script="account" data={data} wide>
         <div class="portal">
           <h1>Your account</h1>
@@ -93,6 +92,5 @@ accountPages.get("/:tid/:wid/account", async (c) => {
           </dialog>
         </div>
       </Layout>,
-    ),
   );
 });

@@ -12,7 +12,6 @@ import { Layout, Status } from "./layout";
 
 export const adminPages = new Hono<AppEnv>();
 
-const page = (node: unknown) => `<!DOCTYPE html>${String(node)}`;
 
 const Session = () => (
   <div class="session" id="session" hidden>
@@ -24,17 +23,17 @@ const Session = () => (
 adminPages.get("/:tid/admin", async (c) => {
   const tid = c.req.param("tid");
   if (!ID_RE.test(tid) || !(await tenantExists(c.env.DB, tid))) {
-    return c.html(page(
+    return c.html(
       <Layout title="Page not found">
         <div class="card">
           <h1>Page not found</h1>
           <p>There is no admin console at this address.</p>
         </div>
       </Layout>,
-    ), 404);
+    404);
   }
 
-  return c.html(page(
+  return c.html(
     <Layout title="Admin console" script="admin" wide data={{ tid }} nav={<Session />}>
       <p id="loading" class="hint">Loading the admin console…</p>
       <div id="console" class="console" hidden>
@@ -81,5 +80,5 @@ adminPages.get("/:tid/admin", async (c) => {
         <div class="card">The admin console needs JavaScript.</div>
       </noscript>
     </Layout>,
-  ));
+  );
 });

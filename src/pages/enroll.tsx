@@ -12,13 +12,12 @@ import { Layout, Status } from "./layout";
 export const enrollPages = new Hono<AppEnv>();
 
 const CODE_RE = /^[0-9]{1,32}$/;
-const page = (node: unknown) => `<!DOCTYPE html>${String(node)}`;
 
 enrollPages.get("/:tid/:wid/enroll", async (c) => {
   const { tid, wid } = c.req.param();
   const workspace = ID_RE.test(tid) && ID_RE.test(wid) ? await getWorkspace(c.env.DB, tid, wid) : undefined;
   if (!workspace) {
-    return c.html(page(
+    return c.html(
       <Layout title="Page not found">
         <div class="enroll">
           <div class="card">
@@ -27,7 +26,7 @@ enrollPages.get("/:tid/:wid/enroll", async (c) => {
           </div>
         </div>
       </Layout>,
-    ), 404);
+    404);
   }
 
   const user = c.req.query("user") ?? "";
@@ -36,7 +35,7 @@ enrollPages.get("/:tid/:wid/enroll", async (c) => {
   const complete = ID_RE.test(user);
   const isAdmin = wid === "admin";
 
-  return c.html(page(
+  return c.html(
     <Layout title="Set up your passkey" script={complete ? "enroll" : undefined} data={{ tid, wid, user: complete ? user : "" }}>
       <div class="enroll">
         <div class="card">
@@ -71,5 +70,5 @@ enrollPages.get("/:tid/:wid/enroll", async (c) => {
         </div>
       </div>
     </Layout>,
-  ));
+  );
 });

@@ -1,4 +1,5 @@
 /** The one layout of the hosted pages. Page data reaches the browser code through data-* attributes (no inline script). */
+import { raw } from "hono/html";
 import type { Child, FC } from "hono/jsx";
 
 export interface LayoutProps {
@@ -15,6 +16,8 @@ export interface LayoutProps {
 export const Layout: FC<LayoutProps> = ({ title, script, data = {}, wide, nav, children }) => {
   const attrs = Object.fromEntries(Object.entries(data).map(([k, v]) => [`data-${k}`, v]));
   return (
+    <>
+    {raw("<!DOCTYPE html>")}
     <html lang="en">
       <head>
         <meta charset="utf-8" />
@@ -34,6 +37,7 @@ export const Layout: FC<LayoutProps> = ({ title, script, data = {}, wide, nav, c
         </main>
       </body>
     </html>
+    </>
   );
 };
 

@@ -44,9 +44,6 @@ export async function pageWorkspace(db: D1Database, tid: string, wid: string) {
   return workspaceWithPoolRows(db, tid, wid);
 }
 
-/** Full HTML document (the Layout has no doctype; without one the browser would use quirks mode). */
-export const documentHtml = (node: Child) => `<!doctype html>${String(node)}`;
-
 /** The 404 page of the hosted pages, in the same layout. */
 export const NotFoundPage: FC<{ what: string }> = ({ what }) => (
   <Layout title="Page not found">
@@ -214,7 +211,7 @@ export const loginPages = new Hono<AppEnv>();
 loginPages.get("/:tid/:wid/login", async (c) => {
   const { tid, wid } = c.req.param();
   const found = await pageWorkspace(c.env.DB, tid, wid);
-  if (!found) return c.html(documentHtml(<NotFoundPage what="sign-in page" />), 404);
+  if (!found) return c.html(<NotFoundPage what="sign-in page" />, 404);
   const cfg = signinConfig(found.workspace.mechanisms, found.pools);
-  return c.html(documentHtml(<SigninPage tid={tid} wid={wid} name={found.workspace.name} cfg={cfg} />));
+  return c.html(<SigninPage tid={tid} wid={wid} name={found.workspace.name} cfg={cfg} />);
 });

@@ -1,4 +1,5 @@
 /** The API reference page at /docs, rendered from the generated OpenAPI document (no CDN, no script). */
+import { raw } from "hono/html";
 import type { FC } from "hono/jsx";
 
 type Operation = { summary?: string; description?: string; tags?: string[]; security?: unknown[] };
@@ -12,6 +13,8 @@ export const DocsPage: FC<{ doc: Doc }> = ({ doc }) => {
   );
   const tags = [...new Set(ops.map((o) => o.op.tags?.[0] ?? "Other"))];
   return (
+    <>
+    {raw("<!DOCTYPE html>")}
     <html lang="en">
       <head>
         <meta charset="utf-8" />
@@ -43,5 +46,6 @@ code{font:13px ui-monospace,monospace}.op{border:1px solid #d0d7de;border-radius
         ))}
       </body>
     </html>
+    </>
   );
 };
