@@ -1,6 +1,6 @@
 /** Workspace policy (pure): the passkey mode follows from the mechanisms; both passkey values at once conflict. */
 import type { Check } from "../errors";
-import type { Mechanism } from "./mechanisms";
+import { isPasskey, type Mechanism } from "./mechanisms";
 
 export type PasskeyMode = "smart" | "classic" | null;
 
@@ -23,4 +23,14 @@ export function checkWorkspaceMechanisms(mechanisms: Mechanism[]): Check<Mechani
     return { ok: false, field: "authentication_mechanisms", message: "authentication_mechanisms lists a mechanism twice" };
   }
   return { ok: true, value: mechanisms };
+}
+
+/**
+ * The workspace's sign-in methods, preferred first: the first pool's preferred mechanism, named as the workspace
+ * names passkeys (webauthn or usernameless_webauthn); else the workspace's first mechanism.
+ */
+export function orderedMethods(mechanisms: readonly string[], firstPoolPreferred: string | undefined): { methods: string[]; preferred: string | null } {
+  const asWorkspace = (m: string | undefined) => (m && isPasskey(m) ? mechanisms.find(isPasskey) : mechanisms.find((x) => x === m));
+  const preferred = asWorkspace(firstPoolPreferred) ?? mechanisms[0] ?? null;
+  return { methods: preferred ? [preferred, ...mechanisms.filter((m) => m !== preferred)] : [...mechanisms], preferred };
 }

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import type { Child, FC } from "hono/jsx";
 import { isPasskey } from "../domain/mechanisms";
-import { passkeyMode, type PasskeyMode } from "../domain/workspace";
+import { orderedMethods, passkeyMode, type PasskeyMode } from "../domain/workspace";
 import type { AppEnv } from "../env";
 import type { PoolRow } from "../repo/pools";
 import { workspaceWithPoolRows } from "../repo/workspaces";
@@ -30,10 +30,7 @@ export interface SigninConfig {
  * value, first), reduced to what the hosted page offers: passkey and password.
  */
 export function signinConfig(mechanisms: readonly string[], pools: readonly Pick<PoolRow, "preferredMechanism">[]): SigninConfig {
-  const poolPreferred = pools[0]?.preferredMechanism;
-  const asWorkspace = (m: string | undefined) => (m && isPasskey(m) ? mechanisms.find(isPasskey) : mechanisms.find((x) => x === m));
-  const first = asWorkspace(poolPreferred) ?? mechanisms[0];
-  const ordered = first ? [first, ...mechanisms.filter((m) => m !== first)] : [...mechanisms];
+  const ordered = orderedMethods(mechanisms, pools[0]?.preferredMechanism).methods;
   const methods = [...new Set(ordered.flatMap((m): PageMethod[] => (isPasskey(m) ? ["passkey"] : m === "password" ? ["password"] : [])))];
   return { mode: passkeyMode(mechanisms), methods, preferred: methods[0] ?? null };
 }

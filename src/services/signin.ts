@@ -5,7 +5,7 @@ import { b64url, newId } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../crypto/password";
 import { family, isPasskey } from "../domain/mechanisms";
-import { passkeyMode } from "../domain/workspace";
+import { orderedMethods, passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { deleteLogin, getLogin, putLogin, LOGIN_TTL_SECONDS, type LoginTransaction } from "../repo/logins";
@@ -35,11 +35,7 @@ async function loadWorkspace(s: SigninScope) {
 /** The workspace's methods with the preferred one first (the first pool's preference, in the workspace's passkey value). */
 export async function loginConfig(s: SigninScope) {
   const { mechanisms, mode, pools } = await loadWorkspace(s);
-  const poolPreferred = pools[0]?.preferredMechanism;
-  const asWorkspace = (m: string | undefined) => (m && isPasskey(m) ? mechanisms.find(isPasskey) : mechanisms.find((x) => x === m));
-  const preferred = asWorkspace(poolPreferred) ?? mechanisms[0] ?? null;
-  const methods = preferred ? [preferred, ...mechanisms.filter((m) => m !== preferred)] : [...mechanisms];
-  return { passkey_mode: mode, methods, preferred };
+  return { passkey_mode: mode, ...orderedMethods(mechanisms, pools[0]?.preferredMechanism) };
 }
 
 /** Stable fake credential ids for an identifier nobody has, so Classic options do not reveal who has an account. */
