@@ -1,17 +1,5 @@
 /** Admin console: system API calls with the administrator's token; errors keep the contract's details. */
-import { ApiFailure } from "./api";
-
-export class AdminApiError extends ApiFailure {
-  constructor(status: number, code: string, message: string, headers: Headers, readonly details: Record<string, unknown>) {
-    super(status, code, message, headers);
-  }
-  /** The configuration field a 422 names (details.field), or the first field of a 400 (details.fields). */
-  get field(): string | undefined {
-    if (typeof this.details.field === "string") return this.details.field;
-    const fields = this.details.fields;
-    return Array.isArray(fields) && typeof fields[0]?.field === "string" ? (fields[0].field as string) : undefined;
-  }
-}
+import { api, ApiFailure } from "./api";
 
 export interface SystemApi {
   <T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
@@ -19,33 +7,27 @@ export interface SystemApi {
 
 /**
  * A caller for /api/identity/{tid}/system. A 401 means the token expired or was revoked: `onUnauthorized` runs (the
- * console sends the administrator to sign in again) and the call rejects.
+ * console sends the administrator to sign in again) and the call rejects. A network failure is an ApiFailure with
+ * status 0.
  */
 export function systemApi(tid: string, token: string, onUnauthorized: () => void): SystemApi {
   const base = `/api/identity/${encodeURIComponent(tid)}/system`;
   return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    let res: Response;
     try {
-      res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    } catch {
-      throw new AdminApiError(0, "network_error", "The service is not reachable. Check your connection and try again.", new Headers(), {});
+      return await api<T>(method, base + path, body, token);
+    } catch (e) {
+      if (!(e instanceof ApiFailure)) {
+        throw new ApiFailure(0, "network_error", "The service is not reachable. Check your connection and try again.", new Headers());
+      }
+      if (e.status === 401) onUnauthorized();
+      throw e;
     }
-    if (res.status === 204) return undefined as T;
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    if (!res.ok) {
-      if (res.status === 401) onUnauthorized();
-      const details = json.details && typeof json.details === "object" ? (json.details as Record<string, unknown>) : {};
-      throw new AdminApiError(res.status, String(json.error_code ?? "error"), String(json.error ?? res.statusText), res.headers, details);
-    }
-    return json as T;
   };
 }
 
 /** A sentence for the live region: the API's own message, with the status for context. */
 export function errorText(e: unknown, doing: string): string {
-  if (e instanceof AdminApiError) {
+  if (e instanceof ApiFailure) {
     if (e.status === 0) return e.message;
     if (e.status === 403) return `${doing} failed: this account is not allowed to manage the tenant (scope identity missing).`;
     if (e.status === 404) return `${doing} failed: it no longer exists. Reload the page.`;

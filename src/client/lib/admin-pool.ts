@@ -3,7 +3,8 @@
  * preferred), "Passkey Settings" (Relying Party ID, origins, user verification, attestation) and "Pool Limits".
  * Each card saves with its own PUT /pools/{id}; a 422 is shown next to the field that details.field names.
  */
-import { AdminApiError, errorText, type Mechanism, type Pool } from "./admin-api";
+import { ApiFailure } from "./api";
+import { errorText, type Mechanism, type Pool } from "./admin-api";
 import { family, methodLabel, POOL_METHODS, type Console } from "./admin-console";
 import { field, fieldError, fill, h } from "./admin-h";
 
@@ -32,8 +33,8 @@ export function fieldMessage(message: string, field: string): string {
 
 /** Shows a failed save: next to the field the API names when this card has it, always in the live region. */
 function showError(ui: Console, e: unknown, doing: string, fields: Record<string, HTMLElement>): void {
-  const target = e instanceof AdminApiError && e.field ? fields[e.field] : undefined;
-  if (target && e instanceof AdminApiError && e.field) {
+  const target = e instanceof ApiFailure && e.field ? fields[e.field] : undefined;
+  if (target && e instanceof ApiFailure && e.field) {
     fieldError(target, fieldMessage(e.message, e.field));
     target.focus();
   }
@@ -154,7 +155,7 @@ function methodsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLF
         onSaved(updated);
         ui.say("Sign-in methods saved.", "success");
       } catch (e) {
-        errorEl.textContent = e instanceof AdminApiError ? fieldMessage(e.message, e.field ?? "") : "Saving failed.";
+        errorEl.textContent = e instanceof ApiFailure ? fieldMessage(e.message, e.field ?? "") : "Saving failed.";
         errorEl.hidden = false;
         ui.say(errorText(e, "Saving the sign-in methods"), "error");
       }

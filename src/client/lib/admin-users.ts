@@ -2,7 +2,8 @@
  * Admin console screens "Users > pool" (the pool's users) and "Users > pool > user" (details, passkeys with rename and
  * delete, "Send enrollment code").
  */
-import { AdminApiError, errorText, type Credential, type Pool, type User, type UserWithData, type Workspace } from "./admin-api";
+import { ApiFailure } from "./api";
+import { errorText, type Credential, type Pool, type User, type UserWithData, type Workspace } from "./admin-api";
 import type { Console } from "./admin-console";
 import { fieldError, fill, h, when } from "./admin-h";
 
@@ -98,7 +99,7 @@ function passkeyRow(ui: Console, pool: Pool, user: UserWithData, c: Credential, 
         ui.say(`Passkey renamed to “${input.value.trim()}”.`, "success");
         await reload("passkeys-title");
       } catch (e) {
-        fieldError(input, e instanceof AdminApiError && e.status === 400 ? "Use 1 to 64 characters, without control characters." : "Renaming failed.");
+        fieldError(input, e instanceof ApiFailure && e.status === 400 ? "Use 1 to 64 characters, without control characters." : "Renaming failed.");
         ui.say(errorText(e, "Renaming the passkey"), "error");
         input.focus();
       }
