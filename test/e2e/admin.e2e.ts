@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsOf, launch, pageWithAuthenticator, shot, sysApi, uniq, type AuthPage } from "./browser";
+import { credentialsOf, launch, openRedirecting, pageWithAuthenticator, shot, sysApi, uniq, type AuthPage } from "./browser";
 import { BASE } from "./config";
 
 type Message = { to: string; purpose: string; code: string };
@@ -78,7 +78,7 @@ describe("first administrator", () => {
   it("without a token, the console sends the browser to the admin sign-in page", async () => {
     const { page } = await pageWithAuthenticator(browser);
     watch(page);
-    await page.goto(`${BASE}/default/admin`);
+    await openRedirecting(page, `${BASE}/default/admin`);
     await page.waitForURL(/\/default\/admin\/login\?return_to=/);
     expect(new URL(page.url()).searchParams.get("return_to")).toBe("/default/admin");
     await page.getByRole("button", { name: /sign in with a passkey/i }).waitFor();

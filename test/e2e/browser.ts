@@ -72,3 +72,11 @@ export async function sysApi<T = Record<string, unknown>>(method: string, path: 
 
 let n = 0;
 export const uniq = (p = "e2e") => `${p}-${Date.now().toString(36)}-${(n++).toString(36)}`;
+
+/**
+ * Opens a page that redirects at once (no token: to sign-in). Waits only for the first response: waiting for its
+ * "load" races the redirect and can fail with ERR_ABORTED. The caller asserts the target with waitForURL.
+ */
+export async function openRedirecting(page: Page, url: string): Promise<void> {
+  await page.goto(url, { waitUntil: "commit" });
+}

@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsOf, launch, pageWithAuthenticator, shot, sysApi, uniq, type AuthPage } from "./browser";
+import { credentialsOf, launch, openRedirecting, pageWithAuthenticator, shot, sysApi, uniq, type AuthPage } from "./browser";
 import { BASE } from "./config";
 
 const PASSWORD = "correct horse battery staple";
@@ -84,7 +84,7 @@ describe("self-service portal", () => {
   it("without a token it sends you to sign in, and brings you back after", async () => {
     const { page } = await pageWithAuthenticator(browser);
     const { email } = await newUser();
-    await page.goto(ACCOUNT);
+    await openRedirecting(page, ACCOUNT);
     await page.waitForURL(/\/default\/default\/login\?/);
     expect(new URL(page.url()).searchParams.get("return_to")).toBe("/default/default/account");
     await shot(page, "portal-redirect-to-signin");
@@ -258,7 +258,7 @@ describe("self-service portal", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL(/signed_out=1$/);
     expect(await storedToken(page)).toBeNull();
-    await page.goto(ACCOUNT);
+    await openRedirecting(page, ACCOUNT);
     await page.waitForURL(/\/login\?return_to=/);
   });
 });

@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsOf, launch, pageWithAuthenticator, refusePrompts, shot, sysApi, uniq, type AuthPage } from "./browser";
+import { credentialsOf, launch, openRedirecting, pageWithAuthenticator, refusePrompts, shot, sysApi, uniq, type AuthPage } from "./browser";
 import { BASE } from "./config";
 
 const PASSWORD = "correct horse battery staple";
@@ -161,7 +161,7 @@ describe("hosted sign-in", () => {
     await page.evaluate(() => sessionStorage.clear());
 
     // The virtual authenticator answers the conditional request as a user picking the suggested passkey would.
-    await page.goto(`${BASE}/default/default/login`);
+    await openRedirecting(page, `${BASE}/default/default/login`);
     await page.waitForURL(`${BASE}/default/default/account`);
     expect(await storedClaims(page, "default")).toMatchObject({ sub: user.id, amr: ["pop"] });
     await expect.poll(() => page.locator("#passkey-rows tr").count()).toBe(1);
