@@ -1,19 +1,8 @@
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { signAccessToken } from "../src/tokens/jwt";
 import { SoftAuthenticator } from "./authenticator";
 import { call, expectError, json, ORIGIN } from "./helpers/api";
 import { count, enroll, newUser, type CredentialJson } from "./helpers/passkeys";
-import { finish, options, setup, type Tokens } from "./helpers/signin";
-
-/** A user token minted as sign-in would, with a chosen auth_time (seconds ago) and scope. */
-async function userToken(t: { wid: string; pool: string; userId: string }, o: { ago?: number; scope?: string; tid?: string } = {}) {
-  const now = Date.now();
-  return signAccessToken(env, `${ORIGIN}/${o.tid ?? "default"}`, {
-    sub: t.userId, tid: o.tid ?? "default", wid: t.wid, pool_id: t.pool, scope: o.scope ?? "view_ss_profile manage_ss_profile",
-    amr: ["pop"], auth_time: Math.floor(now / 1000) - (o.ago ?? 0),
-  }, 900, now);
-}
+import { finish, options, setup, userToken, type Tokens } from "./helpers/signin";
 
 const selfPath = (wid: string, p: string) => `/default/${wid}/identity/v2/self${p}`;
 

@@ -2,7 +2,7 @@
  * Passkey rows of the credentials table. Writes that must hold under concurrency are single SQL statements in one
  * D1 batch: the consumed challenge (primary key) and a conditional insert bounded by the user's capacity.
  */
-import { and, asc, eq, or } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { orm } from "../db/client";
 import { credentials } from "../db/schema";
 import { auditIfStmt, type AuditEvent } from "./audit";
@@ -22,13 +22,32 @@ export async function passkeyByCredentialId(d1: D1Database, tenantId: string, cr
     .where(and(eq(credentials.tenantId, tenantId), eq(credentials.credentialId, credentialId))).get();
 }
 
-/** A user's passkey by its entry id or its base64url credential id. */
-export async function userPasskey(d1: D1Database, tenantId: string, poolId: string, userId: string, ref: string): Promise<CredentialRow | undefined> {
-  return orm(d1).select().from(credentials)
-    .where(and(
-      eq(credentials.tenantId, tenantId), eq(credentials.poolId, poolId), eq(credentials.userId, userId),
-      eq(credentials.type, "webauthn"), or(eq(credentials.id, ref), eq(credentials.credentialId, ref)),
-    )).get();
+export interface PasskeyRef {
+  tenantId: string;
+  poolId: string;
+  userId: string;
+  /** The passkey's entry id or its base64url credential id (api.md "Passkey references"). */
+  ref: string;
+}
+
+/**
+ * The one row a reference names: the user's passkey whose entry id is `ref`, else the user's passkey whose credential id
+ * is `ref`. An authenticator chooses its credential id freely, so it may equal another entry's id: the entry id wins,
+ * and every read and write below is limited to the single row this resolves to.
+ */
+const RESOLVED = `tenant_id = ? AND pool_id = ? AND user_id = ? AND type = 'webauthn' AND id = coalesce(
+  (SELECT id FROM credentials WHERE id = ? AND tenant_id = ? AND pool_id = ? AND user_id = ? AND type = 'webauthn'),
+  (SELECT id FROM credentials WHERE tenant_id = ? AND credential_id = ? AND pool_id = ? AND user_id = ? AND type = 'webauthn'))`;
+
+const resolvedBinds = (t: PasskeyRef) => [
+  t.tenantId, t.poolId, t.userId,
+  t.ref, t.tenantId, t.poolId, t.userId,
+  t.tenantId, t.ref, t.poolId, t.userId,
+];
+
+/** A user's passkey by reference (entry id first, then credential id): at most one row. */
+export async function userPasskey(d1: D1Database, t: PasskeyRef): Promise<{ id: string } | null> {
+  return d1.prepare(`SELECT id FROM credentials WHERE ${RESOLVED}`).bind(...resolvedBinds(t)).first<{ id: string }>();
 }
 
 export interface ConsumedChallenge {
@@ -88,14 +107,12 @@ export async function registerPasskey(
   return (await passkeyByCredentialId(d1, row.tenantId, row.credentialId!)) ? "credential_exists" : "limit_reached";
 }
 
-const ownedBy = "tenant_id = ? AND pool_id = ? AND user_id = ? AND type = 'webauthn' AND (id = ? OR credential_id = ?)";
-
 /** Deletes one passkey (and audits it) in one batch; false when no such passkey. */
-export async function deletePasskey(d1: D1Database, t: { tenantId: string; poolId: string; userId: string; ref: string }, audit: AuditEvent, now: number): Promise<boolean> {
-  const binds = [t.tenantId, t.poolId, t.userId, t.ref, t.ref];
+export async function deletePasskey(d1: D1Database, t: PasskeyRef, audit: AuditEvent, now: number): Promise<boolean> {
+  const binds = resolvedBinds(t);
   const [, del] = await d1.batch([
-    auditIfStmt(d1, audit, now, `SELECT 1 FROM credentials WHERE ${ownedBy}`, binds),
-    d1.prepare(`DELETE FROM credentials WHERE ${ownedBy} RETURNING id`).bind(...binds),
+    auditIfStmt(d1, audit, now, `SELECT 1 FROM credentials WHERE ${RESOLVED}`, binds),
+    d1.prepare(`DELETE FROM credentials WHERE ${RESOLVED} RETURNING id`).bind(...binds),
   ]);
   return (del!.results?.length ?? 0) === 1;
 }
@@ -104,27 +121,23 @@ export async function deletePasskey(d1: D1Database, t: { tenantId: string; poolI
  * Deletes a passkey only if the user keeps at least one other: a single conditional DELETE, so two parallel
  * deletes of a user's last two passkeys leave one. Returns "deleted", "last" or "missing".
  */
-export async function deletePasskeyKeepingOne(
-  d1: D1Database, t: { tenantId: string; poolId: string; userId: string; ref: string }, audit: AuditEvent, now: number,
-): Promise<"deleted" | "last" | "missing"> {
-  const binds = [t.tenantId, t.poolId, t.userId, t.ref, t.ref];
+export async function deletePasskeyKeepingOne(d1: D1Database, t: PasskeyRef, audit: AuditEvent, now: number): Promise<"deleted" | "last" | "missing"> {
+  const binds = [...resolvedBinds(t), t.userId];
   const others = "(SELECT count(*) FROM credentials WHERE user_id = ? AND type = 'webauthn') > 1";
   const [, del] = await d1.batch([
-    auditIfStmt(d1, audit, now, `SELECT 1 FROM credentials WHERE ${ownedBy} AND ${others}`, [...binds, t.userId]),
-    d1.prepare(`DELETE FROM credentials WHERE ${ownedBy} AND ${others} RETURNING id`).bind(...binds, t.userId),
+    auditIfStmt(d1, audit, now, `SELECT 1 FROM credentials WHERE ${RESOLVED} AND ${others}`, binds),
+    d1.prepare(`DELETE FROM credentials WHERE ${RESOLVED} AND ${others} RETURNING id`).bind(...binds),
   ]);
   if ((del!.results?.length ?? 0) === 1) return "deleted";
-  return (await userPasskey(d1, t.tenantId, t.poolId, t.userId, t.ref)) ? "last" : "missing";
+  return (await userPasskey(d1, t)) ? "last" : "missing";
 }
 
 /** Renames a passkey (and audits it) in one batch; false when no such passkey. */
-export async function renamePasskey(
-  d1: D1Database, t: { tenantId: string; poolId: string; userId: string; ref: string }, name: string, audit: AuditEvent, now: number,
-): Promise<boolean> {
-  const binds = [t.tenantId, t.poolId, t.userId, t.ref, t.ref];
+export async function renamePasskey(d1: D1Database, t: PasskeyRef, name: string, audit: AuditEvent, now: number): Promise<boolean> {
+  const binds = resolvedBinds(t);
   const [, upd] = await d1.batch([
-    auditIfStmt(d1, audit, now, `SELECT 1 FROM credentials WHERE ${ownedBy}`, binds),
-    d1.prepare(`UPDATE credentials SET name = ?, updated_at = ? WHERE ${ownedBy}`).bind(name, now, ...binds),
+    auditIfStmt(d1, audit, now, `SELECT 1 FROM credentials WHERE ${RESOLVED}`, binds),
+    d1.prepare(`UPDATE credentials SET name = ?, updated_at = ? WHERE ${RESOLVED}`).bind(name, now, ...binds),
   ]);
   return upd!.meta.changes === 1;
 }

@@ -1,7 +1,8 @@
 /** Helpers for sign-in tests: workspaces in a given mode, options/finish calls, token checks against the JWKS. */
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
+import { signAccessToken } from "../../src/tokens/jwt";
 import { call, json, ORIGIN, sys, uid } from "./api";
 import { newPool } from "./passkeys";
 
@@ -34,4 +35,13 @@ export async function verifyWithJwks(token: string, tid = "default"): Promise<JW
   if (!jwk) throw new Error("no key in the JWKS for this token");
   const { payload } = await jwtVerify(token, await importJWK(jwk, "ES256"), { issuer: `${ORIGIN}/${tid}` });
   return payload as JWTPayload & Record<string, unknown>;
+}
+
+/** A user token minted as sign-in would, with a chosen auth_time (seconds ago) and scope. */
+export async function userToken(t: { wid: string; pool: string; userId: string }, o: { ago?: number; scope?: string; tid?: string } = {}) {
+  const now = Date.now();
+  return signAccessToken(env, `${ORIGIN}/${o.tid ?? "default"}`, {
+    sub: t.userId, tid: o.tid ?? "default", wid: t.wid, pool_id: t.pool, scope: o.scope ?? "view_ss_profile manage_ss_profile",
+    amr: ["pop"], auth_time: Math.floor(now / 1000) - (o.ago ?? 0),
+  }, 900, now);
 }
