@@ -15,6 +15,7 @@ import { passkeyByCredentialId, registerPasskey, userPasskeys, type CredentialRo
 import type { PoolRow } from "../repo/pools";
 import type { UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../schemas/webauthn";
+import { attestationProblem } from "./attestation";
 import { CEREMONY_TIMEOUT_MS, originsFor, parseClientData, rpIdFor, SUPPORTED_ALGORITHMS, type RequestContext } from "./context";
 
 export type PasskeyMode = "smart" | "classic";
@@ -139,6 +140,9 @@ export async function completeRegistration(
 
   const keyProblem = await credentialKeyProblem(info.credential.publicKey);
   if (keyProblem) throw registrationFailed(keyProblem);
+  const alg = decodeCredentialPublicKey(info.credential.publicKey).get(cose.COSEKEYS.alg);
+  const attProblem = attestationProblem(info.attestationObject, typeof alg === "number" ? alg : Number.NaN);
+  if (attProblem) throw registrationFailed(attProblem);
 
   const rk = response.clientExtensionResults?.credProps?.rk;
   if (mode === "smart" && rk === false) throw registrationFailed("the authenticator did not create a discoverable credential");
@@ -146,7 +150,6 @@ export async function completeRegistration(
     throw new ApiError(409, "credential_exists", "this passkey is already registered");
   }
 
-  const alg = decodeCredentialPublicKey(info.credential.publicKey).get(cose.COSEKEYS.alg);
   const row: CredentialRow = {
     id: newId(),
     tenantId: s.user.tenantId,

@@ -34,6 +34,11 @@ export interface RegisterOpts {
   crossOrigin?: boolean;
   flags?: Flags;
   attestation?: "none" | "packed";
+  /** Packed self attestation: the attStmt alg (default -7, the key's real algorithm). */
+  attStmtAlg?: number;
+  /** Replaces the attestation statement (and format) wholesale, for rejection tests. */
+  attStmt?: CborValue;
+  fmt?: string;
   alg?: number;
   discoverable?: boolean;
   credProps?: boolean;
@@ -181,11 +186,12 @@ export class SoftAuthenticator {
     );
     const cdj = clientData(o.type ?? "webauthn.create", o.challenge ?? options.challenge, o.origin, o.crossOrigin);
 
-    const fmt = o.attestation ?? "none";
+    const fmt = o.fmt ?? o.attestation ?? "none";
     const attStmt: CborValue =
-      fmt === "packed"
-        ? { alg: -7, sig: await signDer(keyPair.privateKey, concat(authData, await sha256(cdj))) } // self attestation
-        : {};
+      o.attStmt ??
+      (fmt === "packed"
+        ? { alg: o.attStmtAlg ?? -7, sig: await signDer(keyPair.privateKey, concat(authData, await sha256(cdj))) } // self attestation
+        : {});
     const attestationObject = cborEncode({ fmt, attStmt, authData });
 
     const cred: SoftCredential = {
