@@ -7,8 +7,11 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2
 // the saved name would differ from the accepted one. With the u flag this class matches only unpaired surrogates.
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
+/** False for strings with unpaired surrogates (ill-formed UTF-16), which storage would turn into U+FFFD. */
+export const isWellFormed = (s: string) => !LONE_SURROGATE.test(s);
+
 export function checkName(input: string): Check<string> {
-  if (LONE_SURROGATE.test(input)) return { ok: false, field: "name", message: "name must be well-formed Unicode text" };
+  if (!isWellFormed(input)) return { ok: false, field: "name", message: "name must be well-formed Unicode text" };
   const name = input.normalize("NFC").trim();
   const length = [...name].length;
   if (length < 1 || length > 64) return { ok: false, field: "name", message: "name must be 1 to 64 characters" };

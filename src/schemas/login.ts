@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { Id } from "./common";
+import { Id, IdentifierText } from "./common";
 import { AuthenticationResponse } from "./webauthn";
 
 export const WorkspaceScopedParams = z.object({ tid: Id, wid: Id });
@@ -13,7 +13,7 @@ export const LoginConfig = z.object({
 }).openapi("LoginConfig");
 
 export const OptionsInput = z.object({
-  identifier: z.string().trim().min(1).max(256).optional(),
+  identifier: IdentifierText.optional(),
   login_id: z.string().max(64).optional(),
   scope: Scope,
 }).openapi("LoginOptionsInput");
@@ -26,7 +26,7 @@ export const OptionsResponse = z.object({
 export const FinishInput = z.object({ login_id: z.string().max(64), credential: AuthenticationResponse }).openapi("LoginFinishInput");
 
 export const PasswordInput = z.object({
-  identifier: z.string().trim().min(1).max(256),
+  identifier: IdentifierText,
   password: z.string().min(1).max(1024),
   scope: Scope,
 }).openapi("PasswordLoginInput");

@@ -1,20 +1,21 @@
 import { z } from "@hono/zod-openapi";
-import { Id, Timestamp } from "./common";
+import { isWellFormed } from "../domain/names";
+import { Id, IdentifierText, Timestamp } from "./common";
 
 const JsonObject = z.record(z.string(), z.unknown());
 
 export const IdentifierInput = z.object({
-  identifier: z.string().trim().min(1).max(256),
+  identifier: IdentifierText,
   type: z.enum(["email", "uid", "mobile"]),
 });
 
 export const AddressInput = z.object({
-  address: z.string().trim().min(1).max(256),
+  address: IdentifierText,
   type: z.enum(["email", "mobile"]),
   verified: z.boolean().optional(),
 });
 
-export const PasswordInput = z.object({ type: z.literal("password"), password: z.string().min(8).max(256) });
+export const PasswordInput = z.object({ type: z.literal("password"), password: z.string().min(8).max(256).refine(isWellFormed, "must be well-formed Unicode text") });
 
 export const UserInput = z
   .object({

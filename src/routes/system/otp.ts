@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { LIMITS } from "../../domain/pool";
 import { newApp } from "../../http/app";
 import { actorOf, requestContext } from "../../http/context";
-import { bearerSecurity, errors, Id, json, jsonBody, TenantParams, Timestamp } from "../../schemas/common";
+import { bearerSecurity, errors, Id, IdentifierText, json, jsonBody, TenantParams, Timestamp } from "../../schemas/common";
 import { PoolParams } from "../../schemas/pool";
 import { RegistrationResponse } from "../../schemas/webauthn";
 import { completeEnrollmentWithCode, readOutbox, requestEnrollmentCode } from "../../services/otp";
@@ -14,8 +14,8 @@ const common = errors(400, 401, 403, 404);
 
 const Who = {
   userID: Id.optional(),
-  identifier: z.string().trim().min(1).max(256).optional(),
-  address: z.string().trim().min(1).max(256).optional(),
+  identifier: IdentifierText.optional(),
+  address: IdentifierText.optional(),
 };
 const exactlyOne = (v: { userID?: string; identifier?: string; address?: string }) =>
   [v.userID, v.identifier, v.address].filter((x) => x !== undefined).length === 1;
@@ -46,7 +46,7 @@ export const otp = newApp()
         + "The code goes to the given address if it is one of the user's verified addresses, else to the first verified "
         + "email, else mobile. A new request replaces the previous code. Length and TTL: the pool's otp_settings.enroll_webauthn.",
       request: { params: PoolParams, ...jsonBody(AddRequest) },
-      responses: { 204: { description: "Accepted" }, ...common, ...errors(413, 415) },
+      responses: { 204: { description: "Accepted" }, ...common, ...errors(413, 415, 429) },
     }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
@@ -62,7 +62,7 @@ export const otp = newApp()
         + "missing, expired, wrong or used code, failed verification, capacity, duplicate) is the same 401 otp_invalid. "
         + "A code is single-use: the right code is used up even when the passkey then fails; 5 wrong codes kill it.",
       request: { params: PoolParams, ...jsonBody(AddComplete) },
-      responses: { 204: { description: "Passkey registered" }, ...common, ...errors(413, 415) },
+      responses: { 204: { description: "Passkey registered" }, ...common, ...errors(413, 415, 429) },
     }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
