@@ -18,6 +18,18 @@ describe("administrators sign in with passkeys through the admin workspace", () 
     await expectError(await call("GET", "/api/identity/other/system/pools", { token: tokens.access_token }), 404, "not_found");
   });
 
+  it("a deactivated administrator's token stops working on the system API (401 invalid_token)", async () => {
+    const admin = await newUser("admins");
+    const auth = new SoftAuthenticator();
+    await enroll(auth, "admins", admin.id, "smart");
+    const opts = await options("admin");
+    const { access_token } = await json<Tokens>(await finish("admin", opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })));
+    expect((await call("GET", "/api/identity/default/system/pools", { token: access_token })).status).toBe(200);
+    await json(await sys("PUT", `/pools/admins/users/${admin.id}`, { body: { status: "inactive" } }));
+    await expectError(await call("GET", "/api/identity/default/system/pools", { token: access_token }), 401, "invalid_token");
+    await expectError(await call("POST", "/api/identity/default/system/pools", { token: access_token, body: { name: "x" } }), 401, "invalid_token");
+  });
+
   it("identity is never granted outside the admins pool or the admin workspace", async () => {
     // A user of another pool that an administrator added to the admin workspace.
     await json(await sys("PUT", "/workspaces/admin", { body: { identity_pools: ["admins", "default"] } }));

@@ -83,13 +83,35 @@ describe("self-service", () => {
     await expectError(await call("GET", selfPath(s.wid, "/me"), { token: null }), 401, "unauthorized");
   });
 
-  it("a system token or another workspace's user token is refused (404)", async () => {
+  it("another workspace's user token is 404; a system token (valid, without the scope) is 403 insufficient_scope", async () => {
     const s = await signedUp("smart");
     const other = await setup("smart");
     const foreign = await userToken({ ...s.t, wid: other.wid });
     await expectError(await call("GET", selfPath(s.wid, "/me"), { token: foreign }), 404, "not_found");
     const { systemToken } = await import("./helpers/api");
-    await expectError(await call("GET", selfPath(s.wid, "/me"), { token: await systemToken() }), 404, "not_found");
+    const sysToken = await systemToken();
+    await expectError(await call("GET", selfPath(s.wid, "/me"), { token: sysToken }), 403, "insufficient_scope");
+    await expectError(await call("POST", selfPath(s.wid, "/usernameless-webauthn/create/begin"), { token: sysToken }), 403, "insufficient_scope");
+    await expectError(await call("DELETE", selfPath(s.wid, `/webauthn/${s.creds[0]!.id}`), { token: sysToken }), 403, "insufficient_scope");
+    expect(await count("credentials", "user_id = ? AND type = 'webauthn'", s.user.id)).toBe(1);
+  });
+
+  it("a deactivated or deleted user's token stops working at once (401 invalid_token)", async () => {
+    const { sys } = await import("./helpers/api");
+    for (const end of ["deactivate", "delete"] as const) {
+      const s = await signedUp("smart");
+      const token = await userToken(s.t);
+      expect((await call("GET", selfPath(s.wid, "/me"), { token })).status).toBe(200);
+      const res = end === "deactivate"
+        ? await sys("PUT", `/pools/${s.pool}/users/${s.user.id}`, { body: { status: "inactive" } })
+        : await sys("DELETE", `/pools/${s.pool}/users/${s.user.id}`);
+      expect(res.status).toBeLessThan(300);
+      for (const [method, p] of [["GET", "/me"], ["POST", "/usernameless-webauthn/create/begin"], ["PUT", `/webauthn/${s.creds[0]!.id}/name`]] as const) {
+        const r = await call(method, selfPath(s.wid, p), { token, body: method === "PUT" ? { name: "x" } : undefined });
+        await expectError(r, 401, "invalid_token");
+        expect(r.headers.get("www-authenticate")).toContain('error="invalid_token"');
+      }
+    }
   });
 
   it("another user's credential id is 404 and left untouched", async () => {

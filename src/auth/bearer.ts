@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError, notFound } from "../errors";
 import { validationError } from "../http/app";
+import { userIsActive } from "../repo/users";
 import { ID_RE } from "../schemas/common";
 import { verifyAccessToken } from "../tokens/jwt";
 import type { Principal } from "./principal";
@@ -15,6 +16,11 @@ export const issuerBase = (c: Context<AppEnv>) => c.env.ISSUER_BASE_URL || new U
 const unauthorized = (message: string, bad: boolean) =>
   new ApiError(401, bad ? "invalid_token" : "unauthorized", message, {}, {
     "www-authenticate": bad ? `Bearer realm="passkey-edge", error="invalid_token"` : `Bearer realm="passkey-edge"`,
+  });
+
+const insufficientScope = (scope: string) =>
+  new ApiError(403, "insufficient_scope", `this endpoint needs scope "${scope}"`, { required_scope: scope }, {
+    "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="${scope}"`,
   });
 
 export async function authenticate(c: Context<AppEnv>, now: number): Promise<Principal> {
@@ -32,10 +38,11 @@ export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
     if (!ID_RE.test(c.req.param("tid") ?? "")) throw validationError("param", [{ path: ["tid"], message: "must match ^[A-Za-z0-9_-]{1,64}$" }]);
     const principal = await authenticate(c, Date.now());
     if (principal.tenantId !== c.req.param("tid")) throw notFound("tenant");
-    if (!principal.scopes.has(scope)) {
-      throw new ApiError(403, "insufficient_scope", `this endpoint needs scope "${scope}"`, { required_scope: scope }, {
-        "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="${scope}"`,
-      });
+    if (!principal.scopes.has(scope)) throw insufficientScope(scope);
+    // An administrator's user token stops working once the administrator is deactivated or deleted.
+    const { claims } = principal;
+    if (claims.pool_id && !(await userIsActive(c.env.DB, claims.tid, claims.pool_id, claims.sub))) {
+      throw unauthorized("the user is no longer active", true);
     }
     c.set("auth", principal);
     await next();
@@ -56,11 +63,12 @@ export function requireUser(scope: string, opts: { recent?: boolean } = {}): Mid
     const now = Date.now();
     const principal = await authenticate(c, now);
     const { claims } = principal;
-    if (principal.tenantId !== c.req.param("tid") || claims.wid !== c.req.param("wid") || !claims.pool_id) throw notFound("workspace");
-    if (!principal.scopes.has(scope)) {
-      throw new ApiError(403, "insufficient_scope", `this endpoint needs scope "${scope}"`, { required_scope: scope }, {
-        "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="${scope}"`,
-      });
+    if (principal.tenantId !== c.req.param("tid")) throw notFound("tenant");
+    // A valid token without the scope (a system token, say) is 403 before any workspace comparison.
+    if (!principal.scopes.has(scope)) throw insufficientScope(scope);
+    if (claims.wid !== c.req.param("wid") || !claims.pool_id) throw notFound("workspace");
+    if (!(await userIsActive(c.env.DB, claims.tid, claims.pool_id, claims.sub))) {
+      throw unauthorized("the user is no longer active", true);
     }
     if (opts.recent && !(typeof claims.auth_time === "number" && now - claims.auth_time * 1000 <= RECENT_AUTH_SECONDS * 1000)) {
       throw new ApiError(401, "insufficient_user_authentication", "sign in again: this needs a sign-in within the last 5 minutes", { max_age: RECENT_AUTH_SECONDS }, {

@@ -152,3 +152,10 @@ export async function userPoolId(d1: D1Database, tenantId: string, userId: strin
   const row = await orm(d1).select({ poolId: users.poolId }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, userId))).get();
   return row?.poolId;
 }
+
+/** True when the user exists in this pool and is active: tokens of deactivated or deleted users stop working. */
+export async function userIsActive(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<boolean> {
+  const row = await d1.prepare("SELECT 1 AS ok FROM users WHERE id = ? AND tenant_id = ? AND pool_id = ? AND status = 'active'")
+    .bind(userId, tenantId, poolId).first<{ ok: number }>();
+  return row !== null;
+}
