@@ -83,6 +83,51 @@ export async function workspaceUserByIdentifier(d1: D1Database, tenantId: string
   };
 }
 
+/** What a Classic options answer is built from: the user's passkeys, or a decoy's shape for anyone else. */
+export type ClassicTarget =
+  | { kind: "user"; userId: string; poolId: string; credentialIds: string[] }
+  /** Another active user of the workspace with passkeys: its pool and the byte lengths of its credential ids. */
+  | { kind: "decoy"; poolId: string; idLengths: number[] }
+  | { kind: "none" };
+
+/**
+ * One query for Classic options. An active user with passkeys gets its credential ids. For anybody else (an unknown
+ * identifier, a user without passkeys, an inactive user) it picks a decoy: the first active user with passkeys in the
+ * workspace's pools whose id is at or after `seed` (wrapping around), a stable pseudo-random pick per identifier. The
+ * answer then mirrors a real user's pool, passkey count and credential id lengths, so it has the same distribution as
+ * real answers.
+ */
+export async function classicTarget(d1: D1Database, tenantId: string, workspaceId: string, identifierKey: string, seed: string): Promise<ClassicTarget> {
+  const rows = await d1.prepare(
+    `WITH hit AS (
+       SELECT u.id, u.pool_id FROM identifiers i
+       JOIN users u ON u.id = i.user_id AND u.status = 'active'
+       JOIN workspace_pools wp ON wp.tenant_id = i.tenant_id AND wp.pool_id = i.pool_id AND wp.workspace_id = ?1
+       WHERE i.tenant_id = ?2 AND i.identifier_key = ?3 ORDER BY wp.position LIMIT 1),
+     real AS (SELECT c.credential_id, c.created_at, c.id FROM hit JOIN credentials c ON c.user_id = hit.id AND c.type = 'webauthn'),
+     candidates AS (
+       SELECT c.user_id FROM credentials c
+       JOIN users u ON u.id = c.user_id AND u.status = 'active'
+       JOIN workspace_pools wp ON wp.tenant_id = c.tenant_id AND wp.pool_id = c.pool_id AND wp.workspace_id = ?1
+       WHERE c.tenant_id = ?2 AND c.type = 'webauthn' AND NOT EXISTS (SELECT 1 FROM real)),
+     decoy AS (SELECT coalesce(
+       (SELECT user_id FROM candidates WHERE user_id >= ?4 ORDER BY user_id LIMIT 1),
+       (SELECT user_id FROM candidates ORDER BY user_id LIMIT 1)) AS id)
+     SELECT 'user' AS kind, hit.id AS user_id, hit.pool_id, real.credential_id, NULL AS id_length, real.created_at, real.id AS entry_id
+       FROM hit JOIN real
+     UNION ALL
+     SELECT 'decoy', NULL, c.pool_id, NULL, length(c.credential_id) * 3 / 4, c.created_at, c.id
+       FROM decoy JOIN credentials c ON c.user_id = decoy.id AND c.type = 'webauthn'
+     ORDER BY 1, 6, 7`,
+  ).bind(workspaceId, tenantId, identifierKey, seed).all<Row>();
+  const first = rows.results[0];
+  if (!first) return { kind: "none" };
+  if (first.kind === "user") {
+    return { kind: "user", userId: first.user_id as string, poolId: first.pool_id as string, credentialIds: rows.results.map((r) => r.credential_id as string) };
+  }
+  return { kind: "decoy", poolId: first.pool_id as string, idLengths: rows.results.map((r) => r.id_length as number) };
+}
+
 /** The passkeys of one user (for a second-factor step). */
 export async function userPasskeyIds(d1: D1Database, tenantId: string, userId: string): Promise<{ credentialId: string; transports: string[] }[]> {
   const rows = await d1.prepare("SELECT credential_id, transports FROM credentials WHERE tenant_id = ? AND user_id = ? AND type = 'webauthn' ORDER BY created_at, id")

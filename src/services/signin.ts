@@ -10,7 +10,7 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { deleteLogin, getLogin, putLogin, LOGIN_TTL_SECONDS, type LoginTransaction } from "../repo/logins";
 import type { PoolRow } from "../repo/pools";
-import { userPasskeyIds, workspaceUserByIdentifier } from "../repo/signin";
+import { classicTarget, userPasskeyIds, workspaceUserByIdentifier } from "../repo/signin";
 import { workspaceWithPoolRows } from "../repo/workspaces";
 import type { AuthenticationResponseInput } from "../schemas/webauthn";
 import { ADMIN_SCOPES, ADMIN_WORKSPACE, DEFAULT_ADMIN_SCOPE, DEFAULT_USER_SCOPE, isAdminSignIn, issueUserToken, USER_SCOPES, userScope } from "../tokens/user-token";
@@ -38,14 +38,32 @@ export async function loginConfig(s: SigninScope) {
   return { passkey_mode: mode, ...orderedMethods(mechanisms, pools[0]?.preferredMechanism) };
 }
 
-/** Stable fake credential ids for an identifier nobody has, so Classic options do not reveal who has an account. */
-async function fakeCredentialIds(s: SigninScope, key: string): Promise<{ id: string }[]> {
+/**
+ * Classic options for an identifier that has no usable passkey must look like a real user's: a decoy (see
+ * classicTarget) lends its pool and the count and byte lengths of its credential ids, and the ids themselves are HMAC
+ * output, stable per identifier. With no decoy at all (nobody in the workspace has a passkey yet), 1 or 2 ids of 32 bytes.
+ */
+async function fakeCredentialIds(k: CryptoKey, seed: string, lengths: number[] | null): Promise<{ id: string }[]> {
+  const sizes = lengths ?? Array.from({ length: 1 + ((await hmac(k, seed))[0]! % 2) }, () => 32);
+  return Promise.all(sizes.map(async (size, i) => {
+    const out = new Uint8Array(size);
+    for (let block = 0; block * 32 < size; block++) out.set((await hmac(k, `${seed}\u0000${i}\u0000${block}`)).subarray(0, size - block * 32), block * 32);
+    return { id: b64url(out) };
+  }));
+}
+
+/** Allow-list, pool and user for Classic options: the user's own passkeys, or a decoy's shape (no account revealed). */
+async function classicBegin(s: SigninScope, pools: PoolRow[], first: PoolRow, identifier: string) {
+  const key = identifierKey(identifier);
   const k = await hmacKey(s.env, "fake-credential-ids-v1");
   const seed = `${s.tenantId}\u0000${s.workspaceId}\u0000${key}`;
-  const n = 1 + ((await hmac(k, seed))[0]! % 2);
-  const ids: { id: string }[] = [];
-  for (let i = 0; i < n; i++) ids.push({ id: b64url(await hmac(k, `${seed}\u0000${i}`)) });
-  return ids;
+  const decoySeed = b64url((await hmac(k, `decoy\u0000${seed}`)).subarray(0, 16));
+  const target = await classicTarget(s.env.DB, s.tenantId, s.workspaceId, key, decoySeed);
+  const pool = (target.kind !== "none" && pools.find((p) => p.id === target.poolId)) || first;
+  const real = target.kind === "user";
+  // Transports are left out for real and fake ids alike, so both answers have the same shape.
+  const allowCredentials = real ? target.credentialIds.map((id) => ({ id })) : await fakeCredentialIds(k, seed, target.kind === "decoy" ? target.idLengths : null);
+  return { rpId: rpIdFor(pool, s.ctx), userVerification: uvOf(pool), mode: "classic" as const, userId: real ? target.userId : "", poolId: real ? pool.id : "", allowCredentials };
 }
 
 const uvOf = (pool: PoolRow) => pool.userVerification as "required" | "preferred" | "discouraged";
@@ -84,13 +102,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
     if (body.identifier === undefined) {
       throw new ApiError(400, "validation_failed", "identifier is required in Classic mode", { location: "json", fields: [{ field: "identifier", message: "required" }] });
     }
-    const key = identifierKey(body.identifier);
-    const user = await workspaceUserByIdentifier(s.env.DB, s.tenantId, s.workspaceId, key);
-    const pool = (user && pools.find((p) => p.id === user.poolId)) ?? first;
-    const real = user && user.status === "active" && user.passkeys.length > 0;
-    // Transports are left out for real and fake ids alike, so both answers have the same shape.
-    const allowCredentials = real ? user.passkeys.map((p) => ({ id: p.credentialId })) : await fakeCredentialIds(s, key);
-    begin = { rpId: rpIdFor(pool, s.ctx), userVerification: uvOf(pool), mode, userId: real ? user.id : "", poolId: real ? pool.id : "", allowCredentials };
+    begin = await classicBegin(s, pools, first, body.identifier);
   }
   const publicKey = await beginAuthentication(s.env, { ...base, loginId: tx.id, ...begin }, now);
   await putLogin(s.env.CHALLENGES, { ...tx, challenge: publicKey.challenge });
