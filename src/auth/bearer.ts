@@ -6,12 +6,15 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { ApiError, notFound } from "../errors";
 import { validationError } from "../http/app";
+import { serviceOrigin } from "../http/context";
+import { tenantExists } from "../repo/tenants";
 import { userIsActive } from "../repo/users";
 import { ID_RE } from "../schemas/common";
 import { verifyAccessToken } from "../tokens/jwt";
 import type { Principal } from "./principal";
 
-export const issuerBase = (c: Context<AppEnv>) => c.env.ISSUER_BASE_URL || new URL(c.req.url).origin;
+/** Base of the token issuer; the rule (ISSUER_BASE_URL, never the Host header in production) is serviceOrigin's. */
+export const issuerBase = (c: Context<AppEnv>) => serviceOrigin(c.env, c.req.url).issuerBase;
 
 const unauthorized = (message: string, bad: boolean) =>
   new ApiError(401, bad ? "invalid_token" : "unauthorized", message, {}, {
@@ -39,11 +42,11 @@ export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
     const principal = await authenticate(c, Date.now());
     if (principal.tenantId !== c.req.param("tid")) throw notFound("tenant");
     if (!principal.scopes.has(scope)) throw insufficientScope(scope);
-    // An administrator's user token stops working once the administrator is deactivated or deleted.
+    // One read: an administrator's token stops working once the administrator is deactivated or deleted, a client's
+    // once its tenant is deleted (signing keys are cached per isolate, so the signature alone cannot tell).
     const { claims } = principal;
-    if (claims.pool_id && !(await userIsActive(c.env.DB, claims.tid, claims.pool_id, claims.sub))) {
-      throw unauthorized("the user is no longer active", true);
-    }
+    const live = claims.pool_id ? await userIsActive(c.env.DB, claims.tid, claims.pool_id, claims.sub) : await tenantExists(c.env.DB, claims.tid);
+    if (!live) throw unauthorized("the token's user or tenant no longer exists", true);
     c.set("auth", principal);
     await next();
   };

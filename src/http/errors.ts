@@ -7,7 +7,7 @@ export function errorResponse(err: ApiError): Response {
   const body = { status_code: err.status, error: err.message, error_code: err.code, details: err.details };
   return new Response(JSON.stringify(body), {
     status: err.status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...err.headers },
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...err.headers },
   });
 }
 

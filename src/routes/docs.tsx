@@ -7,7 +7,8 @@ type Doc = { info: { title: string; version: string }; paths?: object };
 
 const METHODS = ["get", "post", "put", "delete", "patch"];
 
-export const DocsPage: FC<{ doc: Doc }> = ({ doc }) => {
+/** `nonce`: the CSP nonce of this answer for the inline stylesheet (src/http/security.ts docsHeaders). */
+export const DocsPage: FC<{ doc: Doc; nonce?: string }> = ({ doc, nonce }) => {
   const ops = (Object.entries(doc.paths ?? {}) as [string, Record<string, Operation | undefined>][]).flatMap(([path, item]) =>
     METHODS.flatMap((m) => (item[m] ? [{ path, method: m, op: item[m] }] : [])),
   );
@@ -20,7 +21,7 @@ export const DocsPage: FC<{ doc: Doc }> = ({ doc }) => {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{doc.info.title} API reference</title>
-        <style>{`body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
+        <style nonce={nonce}>{`body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1f24}
 code{font:13px ui-monospace,monospace}.op{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .75rem;margin:.5rem 0}
 .m{display:inline-block;min-width:4.5rem;font-weight:700;text-transform:uppercase}.get{color:#0969da}.post{color:#1a7f37}
 .put{color:#9a6700}.delete{color:#cf222e}p{margin:.25rem 0 0}`}</style>

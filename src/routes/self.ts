@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { requireUser } from "../auth/bearer";
 import type { AppEnv } from "../env";
 import { requestContext } from "../http/context";
+import { workspaceCors } from "../http/cors";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
 import { bearerSecurity, errors, Id, json, jsonBody } from "../schemas/common";
@@ -25,6 +26,7 @@ function ref(c: Context<AppEnv>): SelfRef {
 }
 
 export const self = newApp();
+self.use("/:tid/:wid/identity/v2/self/*", workspaceCors);
 self.use("/:tid/:wid/identity/v2/self/*", noStore, limitBody, requireContentType("json"));
 
 self.openapi(

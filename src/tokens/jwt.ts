@@ -51,7 +51,7 @@ export async function verifyAccessToken(d1: D1Database, issuerBase: string, toke
   }
   if (typeof kid !== "string" || typeof tid !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(tid)) return null;
   // Storage errors propagate (503); only token faults become null (401).
-  const key = await verificationKey(d1, tid, kid);
+  const key = await verificationKey(d1, tid, kid, now);
   if (!key) return null;
   try {
     const { payload } = await jwtVerify(token, key, {

@@ -14,7 +14,8 @@ const privateCache = new Map<string, Promise<JoseKey>>();
 /** The tenant's current signing key row, re-read from D1 at most once a minute per isolate. */
 const activeCache = new Map<string, { row: SigningKeyRow; until: number }>();
 const ACTIVE_CACHE_MS = 60_000;
-const publicCache = new Map<string, Promise<JoseKey>>();
+/** Public keys by tenant/kid, re-read at most once a minute, so a deleted tenant's keys stop verifying. */
+const publicCache = new Map<string, { key: Promise<JoseKey>; until: number }>();
 
 export async function signingKey(env: Env, tenantId: string, now: number): Promise<{ kid: string; key: JoseKey }> {
   const secret = serverSecret(env);
@@ -40,15 +41,17 @@ export async function signingKey(env: Env, tenantId: string, now: number): Promi
   return { kid, key: await key };
 }
 
-export async function verificationKey(d1: D1Database, tenantId: string, kid: string): Promise<JoseKey | null> {
+export async function verificationKey(d1: D1Database, tenantId: string, kid: string, now: number): Promise<JoseKey | null> {
   const cacheKey = `${tenantId}/${kid}`;
-  let key = publicCache.get(cacheKey);
-  if (!key) {
-    const row = await keyById(d1, tenantId, kid);
-    if (!row) return null;
-    key = importJWK(row.publicJwk as JWK, "ES256") as Promise<JoseKey>;
-    publicCache.set(cacheKey, key);
+  const cached = publicCache.get(cacheKey);
+  if (cached && cached.until > now) return cached.key;
+  const row = await keyById(d1, tenantId, kid);
+  if (!row) {
+    publicCache.delete(cacheKey);
+    return null;
   }
+  const key = importJWK(row.publicJwk as JWK, "ES256") as Promise<JoseKey>;
+  publicCache.set(cacheKey, { key, until: now + ACTIVE_CACHE_MS });
   return key;
 }
 

@@ -1,0 +1,59 @@
+/**
+ * CORS for the browser-facing APIs of a workspace (sign-in, self-service): allowed only for an Origin that is one of
+ * the `relying_party_origins` of the workspace's pools. The system API has none. A request without Origin, or from
+ * the service's own origin (same origin needs no CORS), costs no storage read; a cross-origin one costs one D1 batch.
+ * Tokens are bearer tokens, so credentials are never allowed.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { workspaceWithPoolRows } from "../repo/workspaces";
+import { ID_RE } from "../schemas/common";
+import { serviceOrigin } from "./context";
+
+const ALLOW_METHODS = "GET, POST, PUT, DELETE";
+const ALLOW_HEADERS = "authorization, content-type";
+const EXPOSE_HEADERS = "www-authenticate, retry-after";
+const MAX_AGE_SECONDS = "600";
+/** Only what a pool can list (scheme://host[:port]) is worth a lookup; "null" and junk are refused at once. */
+const ORIGIN_SHAPE = /^https?:\/\/[^/?#\s]+$/;
+
+function isOwnOrigin(c: Context<AppEnv>, origin: string): boolean {
+  if (origin === new URL(c.req.url).origin) return true;
+  try {
+    return origin === serviceOrigin(c.env, c.req.url).origin;
+  } catch {
+    return false; // not configured: the route itself answers 503
+  }
+}
+
+async function poolsAllow(c: Context<AppEnv>, origin: string): Promise<boolean> {
+  const tid = c.req.param("tid") ?? "";
+  const wid = c.req.param("wid") ?? "";
+  if (!ID_RE.test(tid) || !ID_RE.test(wid)) return false;
+  const w = await workspaceWithPoolRows(c.env.DB, tid, wid);
+  return !!w && w.pools.some((p) => p.rpOrigins.includes(origin));
+}
+
+/** Mount on `/:tid/:wid/...` paths, before the guards, so error answers are readable by the allowed page too. */
+export const workspaceCors: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const origin = c.req.header("origin");
+  const allowed = !!origin && ORIGIN_SHAPE.test(origin) && !isOwnOrigin(c, origin) && (await poolsAllow(c, origin));
+  if (!allowed) {
+    await next();
+    c.res.headers.append("vary", "Origin");
+    return;
+  }
+  if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+    return c.body(null, 204, {
+      "access-control-allow-origin": origin,
+      "access-control-allow-methods": ALLOW_METHODS,
+      "access-control-allow-headers": ALLOW_HEADERS,
+      "access-control-max-age": MAX_AGE_SECONDS,
+      vary: "Origin",
+    });
+  }
+  await next();
+  c.res.headers.set("access-control-allow-origin", origin);
+  c.res.headers.set("access-control-expose-headers", EXPOSE_HEADERS);
+  c.res.headers.append("vary", "Origin");
+};
