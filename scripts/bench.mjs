@@ -42,14 +42,18 @@ async function ok(res) {
 const t = await token();
 const auth = { authorization: `Bearer ${t}` };
 const json = { "content-type": "application/json" };
+// Abuse limits (README "Abuse limits"): a fresh client IP per sign-in request (wrangler dev keeps a CF-Connecting-IP that
+// the client sends) and a fresh identifier per password attempt, so the bench measures the work, not 429s.
+let seq = 0;
+const fresh = () => ({ ...json, "cf-connecting-ip": `10.${(++seq >> 16) & 255}.${(seq >> 8) & 255}.${seq & 255}` });
 console.log(`${n} sequential requests each against ${base}\n`);
 await measure("POST /{tid}/system/oauth2/token", async () => void (await token()));
 await measure("GET  /api/identity/{tid}/system/pools", async () => ok(await fetch(`${base}/api/identity/default/system/pools`, { headers: auth })));
 await measure("GET  /api/identity/{tid}/system/pools/{ipID}/users", async () => ok(await fetch(`${base}/api/identity/default/system/pools/default/users?limit=50`, { headers: auth })));
 await measure("GET  /{tid}/{wid}/login/config", async () => ok(await fetch(`${base}/default/default/login/config`)));
-await measure("POST /{tid}/{wid}/login/webauthn/options (Smart)", async () => ok(await fetch(`${base}/default/default/login/webauthn/options`, { method: "POST", headers: json, body: "{}" })));
+await measure("POST /{tid}/{wid}/login/webauthn/options (Smart)", async () => ok(await fetch(`${base}/default/default/login/webauthn/options`, { method: "POST", headers: fresh(), body: "{}" })));
 await measure("POST .../login/password (unknown user: PBKDF2 still runs)", async () => {
-  const res = await fetch(`${base}/default/default/login/password`, { method: "POST", headers: json, body: JSON.stringify({ identifier: "nobody@example.com", password: "wrong password" }) });
+  const res = await fetch(`${base}/default/default/login/password`, { method: "POST", headers: fresh(), body: JSON.stringify({ identifier: `nobody-${seq}@example.com`, password: "wrong password" }) });
   if (res.status !== 401) throw new Error(`expected 401, got ${res.status}`);
   await res.arrayBuffer();
 });

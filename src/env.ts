@@ -9,10 +9,18 @@ export interface Env {
   SYSTEM_CLIENT_SECRET?: string;
   /** Secret from which the key that encrypts signing keys at rest is derived (HKDF). */
   KEY_ENCRYPTION_SECRET?: string;
-  /** Optional fixed issuer base, e.g. "https://id.example.com"; default: the request origin. */
+  /**
+   * The service's own URL, e.g. "https://id.example.com": token issuer base, default RP ID (its host) and default
+   * expected origin. Required outside development (else 503 not_configured); see src/http/context.ts serviceOrigin.
+   */
   ISSUER_BASE_URL?: string;
   OTP_WEBHOOK_URL?: string;
   OTP_WEBHOOK_SECRET?: string;
+  /**
+   * Workers Rate Limiting binding for sign-in requests per client IP (wrangler.toml `[[ratelimits]]`, shipped as
+   * 60 per 60 s). When absent, the per-IP check is skipped (src/services/limits.ts).
+   */
+  SIGNIN_IP_LIMITER?: RateLimit;
 }
 
 export type AppEnv = { Bindings: Env; Variables: { auth?: import("./auth/principal").Principal } };

@@ -3,10 +3,21 @@ import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
 import { hmacHex, messengerFor, SIGNATURE_HEADER, type Messenger } from "../src/messenger";
+import { takeCodeAttempt } from "../src/repo/codes";
 import { codePolicy, generateCode, requestEnrollmentCode } from "../src/services/otp";
 import { fromB64url, SoftAuthenticator } from "./authenticator";
-import { expectError, json, ORIGIN, sys, systemToken, uid } from "./helpers/api";
+import { basic, CLIENT, expectError, json, ORIGIN, sys, uid } from "./helpers/api";
 import { begin, count, enroll, newPool, newUser, type CredentialJson, type Mode } from "./helpers/passkeys";
+
+/** Production needs ISSUER_BASE_URL (issue 8), and its tokens carry that issuer: get them through the same env. */
+const PROD = { ...env, ENVIRONMENT: "production", ISSUER_BASE_URL: "https://id.example.com" };
+async function prodToken(tid: string): Promise<string> {
+  const res = await app.request(`${ORIGIN}/${tid}/system/oauth2/token`, {
+    method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic(CLIENT.id, CLIENT.secret) },
+    body: "grant_type=client_credentials&scope=identity",
+  }, PROD);
+  return (await json<{ access_token: string }>(res)).access_token;
+}
 
 /** A tenant of its own, so outbox counts are exact whatever other test files do. */
 const TID = "otp-tests";
@@ -265,6 +276,31 @@ describe("add/request and add/complete", () => {
     expect(await count("audit_events", "user_id = ? AND type = 'otp.failed'", user.id)).toBe(6);
   });
 
+  it("20 parallel wrong guesses compare at most 5 times: the code dies and the right one is refused", async () => {
+    // A pool whose per-user daily limit is out of the way, so only the per-code limit is at work.
+    const lax = await newPool({ limits: { otp_failures_per_day: 1000 } }, TID);
+    const user = await newUser(lax, TID);
+    expect((await sys("POST", `/pools/${lax}/user/webauthn/add/request`, { tid: TID, body: { userID: user.id } })).status).toBe(204);
+    const code = await codeFor(user.email);
+    const response = await registration(user.id, "classic", lax);
+    const guesses = Array.from({ length: 20 }, (_, i) => String((Number(code) + i + 1) % 1e8).padStart(8, "0"));
+    const results = await Promise.all(guesses.map((g) => sys("POST", `/pools/${lax}/user/webauthn/add/complete`, { tid: TID, body: { userID: user.id, code: g, new_web_authn: response } })));
+    expect(results.map((r) => r.status)).toEqual(guesses.map(() => 401));
+    expect((await codeRow(user.id))!.attempts).toBe(5);
+    const right = await sys("POST", `/pools/${lax}/user/webauthn/add/complete`, { tid: TID, body: { userID: user.id, code, new_web_authn: response } });
+    await expectOtpInvalid(right);
+    expect(await passkeyCount(user.id)).toBe(0);
+  });
+
+  it("a code's attempts are one conditional statement: of 20 parallel takes exactly 5 get the hash to compare", async () => {
+    const user = await newUser(pool, TID);
+    await request({ userID: user.id });
+    const k = { tenantId: TID, poolId: pool, userId: user.id, purpose: "enroll_webauthn" };
+    const taken = await Promise.all(Array.from({ length: 20 }, () => takeCodeAttempt(env.DB, k, Date.now())));
+    expect(taken.filter((h) => h !== null)).toHaveLength(5);
+    expect((await codeRow(user.id))!.attempts).toBe(5);
+  });
+
   it("an expired code is refused", async () => {
     const user = await newUser(pool, TID);
     await request({ userID: user.id });
@@ -361,14 +397,14 @@ describe("development outbox", () => {
   });
 
   it("is 404 outside development", async () => {
-    const token = await systemToken(TID);
-    const res = await app.request(`${ORIGIN}/api/identity/${TID}/system/outbox`, { headers: { authorization: `Bearer ${token}` } }, { ...env, ENVIRONMENT: "production" });
+    const token = await prodToken(TID);
+    const res = await app.request(`${ORIGIN}/api/identity/${TID}/system/outbox`, { headers: { authorization: `Bearer ${token}` } }, PROD);
     await expectError(res, 404, "not_found");
   });
 });
 
 describe("webhook messenger (production)", () => {
-  const hook = { ...env, ENVIRONMENT: "production", OTP_WEBHOOK_URL: "https://hooks.example/otp", OTP_WEBHOOK_SECRET: "whsec-test-0123456789" };
+  const hook = { ...PROD, OTP_WEBHOOK_URL: "https://hooks.example/otp", OTP_WEBHOOK_SECRET: "whsec-test-0123456789" };
 
   it("POSTs the JSON body with a verifiable HMAC-SHA256 signature", async () => {
     const seen: Request[] = [];
@@ -405,7 +441,7 @@ describe("webhook messenger (production)", () => {
     await expect(messengerFor(hook).send({ tenantId: TID, to: "x@example.com", purpose: "enroll_webauthn", code: "1" }, Date.now())).rejects.toThrow(/500/);
 
     const user = await newUser(pool, TID);
-    const token = await systemToken(TID);
+    const token = await prodToken(TID);
     const res = await app.request(`${ORIGIN}/api/identity/${TID}/system/pools/${pool}/user/webauthn/add/request`, {
       method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ userID: user.id }),
     }, hook);
@@ -422,8 +458,8 @@ describe("webhook messenger (production)", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const fetchSpy = vi.spyOn(globalThis, "fetch");
     const user = await newUser(pool, TID);
-    const token = await systemToken(TID);
-    for (const e of [{ ...env, ENVIRONMENT: "production" }, { ...hook, OTP_WEBHOOK_SECRET: undefined }]) {
+    const token = await prodToken(TID);
+    for (const e of [PROD, { ...hook, OTP_WEBHOOK_SECRET: undefined }]) {
       const res = await app.request(`${ORIGIN}/api/identity/${TID}/system/pools/${pool}/user/webauthn/add/request`, {
         method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ userID: user.id }),
       }, e);

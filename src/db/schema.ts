@@ -29,6 +29,10 @@ export const pools = sqliteTable(
     attestation: text("attestation").notNull().default("none"),
     maxCredentials: integer("max_credentials").notNull().default(100),
     webauthnCapacity: integer("webauthn_credentials_capacity").notNull().default(10),
+    /** Abuse limits (src/domain/limits.ts): wrong passwords per identifier per 15 minutes, codes per user per hour and day. */
+    passwordFailures: integer("password_failures").notNull().default(5),
+    otpRequestsPerHour: integer("otp_requests_per_hour").notNull().default(5),
+    otpFailuresPerDay: integer("otp_failures_per_day").notNull().default(10),
     otpSettings: text("otp_settings", { mode: "json" }).$type<OtpSettings>().notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
@@ -227,7 +231,25 @@ export const auditEvents = sqliteTable(
     details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [index("audit_events_tenant").on(t.tenantId, t.createdAt)],
+  (t) => [index("audit_events_tenant").on(t.tenantId, t.createdAt), index("audit_events_user").on(t.tenantId, t.userId, t.createdAt)],
+);
+
+/**
+ * Fixed-window abuse counters (src/repo/counters.ts): one row per (tenant, key), e.g. `pwd:<pool>:<identifier key>`.
+ * `count` is changed only by single conditional statements, so parallel requests cannot exceed a limit; `refused`
+ * counts the requests refused in the window (the first refusal is audited). Expired rows are purged by the cron.
+ */
+export const rateCounters = sqliteTable(
+  "rate_counters",
+  {
+    tenantId: text("tenant_id").notNull(),
+    key: text("key").notNull(),
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull().default(0),
+    refused: integer("refused").notNull().default(0),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("rate_counters_expiry").on(t.expiresAt)],
 );
 
 /** Development outbox: one-time codes "sent" while ENVIRONMENT=development. */

@@ -3,6 +3,7 @@
  * Returns a Check instead of throwing; the route turns a failure into a 422 naming the field.
  */
 import type { Check } from "../errors";
+import { OTP_FAILURES, OTP_REQUESTS, PASSWORD_FAILURES } from "./limits";
 import { family, type Mechanism } from "./mechanisms";
 import { checkOrigin, checkRpId } from "./relying-party";
 
@@ -19,6 +20,10 @@ export interface PoolConfig {
   attestation: "none" | "direct";
   maxCredentials: number;
   webauthnCapacity: number;
+  /** Abuse limits (src/domain/limits.ts). */
+  passwordFailures: number;
+  otpRequestsPerHour: number;
+  otpFailuresPerDay: number;
   otpSettings: { enroll_webauthn: { length: number; ttl: string } };
 }
 
@@ -35,7 +40,13 @@ export interface PoolInput {
     user_verification?: PoolConfig["userVerification"];
     attestation?: PoolConfig["attestation"];
   };
-  limits?: { max_credentials?: number; webauthn_credentials_capacity?: number };
+  limits?: {
+    max_credentials?: number;
+    webauthn_credentials_capacity?: number;
+    password_failures?: number;
+    otp_requests_per_hour?: number;
+    otp_failures_per_day?: number;
+  };
   otp_settings?: { enroll_webauthn?: { length?: number; ttl?: string } };
 }
 
@@ -52,6 +63,9 @@ export const POOL_DEFAULTS: PoolConfig = {
   attestation: "none",
   maxCredentials: 100,
   webauthnCapacity: 10,
+  passwordFailures: PASSWORD_FAILURES.defaultLimit,
+  otpRequestsPerHour: OTP_REQUESTS.defaultLimit,
+  otpFailuresPerDay: OTP_FAILURES.defaultLimit,
   otpSettings: { enroll_webauthn: { length: 8, ttl: "10m" } },
 };
 
@@ -131,6 +145,14 @@ export function mergePool(current: PoolConfig, input: PoolInput): Check<PoolConf
     return fail("limits.webauthn_credentials_capacity", "webauthn_credentials_capacity must not exceed max_credentials");
   }
 
+  const abuse = { passwordFailures: current.passwordFailures, otpRequestsPerHour: current.otpRequestsPerHour, otpFailuresPerDay: current.otpFailuresPerDay };
+  for (const [prop, def] of [["passwordFailures", PASSWORD_FAILURES], ["otpRequestsPerHour", OTP_REQUESTS], ["otpFailuresPerDay", OTP_FAILURES]] as const) {
+    const f = def.poolField!;
+    const v = input.limits?.[f.name as "password_failures" | "otp_requests_per_hour" | "otp_failures_per_day"] ?? current[prop];
+    if (!Number.isInteger(v) || v < f.min || v > f.max) return fail(`limits.${f.name}`, `${f.name} must be between ${f.min} and ${f.max}`);
+    abuse[prop] = v;
+  }
+
   const otpIn = input.otp_settings?.enroll_webauthn ?? {};
   const otp = { ...current.otpSettings.enroll_webauthn, ...otpIn };
   if (otp.length < LIMITS.otpLength.min || otp.length > LIMITS.otpLength.max) {
@@ -156,6 +178,7 @@ export function mergePool(current: PoolConfig, input: PoolInput): Check<PoolConf
       attestation: ps.attestation ?? current.attestation,
       maxCredentials,
       webauthnCapacity: capacity,
+      ...abuse,
       otpSettings: { enroll_webauthn: { length: otp.length, ttl: otp.ttl } },
     },
   };

@@ -1,8 +1,8 @@
 /**
  * One-time codes (table one_time_codes, one live code per user and purpose; only an HMAC of the code is kept) and
  * the development outbox (table outbox). Every write that must hold under concurrency is a single conditional
- * statement: a new code replaces the old one (upsert), a right code is consumed by one conditional DELETE, a wrong
- * one counts by one conditional UPDATE, each in the same D1 batch as its audit event.
+ * statement: a new code replaces the old one (upsert, in one batch with its audit event), every guess first takes one
+ * of the code's attempts by one conditional UPDATE, and a right code is consumed by one conditional DELETE.
  */
 import { desc, eq, sql } from "drizzle-orm";
 import { newId } from "../crypto/bytes";
@@ -34,29 +34,35 @@ export async function saveCode(d1: D1Database, k: CodeKey, codeHash: string, exp
   ]);
 }
 
-const live = `tenant_id = ? AND pool_id = ? AND user_id = ? AND purpose = ? AND attempts < ${MAX_CODE_ATTEMPTS} AND expires_at > ?`;
-const liveBinds = (k: CodeKey, now: number) => [k.tenantId, k.poolId, k.userId, k.purpose, now];
+const ofUser = "tenant_id = ? AND pool_id = ? AND user_id = ? AND purpose = ?";
+const keyBinds = (k: CodeKey) => [k.tenantId, k.poolId, k.userId, k.purpose];
 
 /**
- * Consumes the code if it is live and its hash matches: one conditional DELETE, so of two parallel calls with the
- * right code exactly one gets true.
+ * Takes one of the code's attempts: one conditional UPDATE that counts the attempt only while the code is live
+ * (unexpired, fewer than MAX_CODE_ATTEMPTS so far), returning the stored hash to compare with. Parallel guesses
+ * cannot compare more than MAX_CODE_ATTEMPTS times. Null when no live code is left.
  */
-export async function consumeCode(d1: D1Database, k: CodeKey, codeHash: string, now: number): Promise<boolean> {
-  const row = await d1.prepare(`DELETE FROM one_time_codes WHERE ${live} AND code_hash = ? RETURNING user_id`)
-    .bind(...liveBinds(k, now), codeHash).first<{ user_id: string }>();
-  return row !== null;
+export async function takeCodeAttempt(d1: D1Database, k: CodeKey, now: number): Promise<string | null> {
+  const row = await d1.prepare(
+    `UPDATE one_time_codes SET attempts = attempts + 1 WHERE ${ofUser} AND attempts < ${MAX_CODE_ATTEMPTS} AND expires_at > ? RETURNING code_hash`,
+  ).bind(...keyBinds(k), now).first<{ code_hash: string }>();
+  return row?.code_hash ?? null;
+}
+
+/** Gives back an attempt taken for the right code that is not consumed yet (an enrollment link checked it early). */
+export async function returnCodeAttempt(d1: D1Database, k: CodeKey, codeHash: string): Promise<void> {
+  await d1.prepare(`UPDATE one_time_codes SET attempts = attempts - 1 WHERE ${ofUser} AND code_hash = ? AND attempts > 0`)
+    .bind(...keyBinds(k), codeHash).run();
 }
 
 /**
- * Counts a failed attempt against the live code (one conditional UPDATE) and audits the failure, in one batch.
- * Returns the attempts now recorded, or null when there was no live code to count against.
+ * Consumes the code whose attempt the caller holds and whose hash it has checked: one conditional DELETE, so of two
+ * parallel calls with the right code exactly one gets true.
  */
-export async function countFailedAttempt(d1: D1Database, k: CodeKey, audit: AuditEvent, now: number): Promise<number | null> {
-  const [upd] = await d1.batch<{ attempts: number }>([
-    d1.prepare(`UPDATE one_time_codes SET attempts = attempts + 1 WHERE ${live} RETURNING attempts`).bind(...liveBinds(k, now)),
-    auditStmt(d1, audit, now),
-  ]);
-  return upd?.results[0]?.attempts ?? null;
+export async function consumeCode(d1: D1Database, k: CodeKey, codeHash: string, now: number): Promise<boolean> {
+  const row = await d1.prepare(`DELETE FROM one_time_codes WHERE ${ofUser} AND code_hash = ? AND expires_at > ? RETURNING user_id`)
+    .bind(...keyBinds(k), codeHash, now).first<{ user_id: string }>();
+  return row !== null;
 }
 
 export interface OutboxMessage {
@@ -75,13 +81,4 @@ export async function listOutbox(d1: D1Database, tenantId: string, limit: number
   const rows = await orm(d1).select().from(outbox).where(eq(outbox.tenantId, tenantId))
     .orderBy(desc(outbox.createdAt), desc(sql`rowid`)).limit(limit);
   return rows.map((r) => ({ to: r.to, purpose: r.purpose, code: r.code, created_at: iso(r.createdAt)! }));
-}
-
-/**
- * The stored hash of the user's live code for this purpose (unexpired, under the attempt limit), or null. Reads
- * only: enrollment links check a code before the ceremony and consume it (consumeCode) when it completes.
- */
-export async function liveCodeHash(d1: D1Database, k: CodeKey, now: number): Promise<string | null> {
-  const row = await d1.prepare(`SELECT code_hash FROM one_time_codes WHERE ${live}`).bind(...liveBinds(k, now)).first<{ code_hash: string }>();
-  return row?.code_hash ?? null;
 }

@@ -33,7 +33,7 @@ enroll.openapi(
       + "so a cancelled passkey prompt can be retried. Smart workspaces get Smart options (residentKey required), "
       + `Classic ones Classic options. ${FAILURE}`,
     request: { params: WorkspaceScopedParams, ...jsonBody(OptionsInput) },
-    responses: { 200: json(CreationOptions, "PublicKeyCredentialCreationOptionsJSON"), ...errors(400, 401, 413, 415) },
+    responses: { 200: json(CreationOptions, "PublicKeyCredentialCreationOptionsJSON"), ...errors(400, 401, 413, 415, 429) },
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
@@ -48,7 +48,7 @@ enroll.openapi(
     description: "`credential` answers the options issued for that user. The right code is used up even when the passkey "
       + `then fails to register. ${FAILURE}`,
     request: { params: WorkspaceScopedParams, ...jsonBody(CompleteInput) },
-    responses: { 204: { description: "Passkey registered" }, ...errors(400, 401, 413, 415) },
+    responses: { 204: { description: "Passkey registered" }, ...errors(400, 401, 413, 415, 429) },
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");

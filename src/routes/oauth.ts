@@ -55,7 +55,7 @@ oauth.openapi(
     method: "post", path: "/{tid}/system/oauth2/token", tags: ["Tokens"],
     summary: "Client-credentials grant (client_secret_basic or client_secret_post)",
     request: { params: TenantParams, body: { content: { "application/x-www-form-urlencoded": { schema: TokenForm } }, required: true } },
-    responses: { 200: json(TokenResponse, "An ES256 access token"), ...errors(400, 401, 404, 413, 415) },
+    responses: { 200: json(TokenResponse, "An ES256 access token"), ...errors(400, 401, 404, 413, 415, 429) },
   }),
   async (c) => {
     const { tid } = c.req.valid("param");

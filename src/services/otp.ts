@@ -9,6 +9,10 @@
  * complete: the code is checked first and is single-use: a wrong code counts an attempt (the code dies at 5), the
  * right one is consumed before the passkey is verified, so a failed registration also uses it up. Every failure
  * is the same ApiError (401 otp_invalid).
+ *
+ * Abuse limits (src/services/limits.ts, per pool): requests per user per hour (429 rate_limited; a lookup that names
+ * nobody is counted on the lookup, so it is limited alike), wrong codes per user per day (a slot taken before each
+ * check, given back when the code was right), and MAX_CODE_ATTEMPTS wrong codes per code (src/repo/codes.ts).
  */
 import { completeRegistration, type PasskeyMode } from "../ceremony/registration";
 import { parseClientData, type RequestContext } from "../ceremony/context";
@@ -20,10 +24,11 @@ import { ApiError } from "../errors";
 import { messengerFor, type Messenger } from "../messenger";
 import { recordAudit } from "../repo/audit";
 import { getChallenge } from "../repo/challenges";
-import { consumeCode, countFailedAttempt, listOutbox, liveCodeHash, saveCode, type CodeKey } from "../repo/codes";
+import { consumeCode, listOutbox, returnCodeAttempt, saveCode, takeCodeAttempt, type CodeKey } from "../repo/codes";
 import type { PoolRow } from "../repo/pools";
 import { findUserIdByIdentifier, findUserIdsByVerifiedAddress, getUser, type AddressRow, type UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../schemas/webauthn";
+import { countCodeRequest, takeUserCodeAttempt } from "./limits";
 import { requirePool } from "./pools";
 import { identifierKey } from "./users";
 
@@ -103,6 +108,13 @@ export function deliveryAddress(addresses: readonly AddressRow[], requested?: st
 
 // ---------- use cases ----------
 
+/** The counter key of a lookup that names nobody (normalised like the lookups themselves). */
+function lookupOf(who: UserLookup): { kind: string; value: string } {
+  if (who.userID !== undefined) return { kind: "id", value: who.userID };
+  if (who.identifier !== undefined) return { kind: "identifier", value: identifierKey(who.identifier) };
+  return { kind: "address", value: identifierKey(who.address ?? "") };
+}
+
 /** add/request: never reveals whether the user exists, has an address, or was sent anything. */
 export async function requestEnrollmentCode(
   env: Env, ref: PoolRef, who: UserLookup, actor: string, now: number, messenger: Messenger = messengerFor(env),
@@ -110,6 +122,8 @@ export async function requestEnrollmentCode(
   const key = await codeKey(env);
   const pool = await requirePool(env.DB, ref.tenantId, ref.poolId);
   const user = await resolveUser(env.DB, ref, who);
+  // Abuse limit (429): on the user, or on the lookup when it names nobody, so both look alike.
+  await countCodeRequest(env.DB, ref.tenantId, pool, user ? { userId: user.id } : lookupOf(who), actor, now);
   const address = user && deliveryAddress(user.addresses, who.address);
   if (!user || !address) return;
 
@@ -140,6 +154,17 @@ export interface CodeEnrollment {
 }
 
 /**
+ * Takes one of the code's attempts (at most MAX_CODE_ATTEMPTS, also under parallel guesses) and compares the given
+ * hash with the stored one in constant time; false when it differs or no live code is left.
+ */
+async function codeMatches(env: Env, k: CodeKey, given: string, now: number): Promise<boolean> {
+  const stored = await takeCodeAttempt(env.DB, k, now);
+  // Compare even when nothing is stored, so both failures take the same time.
+  const same = await timingSafeEqualStr(given, stored ?? "");
+  return same && stored !== null;
+}
+
+/**
  * add/complete: consumes the user's live code, then registers the passkey against a create/begin issued for that
  * user (completeRegistration enforces the challenge's user, pool and mode binding). Any ApiError becomes otpInvalid;
  * storage failures stay what they are (503/500).
@@ -154,10 +179,14 @@ export async function completeEnrollmentWithCode(env: Env, ref: PoolRef, input: 
   const failed = (details: Record<string, unknown>) =>
     ({ tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, actor, type: "otp.failed" as const, details: { purpose: ENROLL_WEBAUTHN, ...details } });
 
-  if (!(await consumeCode(env.DB, k, await hashCode(key, user.id, ENROLL_WEBAUTHN, input.code), now))) {
-    await countFailedAttempt(env.DB, k, failed({ reason: "code" }), now);
+  // Per-user daily limit of wrong codes: a slot before the check (429 when used up), given back for the right code.
+  const slot = await takeUserCodeAttempt(env.DB, ref.tenantId, pool, user.id, actor, now);
+  const given = await hashCode(key, user.id, ENROLL_WEBAUTHN, input.code);
+  if (!(await codeMatches(env, k, given, now)) || !(await consumeCode(env.DB, k, given, now))) {
+    await recordAudit(env.DB, failed({ reason: "code" }), now);
     throw otpInvalid();
   }
+  await slot.release();
 
   try {
     const mode = await registrationMode(env, input.response);
@@ -178,18 +207,20 @@ export async function completeEnrollmentWithCode(env: Env, ref: PoolRef, input: 
  */
 export async function checkEnrollmentCode(env: Env, ref: PoolRef, who: UserLookup, code: string, actor: string, now: number): Promise<UserWithData> {
   const key = await codeKey(env);
-  const user = await resolveUser(env.DB, ref, who);
+  const [pool, user] = await Promise.all([requirePool(env.DB, ref.tenantId, ref.poolId), resolveUser(env.DB, ref, who)]);
   if (!user) throw otpInvalid();
   const k: CodeKey = { tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, purpose: ENROLL_WEBAUTHN };
-  const [given, stored] = await Promise.all([hashCode(key, user.id, ENROLL_WEBAUTHN, code), liveCodeHash(env.DB, k, now)]);
-  // Compare even when nothing is stored, so both failures take the same time.
-  const ok = await timingSafeEqualStr(given, stored ?? "");
-  if (!ok || stored === null) {
-    await countFailedAttempt(env.DB, k, {
+  const slot = await takeUserCodeAttempt(env.DB, ref.tenantId, pool, user.id, actor, now);
+  const given = await hashCode(key, user.id, ENROLL_WEBAUTHN, code);
+  if (!(await codeMatches(env, k, given, now))) {
+    await recordAudit(env.DB, {
       tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, actor, type: "otp.failed", details: { purpose: ENROLL_WEBAUTHN, reason: "code" },
     }, now);
     throw otpInvalid();
   }
+  // Checked, not used: the attempt goes back, so reopening the link does not wear the code out.
+  await returnCodeAttempt(env.DB, k, given);
+  await slot.release();
   return user;
 }
 

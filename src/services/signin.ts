@@ -8,12 +8,14 @@ import { family, isPasskey } from "../domain/mechanisms";
 import { orderedMethods, passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
+import { recordAudit } from "../repo/audit";
 import { deleteLogin, getLogin, putLogin, LOGIN_TTL_SECONDS, type LoginTransaction } from "../repo/logins";
 import type { PoolRow } from "../repo/pools";
 import { classicTarget, userPasskeyIds, workspaceUserByIdentifier } from "../repo/signin";
 import { workspaceWithPoolRows } from "../repo/workspaces";
 import type { AuthenticationResponseInput } from "../schemas/webauthn";
 import { ADMIN_SCOPES, ADMIN_WORKSPACE, DEFAULT_ADMIN_SCOPE, DEFAULT_USER_SCOPE, isAdminSignIn, issueUserToken, USER_SCOPES, userScope } from "../tokens/user-token";
+import { takePasswordAttempt } from "./limits";
 import { identifierKey } from "./users";
 
 export interface SigninScope {
@@ -148,6 +150,11 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
   } catch (e) {
     if (e instanceof AuthFailed) {
       console.log("passkey sign-in failed:", e.message);
+      // The internal reason goes to the audit trail only; the caller gets the one 401, even if this write fails.
+      await recordAudit(s.env.DB, {
+        tenantId: s.tenantId, poolId: tx.poolId ?? null, userId: tx.userId ?? null, actor: "anonymous", type: "signin.failed",
+        details: { reason: e.message, workspace_id: s.workspaceId, method: "passkey" },
+      }, now).catch((err: unknown) => console.error("audit of a failed sign-in was not written", err instanceof Error ? err.message : err));
       throw authenticationFailed();
     }
     throw e;
@@ -166,11 +173,16 @@ export async function passwordLogin(s: SigninScope, body: { identifier: string; 
   const { mechanisms, pools } = await loadWorkspace(s);
   if (!mechanisms.includes("password")) throw new ApiError(400, "method_not_enabled", "password sign-in is not enabled in this workspace");
   const scope = requestableScope(s, body.scope);
-  const user = await workspaceUserByIdentifier(s.env.DB, s.tenantId, s.workspaceId, identifierKey(body.identifier));
+  const key = identifierKey(body.identifier);
+  const user = await workspaceUserByIdentifier(s.env.DB, s.tenantId, s.workspaceId, key);
+  const pool = user && pools.find((p) => p.id === user.poolId);
+  // Abuse limit: a slot per attempt, taken before PBKDF2 (429 while the identifier is locked), given back on success.
+  // Unknown identifiers lock exactly like known ones (one counter per identifier, the workspace's strictest limit).
+  const slot = await takePasswordAttempt(s.env.DB, s.tenantId, pools, key, { poolId: pool?.id, userId: pool && user ? user.id : undefined }, now);
   // Always run PBKDF2, so unknown users take as long as known ones.
   const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  const pool = user && pools.find((p) => p.id === user.poolId);
   if (!ok || !user || !pool || user.status !== "active" || !pool.mechanisms.map(family).includes("password")) throw authenticationFailed();
+  await slot.release();
   if (pool.secondFactorMechanisms.some(isPasskey) && user.passkeys.length === 0) {
     throw new ApiError(403, "second_factor_not_enrolled", "the user has no passkey for the second factor");
   }

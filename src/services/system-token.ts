@@ -2,6 +2,7 @@
 import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { tenantExists } from "../repo/tenants";
+import { takeClientAuthAttempt } from "./limits";
 import { authenticateClient } from "../tokens/clients";
 import { issuerFor, signAccessToken } from "../tokens/jwt";
 
@@ -20,7 +21,10 @@ export async function grantSystemToken(env: Env, issuerBase: string, tenantId: s
   if (req.grantType !== "client_credentials") {
     throw new ApiError(400, "unsupported_grant_type", "grant_type must be client_credentials", { field: "grant_type" });
   }
+  // Abuse limit: a slot per client authentication (429 once the client's failures fill the window), given back on success.
+  const slot = await takeClientAuthAttempt(env.DB, tenantId, req.clientId, now);
   const allowed = await authenticateClient(env, tenantId, req.clientId, req.clientSecret);
+  if (allowed) await slot.release();
   if (!allowed) {
     throw new ApiError(401, "invalid_client", "client authentication failed", {},
       req.method === "basic" ? { "www-authenticate": `Basic realm="passkey-edge"` } : {});

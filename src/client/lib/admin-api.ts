@@ -56,7 +56,13 @@ export interface Pool {
   second_factor_authentication_mechanisms: Mechanism[];
   second_factor_preferred_authentication_mechanism: Mechanism | "";
   passkey_settings: { relying_party_id: string; relying_party_origins: string[]; user_verification: "required" | "preferred" | "discouraged"; attestation: "none" | "direct" };
-  limits: { max_credentials: number; webauthn_credentials_capacity: number };
+  limits: {
+    max_credentials: number;
+    webauthn_credentials_capacity: number;
+    password_failures: number;
+    otp_requests_per_hour: number;
+    otp_failures_per_day: number;
+  };
 }
 
 export interface User {

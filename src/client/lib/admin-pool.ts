@@ -229,39 +229,59 @@ function passkeyCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLF
 
 // ---------- Pool Limits ----------
 
+type LimitName = keyof Pool["limits"];
+
+/** The pool's limits as the card shows them: API field, input id, label, range and hint (ranges as the API checks them). */
+const LIMIT_FIELDS: { name: LimitName; id: string; label: string; min: number; max: number; hint: string }[] = [
+  { name: "webauthn_credentials_capacity", id: "capacity", label: "Passkey capacity per user", min: 1, max: 100,
+    hint: "1 to 100, at most the maximum credentials. A user at capacity must delete a passkey before adding one." },
+  { name: "max_credentials", id: "max-credentials", label: "Maximum credentials per user", min: 1, max: 1000, hint: "1 to 1000: passkeys and password together." },
+  { name: "password_failures", id: "password-failures", label: "Wrong passwords per 15 minutes", min: 1, max: 100,
+    hint: "1 to 100 (default 5) per identifier; then password sign-in for it is refused until the 15 minutes pass. A workspace applies the strictest value of its pools. Passkeys still work." },
+  { name: "otp_requests_per_hour", id: "otp-requests", label: "Code requests per hour", min: 1, max: 100,
+    hint: "1 to 100 (default 5) one-time codes per user per hour." },
+  { name: "otp_failures_per_day", id: "otp-failures", label: "Wrong codes per day", min: 1, max: 1000,
+    hint: "1 to 1000 (default 10) per user per 24 hours; then every code for the user is refused. Each code also dies after 5 wrong codes." },
+];
+
 function limitsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLFormElement {
-  const capacity = h("input", { type: "number", id: "capacity", name: "webauthn_credentials_capacity", min: 1, max: 100, step: 1, inputmode: "numeric" });
-  capacity.value = String(pool.limits.webauthn_credentials_capacity);
-  const max = h("input", { type: "number", id: "max-credentials", name: "max_credentials", min: 1, max: 1000, step: 1, inputmode: "numeric" });
-  max.value = String(pool.limits.max_credentials);
+  const inputs = LIMIT_FIELDS.map((f) => {
+    const el = h("input", { type: "number", id: f.id, name: f.name, min: f.min, max: f.max, step: 1, inputmode: "numeric" });
+    el.value = String(pool.limits[f.name]);
+    return { f, el };
+  });
   const save = saveButton("Save limits");
-  const fields: Record<string, HTMLElement> = { "limits.webauthn_credentials_capacity": capacity, "limits.max_credentials": max };
+  const fields: Record<string, HTMLElement> = Object.fromEntries(inputs.map(({ f, el }) => [`limits.${f.name}`, el]));
+  const grid = (names: LimitName[]) => h("div", { class: "grid2" }, ...inputs.filter(({ f }) => names.includes(f.name)).map(({ f, el }) => field(f.label, el, f.hint)));
 
   const form = h("form", { class: "card", id: "limits-card", "aria-labelledby": "limits-title", novalidate: true },
     h("h3", { id: "limits-title", class: "card-title" }, "Pool Limits"),
-    h("div", { class: "grid2" },
-      field("Passkey capacity per user", capacity, "1 to 100, at most the maximum credentials. A user at capacity must delete a passkey before adding one."),
-      field("Maximum credentials per user", max, "1 to 1000: passkeys and password together."),
-    ),
+    grid(["webauthn_credentials_capacity", "max_credentials"]),
+    h("h4", { class: "card-subtitle" }, "Abuse limits"),
+    grid(["password_failures", "otp_requests_per_hour", "otp_failures_per_day"]),
     h("div", { class: "actions" }, save),
   );
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     for (const el of Object.values(fields)) fieldError(el, null);
-    const values = { webauthn_credentials_capacity: Number(capacity.value), max_credentials: Number(max.value) };
-    for (const [k, el] of [["webauthn_credentials_capacity", capacity], ["max_credentials", max]] as const) {
-      if (!Number.isInteger(values[k]) || el.value.trim() === "") {
+    const values: Partial<Record<LimitName, number>> = {};
+    for (const { f, el } of inputs) {
+      const v = Number(el.value);
+      if (!Number.isInteger(v) || el.value.trim() === "") {
         fieldError(el, "Enter a whole number.");
         el.focus();
         ui.say("Saving the limits failed: enter whole numbers.", "error");
         return;
       }
+      values[f.name] = v;
     }
     void busy(form, save, async () => {
       try {
         const updated = await ui.api<Pool>("PUT", `/pools/${encodeURIComponent(pool.id)}`, { limits: values });
         onSaved(updated);
-        ui.say(`Limits saved: ${updated.limits.webauthn_credentials_capacity} passkeys, ${updated.limits.max_credentials} credentials per user.`, "success");
+        const l = updated.limits;
+        ui.say(`Limits saved: ${l.webauthn_credentials_capacity} passkeys, ${l.max_credentials} credentials per user; `
+          + `${l.password_failures} wrong passwords per 15 minutes, ${l.otp_requests_per_hour} codes per hour, ${l.otp_failures_per_day} wrong codes per day.`, "success");
       } catch (e) {
         showError(ui, e, "Saving the limits", fields);
       }

@@ -1,0 +1,58 @@
+/**
+ * Fixed-window abuse counters (table rate_counters). Each change is one conditional statement, so parallel requests
+ * cannot push a counter past its limit: `reserve` takes a slot (or starts a new window) only while the count is under
+ * the limit, `refund` gives a slot back within the same window. A refusal bumps `refused` and, for the first refusal
+ * of the window, writes the audit event in the same batch.
+ */
+import { auditIfStmt, type AuditEvent } from "./audit";
+
+export interface CounterRef {
+  tenantId: string;
+  key: string;
+}
+
+export type Reservation = { ok: true; expiresAt: number } | { ok: false; expiresAt: number };
+
+const RESERVE = `INSERT INTO rate_counters (tenant_id, "key", window_start, "count", refused, expires_at) VALUES (?1, ?2, ?3, 1, 0, ?3 + ?4)
+  ON CONFLICT (tenant_id, "key") DO UPDATE SET
+    window_start = CASE WHEN rate_counters.expires_at <= ?3 THEN excluded.window_start ELSE rate_counters.window_start END,
+    "count" = CASE WHEN rate_counters.expires_at <= ?3 THEN 1 ELSE rate_counters."count" + 1 END,
+    refused = CASE WHEN rate_counters.expires_at <= ?3 THEN 0 ELSE rate_counters.refused END,
+    expires_at = CASE WHEN rate_counters.expires_at <= ?3 THEN excluded.expires_at ELSE rate_counters.expires_at END
+  WHERE rate_counters.expires_at <= ?3 OR rate_counters."count" < ?5
+  RETURNING "count", expires_at`;
+
+const REFUSE = `UPDATE rate_counters SET refused = refused + 1 WHERE tenant_id = ? AND "key" = ? AND expires_at > ? RETURNING refused, expires_at`;
+const FIRST_REFUSAL = `SELECT 1 FROM rate_counters WHERE tenant_id = ? AND "key" = ? AND expires_at > ? AND refused = 1`;
+
+/**
+ * Takes one slot of the counter's current window (a new window of `windowMs` starts when the last one has passed).
+ * Refused when the window already holds `limit`; the first refusal of a window is audited with `audit`.
+ */
+export async function reserve(d1: D1Database, c: CounterRef, limit: number, windowMs: number, now: number, audit: AuditEvent): Promise<Reservation> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const taken = await d1.prepare(RESERVE).bind(c.tenantId, c.key, now, windowMs, limit).first<{ count: number; expires_at: number }>();
+    if (taken) return { ok: true, expiresAt: taken.expires_at };
+    const [refused] = await d1.batch<{ refused: number; expires_at: number }>([
+      d1.prepare(REFUSE).bind(c.tenantId, c.key, now),
+      auditIfStmt(d1, audit, now, FIRST_REFUSAL, [c.tenantId, c.key, now]),
+    ]);
+    const row = refused?.results[0];
+    if (row) return { ok: false, expiresAt: row.expires_at };
+    // The window ended between the two statements: try again in the new one.
+  }
+  return { ok: false, expiresAt: now + 1000 };
+}
+
+/** Gives back a slot taken by `reserve` in the window that ends at `expiresAt` (a no-op once that window has passed). */
+export async function refund(d1: D1Database, c: CounterRef, expiresAt: number): Promise<void> {
+  await d1.prepare(`UPDATE rate_counters SET "count" = "count" - 1 WHERE tenant_id = ? AND "key" = ? AND expires_at = ? AND "count" > 0`)
+    .bind(c.tenantId, c.key, expiresAt).run();
+}
+
+/** The counter's state in its live window, or null (tests and diagnostics). */
+export async function readCounter(d1: D1Database, c: CounterRef, now: number): Promise<{ count: number; refused: number; expiresAt: number } | null> {
+  const row = await d1.prepare(`SELECT "count", refused, expires_at FROM rate_counters WHERE tenant_id = ? AND "key" = ? AND expires_at > ?`)
+    .bind(c.tenantId, c.key, now).first<{ count: number; refused: number; expires_at: number }>();
+  return row && { count: row.count, refused: row.refused, expiresAt: row.expires_at };
+}
