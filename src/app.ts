@@ -1,8 +1,11 @@
 /** The Worker's HTTP app: one sub-app per concern, one error handler, the OpenAPI document from the same schemas. */
 import { requireScope } from "./auth/bearer";
+import { requireBootstrap } from "./auth/bootstrap";
 import { newApp } from "./http/app";
 import { onError, onNotFound } from "./http/errors";
 import { limitBody, noStore, requireContentType } from "./http/guards";
+import { docsHeaders, responseHeaders } from "./http/security";
+import { requestLog } from "./http/log";
 import { accountPages } from "./pages/account";
 import { adminPages } from "./pages/admin";
 import { enrollPages } from "./pages/enroll";
@@ -13,11 +16,14 @@ import { enroll } from "./routes/enroll";
 import { login } from "./routes/login";
 import { oauth } from "./routes/oauth";
 import { self } from "./routes/self";
+import { audit } from "./routes/system/audit";
+import { clients } from "./routes/system/clients";
 import { otp } from "./routes/system/otp";
 import { passkeys } from "./routes/system/passkeys";
 import { pools } from "./routes/system/pools";
 import { users } from "./routes/system/users";
 import { workspaces } from "./routes/system/workspaces";
+import { tenants } from "./routes/tenants";
 
 const OPENAPI = {
   openapi: "3.1.0",
@@ -26,8 +32,10 @@ const OPENAPI = {
 
 export function buildApp() {
   const app = newApp();
+  app.use("*", requestLog);
   app.onError(onError);
   app.notFound(onNotFound);
+  app.use("*", responseHeaders);
 
   app.route("/", oauth);
   app.route("/", login);
@@ -41,7 +49,15 @@ export function buildApp() {
   system.route("/", users);
   system.route("/", passkeys);
   system.route("/", otp);
+  system.route("/", audit);
+  system.route("/", clients);
   app.route("/api/identity/:tid/system", system);
+
+  // Tenants: the bootstrap system client only, with a token from any tenant's token endpoint.
+  const tenantAdmin = newApp();
+  tenantAdmin.use("*", noStore, limitBody, requireContentType("json"), requireBootstrap);
+  tenantAdmin.route("/", tenants);
+  app.route("/api/identity/system", tenantAdmin);
 
   // Hosted pages (HTML): strict CSP, no framing.
   app.use("/:tid/:wid/login", pageHeaders);
@@ -56,7 +72,7 @@ export function buildApp() {
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   app.doc31("/openapi.json", OPENAPI);
-  app.get("/docs", (c) => c.html(DocsPage({ doc: app.getOpenAPI31Document(OPENAPI) }) as string));
+  app.get("/docs", docsHeaders, (c) => c.html(DocsPage({ doc: app.getOpenAPI31Document(OPENAPI), nonce: c.get("secureHeadersNonce") }) as string));
   app.get("/", (c) => c.redirect("/docs"));
   return app;
 }

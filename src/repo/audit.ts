@@ -1,12 +1,14 @@
 /** Audit events (table audit_events). Builders return D1 statements so events join the batch of their change. */
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { newId } from "../crypto/bytes";
 import { orm } from "../db/client";
 import { auditEvents } from "../db/schema";
 
 export type AuditType =
   | "passkey.registered" | "passkey.renamed" | "passkey.deleted" | "passkey.clone_warning"
-  | "otp.requested" | "otp.failed" | "signin.succeeded" | "signin.failed";
+  | "otp.requested" | "otp.failed" | "signin.succeeded" | "signin.failed"
+  | "config.changed" | "user.deactivated" | "user.deleted"
+  | "rate_limited";
 
 export interface AuditEvent {
   tenantId: string;
@@ -38,4 +40,32 @@ export async function recordAudit(d1: D1Database, e: AuditEvent, now: number): P
 
 export async function recentAudit(d1: D1Database, tenantId: string, limit = 50) {
   return orm(d1).select().from(auditEvents).where(eq(auditEvents.tenantId, tenantId)).orderBy(desc(auditEvents.createdAt)).limit(limit);
+}
+
+export type AuditRow = typeof auditEvents.$inferSelect;
+
+/** Where a page of events starts: strictly older than this (created_at, id), in the listing's order. */
+export interface AuditPosition {
+  createdAt: number;
+  id: string;
+}
+
+export interface AuditQuery {
+  userId?: string;
+  type?: string;
+  after?: AuditPosition;
+  limit: number;
+}
+
+/** A tenant's events, newest first, ordered by (created_at, id) so pages are stable; at most `limit` rows. */
+export async function listAudit(d1: D1Database, tenantId: string, q: AuditQuery): Promise<AuditRow[]> {
+  const where: SQL[] = [eq(auditEvents.tenantId, tenantId)];
+  if (q.userId !== undefined) where.push(eq(auditEvents.userId, q.userId));
+  if (q.type !== undefined) where.push(eq(auditEvents.type, q.type));
+  if (q.after) {
+    const { createdAt, id } = q.after;
+    where.push(or(lt(auditEvents.createdAt, createdAt), and(eq(auditEvents.createdAt, createdAt), lt(auditEvents.id, id)))!);
+  }
+  return orm(d1).select().from(auditEvents).where(and(...where))
+    .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id)).limit(q.limit);
 }

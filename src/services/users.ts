@@ -5,6 +5,7 @@ import { ApiError, notFound } from "../errors";
 import {
   deleteUser, getUser, IdentifierTaken, insertUser, listUsers, updateUser, type NewUserData, type UserRow, type UserWithData,
 } from "../repo/users";
+import { recordAudit } from "../repo/audit";
 import { requirePool } from "./pools";
 
 type IdentifierIn = { identifier: string; type: "email" | "uid" | "mobile" };
@@ -103,7 +104,7 @@ export async function createUser(d1: D1Database, tenantId: string, poolId: strin
   return requireUser(d1, tenantId, poolId, user.id);
 }
 
-export async function changeUser(d1: D1Database, tenantId: string, poolId: string, userId: string, input: UserInput, now: number) {
+export async function changeUser(d1: D1Database, tenantId: string, poolId: string, userId: string, input: UserInput, now: number, actor: string) {
   const current = await requireUser(d1, tenantId, poolId, userId);
   const password = input.credentials?.[0]?.password;
   try {
@@ -120,6 +121,9 @@ export async function changeUser(d1: D1Database, tenantId: string, poolId: strin
     if (e instanceof IdentifierTaken) throw taken();
     throw e;
   }
+  if (current.status === "active" && input.status === "inactive") {
+    await recordAudit(d1, { tenantId, poolId, userId, actor, type: "user.deactivated" }, now);
+  }
   return requireUser(d1, tenantId, poolId, userId);
 }
 
@@ -128,6 +132,7 @@ export async function listPoolUsers(d1: D1Database, tenantId: string, poolId: st
   return listUsers(d1, tenantId, poolId, limit, offset);
 }
 
-export async function removeUser(d1: D1Database, tenantId: string, poolId: string, userId: string) {
+export async function removeUser(d1: D1Database, tenantId: string, poolId: string, userId: string, now: number, actor: string) {
   if (!(await deleteUser(d1, tenantId, poolId, userId))) throw notFound("user");
+  await recordAudit(d1, { tenantId, poolId, userId, actor, type: "user.deleted" }, now);
 }

@@ -7,7 +7,7 @@ import {
   deleteWorkspace, existingPoolIds, getWorkspace, insertWorkspace, updateWorkspace, type WorkspaceWithPools,
 } from "../repo/workspaces";
 import { ADMIN_WORKSPACE } from "../tokens/user-token";
-import { orThrow } from "./pools";
+import { auditConfig, orThrow } from "./pools";
 
 export interface WorkspaceInput {
   id?: string;
@@ -30,24 +30,27 @@ export async function requireWorkspace(d1: D1Database, tenantId: string, id: str
   return w;
 }
 
-export async function createWorkspace(d1: D1Database, tenantId: string, input: WorkspaceInput & { name: string }, now: number) {
+export async function createWorkspace(d1: D1Database, tenantId: string, input: WorkspaceInput & { name: string }, now: number, actor: string) {
   const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? ["usernameless_webauthn"]));
   const poolIds = await checkPools(d1, tenantId, input.identity_pools ?? []);
   const w: WorkspaceWithPools = { tenantId, id: input.id ?? newId(), name: input.name.trim(), mechanisms, poolIds, createdAt: now, updatedAt: now };
   if (!(await insertWorkspace(d1, w))) throw new ApiError(409, "workspace_exists", "a workspace with this id already exists", { id: w.id });
+  await auditConfig(d1, tenantId, actor, "workspace", w.id, "create", now);
   return w;
 }
 
-export async function changeWorkspace(d1: D1Database, tenantId: string, id: string, input: WorkspaceInput, now: number) {
+export async function changeWorkspace(d1: D1Database, tenantId: string, id: string, input: WorkspaceInput, now: number, actor: string) {
   const current = await requireWorkspace(d1, tenantId, id);
   const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? (current.mechanisms as Mechanism[])));
   const poolIds = input.identity_pools ? await checkPools(d1, tenantId, input.identity_pools) : current.poolIds;
   const w: WorkspaceWithPools = { ...current, name: input.name?.trim() ?? current.name, mechanisms, poolIds, updatedAt: now };
   if (!(await updateWorkspace(d1, w))) throw notFound("workspace");
+  await auditConfig(d1, tenantId, actor, "workspace", id, "update", now);
   return w;
 }
 
-export async function removeWorkspace(d1: D1Database, tenantId: string, id: string) {
+export async function removeWorkspace(d1: D1Database, tenantId: string, id: string, now: number, actor: string) {
   if (id === ADMIN_WORKSPACE) throw new ApiError(409, "reserved_workspace", "the admin workspace is how administrators sign in; it cannot be deleted");
   if (!(await deleteWorkspace(d1, tenantId, id))) throw notFound("workspace");
+  await auditConfig(d1, tenantId, actor, "workspace", id, "delete", now);
 }

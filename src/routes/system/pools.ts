@@ -1,6 +1,7 @@
 /** System API: identity pools. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { newApp } from "../../http/app";
+import { actorOf } from "../../http/context";
 import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../schemas/common";
 import { Pool, PoolInput, PoolParams, PoolUpdate } from "../../schemas/pool";
 import { changePool, createPool, listAllPools, removePool, requirePool } from "../../services/pools";
@@ -24,7 +25,7 @@ export const pools = newApp()
       responses: { 201: json(Pool, "The created pool"), ...common, ...errors(409, 413, 415, 422) } }),
     async (c) => {
       const { tid } = c.req.valid("param");
-      return c.json(poolView(await createPool(c.env.DB, tid, c.req.valid("json"), Date.now())), 201);
+      return c.json(poolView(await createPool(c.env.DB, tid, c.req.valid("json"), Date.now(), actorOf(c))), 201);
     },
   )
   .openapi(
@@ -41,7 +42,7 @@ export const pools = newApp()
       responses: { 200: json(Pool, "The updated pool"), ...common, ...errors(413, 415, 422) } }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
-      return c.json(poolView(await changePool(c.env.DB, tid, ipID, c.req.valid("json"), Date.now())), 200);
+      return c.json(poolView(await changePool(c.env.DB, tid, ipID, c.req.valid("json"), Date.now(), actorOf(c))), 200);
     },
   )
   .openapi(
@@ -50,7 +51,7 @@ export const pools = newApp()
       responses: { 204: { description: "Deleted" }, ...common, ...errors(409) } }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
-      await removePool(c.env.DB, tid, ipID);
+      await removePool(c.env.DB, tid, ipID, Date.now(), actorOf(c));
       return c.body(null, 204);
     },
   );

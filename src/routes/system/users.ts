@@ -1,6 +1,7 @@
 /** System API: users of a pool. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { newApp } from "../../http/app";
+import { actorOf } from "../../http/context";
 import { bearerSecurity, errors, json, jsonBody } from "../../schemas/common";
 import { PoolParams } from "../../schemas/pool";
 import { ListQuery, User, UserInput, UserParams, UserUpdate, UserWithData } from "../../schemas/user";
@@ -44,7 +45,7 @@ export const users = newApp()
       responses: { 200: json(UserWithData, "The updated user"), ...common, ...errors(409, 413, 415) } }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
-      return c.json(userWithDataView(await changeUser(c.env.DB, tid, ipID, userID, c.req.valid("json"), Date.now())), 200);
+      return c.json(userWithDataView(await changeUser(c.env.DB, tid, ipID, userID, c.req.valid("json"), Date.now(), actorOf(c))), 200);
     },
   )
   .openapi(
@@ -52,7 +53,7 @@ export const users = newApp()
       responses: { 204: { description: "Deleted" }, ...common } }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
-      await removeUser(c.env.DB, tid, ipID, userID);
+      await removeUser(c.env.DB, tid, ipID, userID, Date.now(), actorOf(c));
       return c.body(null, 204);
     },
   );

@@ -1,6 +1,7 @@
 /** System API: workspaces. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { newApp } from "../../http/app";
+import { actorOf } from "../../http/context";
 import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../schemas/common";
 import { Workspace, WorkspaceInput, WorkspaceParams, WorkspaceUpdate } from "../../schemas/workspace";
 import { listWorkspaces } from "../../repo/workspaces";
@@ -26,7 +27,7 @@ export const workspaces = newApp()
       responses: { 201: json(Workspace, "The created workspace"), ...common, ...errors(409, 413, 415, 422) } }),
     async (c) => {
       const { tid } = c.req.valid("param");
-      return c.json(workspaceView(await createWorkspace(c.env.DB, tid, c.req.valid("json"), Date.now())), 201);
+      return c.json(workspaceView(await createWorkspace(c.env.DB, tid, c.req.valid("json"), Date.now(), actorOf(c))), 201);
     },
   )
   .openapi(
@@ -43,7 +44,7 @@ export const workspaces = newApp()
       responses: { 200: json(Workspace, "The updated workspace"), ...common, ...errors(413, 415, 422) } }),
     async (c) => {
       const { tid, wid } = c.req.valid("param");
-      return c.json(workspaceView(await changeWorkspace(c.env.DB, tid, wid, c.req.valid("json"), Date.now())), 200);
+      return c.json(workspaceView(await changeWorkspace(c.env.DB, tid, wid, c.req.valid("json"), Date.now(), actorOf(c))), 200);
     },
   )
   .openapi(
@@ -51,7 +52,7 @@ export const workspaces = newApp()
       responses: { 204: { description: "Deleted" }, ...common } }),
     async (c) => {
       const { tid, wid } = c.req.valid("param");
-      await removeWorkspace(c.env.DB, tid, wid);
+      await removeWorkspace(c.env.DB, tid, wid, Date.now(), actorOf(c));
       return c.body(null, 204);
     },
   );
