@@ -18,6 +18,12 @@ export default defineConfig(async () => {
         },
       }),
     ],
-    test: { include: ["test/**/*.test.ts"], exclude: ["test/e2e/**", "node_modules/**"], setupFiles: ["./test/setup.ts"] },
+    test: {
+      include: ["test/**/*.test.ts"],
+      exclude: ["test/e2e/**", "node_modules/**"],
+      setupFiles: ["./test/setup.ts"],
+      // The per-request JSON log line (src/http/log.ts, tested in test/request-log.test.ts) would drown the report.
+      onConsoleLog: (log: string) => !log.startsWith('{"request_id"'),
+    },
   };
 });

@@ -1,0 +1,450 @@
+/**
+ * Mutation fuzzing of ceremonies. Each suite starts from a VALID response made by the software authenticator
+ * (test/authenticator: real keys, CBOR, signatures), sends single mutations of it (systematic: every byte of
+ * authenticatorData, every field of clientData, CBOR-level changes of the attestation object, every byte of the
+ * signature; then seeded random single-byte flips), and requires every mutant to be rejected:
+ *   registration: 400 registration_failed, and the credentials and consumed_challenges tables unchanged;
+ *   assertion:    401 authentication_failed, no token, and the credential's row (sign count, flags, last use) and
+ *                 consumed_challenges unchanged.
+ * A mutant does not consume the challenge, so one ceremony serves many mutants; after them the unmutated response
+ * must still succeed (positive control: the mutation, not a stale challenge, caused each rejection). If a mutant is
+ * accepted, the next mutants get a fresh ceremony. All failures of a suite are reported together.
+ *
+ * Not sent, because they are equivalent or unverifiable by design (the comments at each list say which):
+ *   - with fmt "none" nothing signs authenticatorData, so the signature counter, the AAGUID, the BE flag (alone)
+ *     and the RFU flag bits are whatever the client says: a change is another, equally valid registration;
+ *   - clientData members the server must ignore (an unknown member, crossOrigin:false) and a re-serialisation
+ *     with the same members, when nothing signs clientDataJSON (fmt "none");
+ *   - encodings that decode to the same value because the decoders under @simplewebauthn are lenient: trailing
+ *     bytes after the DER SEQUENCE of a signature, a DER SEQUENCE length (signature byte 1) that overruns the signature, a CBOR byte-string length that overruns
+ *     authData in the last item of the COSE key. r and s, or the key, are exactly the original ones, and every
+ *     challenge is single use, so none of these forges or replays anything (reported as parser leniency);
+ *   - the convenience fields of RegistrationResponseJSON (response.publicKey, publicKeyAlgorithm,
+ *     authenticatorData, transports, authenticatorAttachment): unauthenticated hints, not inputs to verification.
+ */
+import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+import { decodeAttestationObject } from "@simplewebauthn/server/helpers";
+import { env } from "cloudflare:test";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { b64url, cborEncode, fromB64url, SoftAuthenticator, type CborValue, type SoftCredential } from "./authenticator";
+import { ORIGIN, systemToken } from "./helpers/api";
+import { digest, dispatch, fuzzSettings, quietRequestLog } from "./helpers/fuzz";
+import { begin, enroll, newUser, segment, type Mode } from "./helpers/passkeys";
+import { options as loginOptions, type Options } from "./helpers/signin";
+
+const settings = fuzzSettings();
+const RANDOM_FLIPS = settings.runs(60);
+const counts = { tried: 0, rejected: 0 };
+
+beforeAll(() => quietRequestLog());
+afterAll(() => {
+  console.log(`mutations: ${counts.tried} mutants tried, ${counts.rejected} rejected, ${counts.tried - counts.rejected} accepted (seed ${settings.seed})`);
+});
+
+// ---------- bytes and CBOR ----------
+
+const utf8 = new TextEncoder();
+const flip = (bytes: Uint8Array, i: number, mask = 0x01) => {
+  const out = new Uint8Array(bytes);
+  out[i]! ^= mask;
+  return out;
+};
+const concat = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((off, p) => (out.set(p, off), off + p.length), 0);
+  return out;
+};
+/** A CBOR map from entries as given (duplicates allowed: cborEncode takes a Map or an object, which cannot hold them). */
+const cborMapOf = (entries: [CborValue, CborValue][]) => concat(new Uint8Array([0xa0 | entries.length]), ...entries.flatMap(([k, v]) => [cborEncode(k), cborEncode(v)]));
+
+/** A mutant that does not apply to this ceremony (a byte position past the end of a shorter signature). */
+const SKIP = Symbol("skip");
+/** Flips byte i when the field has one, else SKIP (DER signatures are 70 to 72 bytes long). */
+const flipOrSkip = (bytes: Uint8Array, i: number, f: (b: Uint8Array) => unknown) => (i < bytes.length ? f(flip(bytes, i)) : SKIP);
+
+/** The offset, in `outer`, of the DER SEQUENCE length byte of `sig` (which `outer` contains once). */
+function derLengthOffset(outer: Uint8Array, sig: Uint8Array): number {
+  for (let i = 0; i + sig.length <= outer.length; i++) if (sig.every((v, j) => outer[i + j] === v)) return i + 1;
+  return -1;
+}
+
+const decodeClientData = (b64: string) => JSON.parse(new TextDecoder().decode(fromB64url(b64))) as Record<string, unknown>;
+/** clientDataJSON with members changed (undefined removes one). */
+const clientData = (b64: string, patch: Record<string, unknown>) => {
+  const cd = { ...decodeClientData(b64), ...patch };
+  for (const [k, v] of Object.entries(patch)) if (v === undefined) delete cd[k];
+  return b64url(utf8.encode(JSON.stringify(cd)));
+};
+
+// ---------- registration ----------
+
+interface RegBase {
+  userId: string;
+  mode: Mode;
+  options: PublicKeyCredentialCreationOptionsJSON;
+  response: RegistrationResponseJSON;
+  fmt: string;
+  attStmt: Map<string, CborValue>;
+  authData: Uint8Array;
+}
+
+async function regBase(fmt: "none" | "packed", mode: Mode = "smart"): Promise<RegBase> {
+  const user = await newUser();
+  const options = await begin("default", user.id, mode);
+  const response = await new SoftAuthenticator().register(options, { origin: ORIGIN, attestation: fmt });
+  const att = decodeAttestationObject(fromB64url(response.response.attestationObject));
+  return { userId: user.id, mode, options, response, fmt, attStmt: att.get("attStmt") as unknown as Map<string, CborValue>, authData: att.get("authData") };
+}
+
+const withResponse = (b: RegBase, patch: Partial<RegistrationResponseJSON["response"]>): RegistrationResponseJSON => ({ ...b.response, response: { ...b.response.response, ...patch } });
+/** The attestation object rebuilt from parts (same key order as the authenticator's). */
+const attObj = (b: RegBase, parts: { fmt?: CborValue; attStmt?: CborValue; authData?: CborValue }) =>
+  withResponse(b, { attestationObject: b64url(cborEncode({ fmt: parts.fmt ?? b.fmt, attStmt: parts.attStmt ?? b.attStmt, authData: parts.authData ?? b.authData })) });
+const withAuthData = (b: RegBase, authData: Uint8Array) => attObj(b, { authData });
+const attStmtWith = (b: RegBase, patch: Record<string, CborValue | undefined>) => {
+  const m = new Map(b.attStmt);
+  for (const [k, v] of Object.entries(patch)) (v === undefined ? m.delete(k) : m.set(k, v));
+  return attObj(b, { attStmt: m });
+};
+
+async function completeDirect(b: RegBase, body: unknown): Promise<Response> {
+  return dispatch(new Request(`${ORIGIN}/api/identity/default/system/pools/default/users/${b.userId}/${segment(b.mode)}/create/complete`, {
+    method: "POST", headers: { authorization: `Bearer ${await systemToken()}`, "content-type": "application/json" }, body: JSON.stringify(body),
+  }));
+}
+
+const regState = () => digest(["credentials", "consumed_challenges"]);
+
+type RegMutant = [name: string, make: (b: RegBase) => unknown];
+
+/**
+ * Sends each mutant against a ceremony of `fmt`; returns the descriptions of the mutants that were not rejected
+ * with 400 registration_failed and an unchanged store. Ends with the positive control.
+ */
+async function runRegistrationMutants(fmt: "none" | "packed", mutants: RegMutant[], mode: Mode = "smart"): Promise<string[]> {
+  const failures: string[] = [];
+  let b = await regBase(fmt, mode);
+  for (const [name, make] of mutants) {
+    const mutant = make(b);
+    if (mutant === SKIP) continue;
+    counts.tried++;
+    const before = await regState();
+    const res = await completeDirect(b, mutant);
+    const text = await res.text();
+    const body = JSON.parse(text) as { error_code?: string; details?: { reason?: string } };
+    const unchanged = JSON.stringify(await regState()) === JSON.stringify(before);
+    if (res.status === 400 && body.error_code === "registration_failed" && unchanged) {
+      counts.rejected++;
+      continue;
+    }
+    failures.push(`${fmt}/${mode}: ${name} → ${res.status} ${text.slice(0, 160)}${unchanged ? "" : " (store changed)"}`);
+    b = await regBase(fmt, mode); // that ceremony may be used up
+  }
+  const control = await completeDirect(b, b.response);
+  expect(control.status, `positive control after ${fmt} mutants: ${await control.clone().text()}`).toBe(200);
+  return failures;
+}
+
+const otherChallenge = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
+const changedChar = (s: string) => (s[0] === "A" ? "B" : "A") + s.slice(1);
+
+/** clientData mutants that change what the server checks (type, challenge, origin, crossOrigin). */
+function clientDataMutants(type: string): [string, (cd: string, challenge: string) => string][] {
+  return [
+    ...["webauthn.get", "webauthn.create", "payment.get", "", `${type} `, type.toUpperCase()].filter((t) => t !== type).map((t): [string, (cd: string) => string] => [`type ${JSON.stringify(t)}`, (cd) => clientData(cd, { type: t })]),
+    ["type removed", (cd) => clientData(cd, { type: undefined })],
+    ["type as number", (cd) => clientData(cd, { type: 1 })],
+    ["challenge of nobody", (cd) => clientData(cd, { challenge: otherChallenge() })],
+    ["challenge with one character changed", (cd, c) => clientData(cd, { challenge: changedChar(c) })],
+    ["challenge with padding", (cd, c) => clientData(cd, { challenge: `${c}=` })],
+    ["challenge truncated", (cd, c) => clientData(cd, { challenge: c.slice(1) })],
+    ["challenge extended", (cd, c) => clientData(cd, { challenge: `${c}A` })],
+    ["challenge in standard base64", (cd, c) => clientData(cd, { challenge: c.replace(/-/g, "+").replace(/_/g, "/") + (/[-_]/.test(c) ? "" : "+") })],
+    ["challenge empty", (cd) => clientData(cd, { challenge: "" })],
+    ["challenge removed", (cd) => clientData(cd, { challenge: undefined })],
+    ...["http://localhost:8788", "https://localhost:8787", "http://localhost:8787/", "http://LOCALHOST:8787", "http://localhost", "http://evil.example",
+      "http://localhost:8787.evil.example", "http://sub.localhost:8787", "null", "", " http://localhost:8787"].map((o): [string, (cd: string) => string] => [`origin ${JSON.stringify(o)}`, (cd) => clientData(cd, { origin: o })]),
+    ["origin removed", (cd) => clientData(cd, { origin: undefined })],
+    ["crossOrigin true", (cd) => clientData(cd, { crossOrigin: true })],
+    ["crossOrigin true with topOrigin", (cd) => clientData(cd, { crossOrigin: true, topOrigin: "http://evil.example" })],
+    ["crossOrigin as a string", (cd) => clientData(cd, { crossOrigin: "false" })],
+  ];
+}
+
+/** Offsets in registration authData: rpIdHash 0..31, flags 32, counter 33..36, AAGUID 37..52, credIdLen 53..54, credId, COSE key. */
+const AT = { flags: 32, counter: 33, aaguid: 37, credIdLen: 53, credId: 55 };
+const FLAG = { UP: 0x01, RFU1: 0x02, UV: 0x04, BE: 0x08, BS: 0x10, RFU2: 0x20, AT: 0x40, ED: 0x80 };
+
+describe("registration mutants are rejected (400 registration_failed, nothing stored)", { timeout: settings.extended ? 3_600_000 : 120_000 }, () => {
+  it("clientData: every checked member, for fmt none and packed", async () => {
+    const failures: string[] = [];
+    for (const fmt of ["none", "packed"] as const) {
+      const mutants: RegMutant[] = clientDataMutants("webauthn.create").map(([name, f]) => [`clientData ${name}`, (b) => withResponse(b, { clientDataJSON: f(b.response.response.clientDataJSON, b.options.challenge) })]);
+      // The challenge of a real ceremony, issued for another user (binding to the user, not just "a live challenge").
+      const other = await begin("default", (await newUser()).id, "smart");
+      mutants.push(["challenge of another user's live ceremony", (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { challenge: other.challenge }) })]);
+      const signin = await loginOptions("default");
+      mutants.push(["challenge of a live sign-in ceremony", (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { challenge: signin.publicKey.challenge }) })]);
+      if (fmt === "packed") {
+        // Signed bytes: even changes the server must otherwise ignore break the attestation signature.
+        mutants.push(["clientData with an extra member (signed)", (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { extra: "x" }) })]);
+        mutants.push(["clientData with crossOrigin false (signed)", (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { crossOrigin: false }) })]);
+      }
+      failures.push(...(await runRegistrationMutants(fmt, mutants)));
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("authenticatorData, fmt packed: every byte position and every flag bit (all of it is signed)", async () => {
+    const b = await regBase("packed");
+    const mutants: RegMutant[] = [];
+    for (let i = 0; i < b.authData.length; i++) if (i !== AT.flags) mutants.push([`authData byte ${i} ^ 0x01`, (x) => withAuthData(x, flip(x.authData, i))]);
+    for (const [name, bit] of Object.entries(FLAG)) mutants.push([`authData flag ${name} flipped`, (x) => withAuthData(x, flip(x.authData, AT.flags, bit))]);
+    expect(await runRegistrationMutants("packed", mutants)).toEqual([]);
+  });
+
+  it("authenticatorData, fmt none: every byte the server can check (rpIdHash, UP/UV/AT/ED/BS flags, credential id and length, COSE key)", async () => {
+    const b = await regBase("none");
+    const credIdLen = (b.authData[AT.credIdLen]! << 8) | b.authData[AT.credIdLen + 1]!;
+    const mutants: RegMutant[] = [];
+    for (let i = 0; i < 32; i++) mutants.push([`rpIdHash byte ${i}`, (x) => withAuthData(x, flip(x.authData, i))]);
+    // Not BE alone, RFU1, RFU2: unsigned under "none", a client may report them as it likes (see the file comment).
+    for (const name of ["UP", "UV", "AT", "ED", "BS"] as const) mutants.push([`flag ${name} flipped`, (x) => withAuthData(x, flip(x.authData, AT.flags, FLAG[name]))]);
+    // Not the counter (33..36) nor the AAGUID (37..52): unsigned under "none".
+    for (const i of [AT.credIdLen, AT.credIdLen + 1]) mutants.push([`credential id length byte ${i}`, (x) => withAuthData(x, flip(x.authData, i))]);
+    for (let i = AT.credId; i < AT.credId + credIdLen; i++) mutants.push([`credential id byte ${i - AT.credId}`, (x) => withAuthData(x, flip(x.authData, i))]);
+    // Not the length byte of y (the last item, 33 bytes from the end): 0x20 -> 0x21 declares 33 bytes where 32
+    // remain, the CBOR decoder under @simplewebauthn (tiny-cbor) returns the 32 without complaint, and the key is
+    // re-encoded to measure it, so the same key is stored. Equivalent after decoding (see the file comment).
+    for (let i = AT.credId + credIdLen; i < b.authData.length; i++) {
+      if (i !== b.authData.length - 33) mutants.push([`COSE key byte ${i - AT.credId - credIdLen}`, (x) => withAuthData(x, flip(x.authData, i))]);
+    }
+    mutants.push(["authData truncated by one byte", (x) => withAuthData(x, x.authData.subarray(0, x.authData.length - 1))]);
+    mutants.push(["authData with a trailing byte", (x) => withAuthData(x, concat(x.authData, new Uint8Array([0])))]);
+    mutants.push(["authData of 37 bytes (no attested credential)", (x) => withAuthData(x, x.authData.subarray(0, 37))]);
+    expect(await runRegistrationMutants("none", mutants)).toEqual([]);
+  });
+
+  it("attestation object, fmt none: fmt, attStmt (must be an empty map) and structure", async () => {
+    const donor = await regBase("none");
+    const mutants: RegMutant[] = [
+      ...["packed", "fido-u2f", "tpm", "android-key", "android-safetynet", "apple", "NONE", "nonE", "", "none\u0000", "unknown"].map((f): RegMutant => [`fmt ${JSON.stringify(f)}`, (b) => attObj(b, { fmt: f })]),
+      ["fmt as a number", (b) => attObj(b, { fmt: 0 })],
+      // Known open defect (b): fmt "none" with a non-empty or non-map attStmt.
+      ["none with attStmt {x: 1}", (b) => attObj(b, { attStmt: { x: 1 } })],
+      ["none with attStmt {alg: -7, sig: h'00'}", (b) => attObj(b, { attStmt: { alg: -7, sig: new Uint8Array([0]) } })],
+      ["none with attStmt an array", (b) => attObj(b, { attStmt: [] })],
+      ["none with attStmt a byte string", (b) => attObj(b, { attStmt: new Uint8Array(0) })],
+      ["none with attStmt a number", (b) => attObj(b, { attStmt: 0 })],
+      ["none with attStmt a text string", (b) => attObj(b, { attStmt: "" })],
+      ["authData as a text string", (b) => attObj(b, { authData: "x".repeat(b.authData.length) })],
+      ["authData of another registration", (b) => attObj(b, { authData: donor.authData })],
+      ["attestation object as an array", (b) => withResponse(b, { attestationObject: b64url(cborEncode([b.fmt, {}, b.authData])) })],
+      ["attestation object without fmt", (b) => withResponse(b, { attestationObject: b64url(cborEncode({ attStmt: {}, authData: b.authData })) })],
+      ["attestation object without attStmt", (b) => withResponse(b, { attestationObject: b64url(cborEncode({ fmt: "none", authData: b.authData })) })],
+      ["attestation object with a trailing byte after its CBOR item", (b) => withResponse(b, { attestationObject: b64url(concat(fromB64url(b.response.response.attestationObject), new Uint8Array([0]))) })],
+      ["attestation object truncated by one byte", (b) => withResponse(b, { attestationObject: b64url(fromB64url(b.response.response.attestationObject).subarray(0, -1)) })],
+      ["duplicate fmt key (none, then packed)", (b) => withResponse(b, { attestationObject: b64url(cborMapOf([["fmt", "none"], ["attStmt", {}], ["authData", b.authData], ["fmt", "packed"]])) })],
+      ["duplicate authData key (another credential's second)", (b) => withResponse(b, { attestationObject: b64url(cborMapOf([["fmt", "none"], ["attStmt", {}], ["authData", b.authData], ["authData", donor.authData]])) })],
+      ["credential id changed in id and rawId", (b) => { const id = b64url(flip(fromB64url(b.response.rawId), 0)); return { ...b.response, id, rawId: id }; }],
+      ["id differs from rawId", (b) => ({ ...b.response, id: b64url(flip(fromB64url(b.response.rawId), 0)) })],
+      ["credProps.rk false in Smart mode", (b) => ({ ...b.response, clientExtensionResults: { credProps: { rk: false } } })],
+    ];
+    expect(await runRegistrationMutants("none", mutants)).toEqual([]);
+  });
+
+  it("attestation object, fmt packed (self attestation): alg, sig, x5c", async () => {
+    const donor = await regBase("packed");
+    const mutants: RegMutant[] = [
+      // Known open defect (a): a self-attestation alg that differs from the credential key's alg (-7).
+      ["attStmt alg -257 (RS256) for an ES256 key", (b) => attStmtWith(b, { alg: -257 })],
+      ["attStmt alg -8 (EdDSA) for an ES256 key", (b) => attStmtWith(b, { alg: -8 })],
+      ["attStmt alg -35 (ES384) for an ES256 key", (b) => attStmtWith(b, { alg: -35 })],
+      ["attStmt alg 0", (b) => attStmtWith(b, { alg: 0 })],
+      ["attStmt alg as a string", (b) => attStmtWith(b, { alg: "-7" })],
+      ["attStmt without alg", (b) => attStmtWith(b, { alg: undefined })],
+      ["attStmt without sig", (b) => attStmtWith(b, { sig: undefined })],
+      ["attStmt sig empty", (b) => attStmtWith(b, { sig: new Uint8Array(0) })],
+      ["attStmt sig truncated", (b) => attStmtWith(b, { sig: (b.attStmt.get("sig") as Uint8Array).subarray(0, -1) })],
+      ["attStmt sig of another registration", (b) => attStmtWith(b, { sig: donor.attStmt.get("sig")! })],
+      ["attStmt sig as a text string", (b) => attStmtWith(b, { sig: "sig" })],
+      ["attStmt with a garbage x5c (full attestation)", (b) => attStmtWith(b, { x5c: [crypto.getRandomValues(new Uint8Array(64))] })],
+      ["attStmt with an empty x5c", (b) => attStmtWith(b, { x5c: [] })],
+      ["packed with an empty attStmt", (b) => attObj(b, { attStmt: {} })],
+      ["packed turned into none (attStmt kept)", (b) => attObj(b, { fmt: "none" })],
+      ["authData of another registration, sig kept", (b) => attObj(b, { authData: donor.authData })],
+    ];
+    // Not byte 1, the DER SEQUENCE length: see the file comment.
+    for (let i = 0; i < 72; i++) if (i !== 1) mutants.push([`attStmt sig byte ${i} ^ 0x01`, (b) => flipOrSkip(b.attStmt.get("sig") as Uint8Array, i, (sig) => attStmtWith(b, { sig }))]);
+    expect(await runRegistrationMutants("packed", mutants)).toEqual([]);
+  });
+
+  it(`random single-byte flips (seeded, ${RANDOM_FLIPS}) of clientDataJSON and attestationObject, fmt packed`, async () => {
+    const b = await regBase("packed");
+    const cd = fromB64url(b.response.response.clientDataJSON);
+    const ao = fromB64url(b.response.response.attestationObject);
+    const flips = fc.sample(fc.tuple(fc.constantFrom("clientDataJSON", "attestationObject"), fc.nat(), fc.integer({ min: 1, max: 255 })), { numRuns: RANDOM_FLIPS, seed: settings.seed });
+    const mutants = flips.map(([field, pos, mask]): RegMutant => {
+      const bytes = field === "clientDataJSON" ? cd : ao;
+      const i = pos % bytes.length;
+      return [`${field} byte ${i} ^ 0x${mask.toString(16)}`, (x) => {
+        const own = fromB64url(field === "clientDataJSON" ? x.response.response.clientDataJSON : x.response.response.attestationObject);
+        // Not the DER SEQUENCE length of attStmt.sig (see the file comment); the signature's place differs per ceremony.
+        if (field === "attestationObject" && i === derLengthOffset(own, x.attStmt.get("sig") as Uint8Array)) return SKIP;
+        return i < own.length ? withResponse(x, { [field]: b64url(flip(own, i, mask)) }) : SKIP;
+      }];
+    });
+    expect(await runRegistrationMutants("packed", mutants)).toEqual([]);
+  });
+});
+
+// ---------- assertion ----------
+
+interface AssertBase {
+  options: Options;
+  assertion: AuthenticationResponseJSON;
+}
+
+describe("assertion mutants are rejected (401 authentication_failed, no token, sign count unchanged)", { timeout: settings.extended ? 3_600_000 : 120_000 }, () => {
+  // Pool "default" through workspace "default" (Smart mode): the userHandle is required and checked.
+  let auth: SoftAuthenticator;
+  let cred: SoftCredential;
+  let entryId: string;
+  let stranger: SoftCredential;
+  let strangerHandle: string;
+
+  beforeAll(async () => {
+    auth = new SoftAuthenticator();
+    const user = await newUser();
+    entryId = (await enroll(auth, "default", user.id, "smart")).credentials[0]!.id;
+    cred = auth.credentials[0]!;
+    const other = new SoftAuthenticator();
+    await enroll(other, "default", (await newUser()).id, "smart");
+    stranger = other.credentials[0]!;
+    strangerHandle = b64url(stranger.userHandle!);
+  });
+
+  const rowOf = async () => JSON.stringify(await env.DB.prepare("SELECT * FROM credentials WHERE id = ?").bind(entryId).first());
+  const state = async () => `${await rowOf()} ${JSON.stringify(await digest(["consumed_challenges"]))}`;
+
+  const storedCount = async () => (await env.DB.prepare("SELECT sign_count AS n FROM credentials WHERE id = ?").bind(entryId).first<{ n: number }>())!.n;
+
+  async function base(): Promise<AssertBase> {
+    const options = await loginOptions("default");
+    // The counter one above the stored one, given explicitly (the authenticator then does not store it).
+    const assertion = await auth.authenticate(options.publicKey, { origin: ORIGIN, credential: cred, signCount: (await storedCount()) + 1 });
+    return { options, assertion };
+  }
+  const finishDirect = (loginId: string, credential: unknown) => dispatch(new Request(`${ORIGIN}/default/default/login/webauthn/finish`, {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login_id: loginId, credential }),
+  }));
+
+  type AMutant = [name: string, make: (b: AssertBase) => unknown | Promise<unknown>, loginId?: (b: AssertBase) => string | Promise<string>];
+
+  async function run(mutants: AMutant[]): Promise<string[]> {
+    const failures: string[] = [];
+    let b = await base();
+    for (const [name, make, loginId] of mutants) {
+      const mutant = await make(b);
+      if (mutant === SKIP) continue;
+      counts.tried++;
+      const before = await state();
+      const res = await finishDirect(loginId ? await loginId(b) : b.options.login_id, mutant);
+      const text = await res.text();
+      const body = JSON.parse(text) as { error_code?: string; access_token?: string };
+      const unchanged = (await state()) === before;
+      if (res.status === 401 && body.error_code === "authentication_failed" && body.access_token === undefined && unchanged) {
+        counts.rejected++;
+        continue;
+      }
+      failures.push(`${name} → ${res.status} ${text.slice(0, 160)}${unchanged ? "" : " (store changed)"}`);
+      b = await base();
+    }
+    const control = await finishDirect(b.options.login_id, b.assertion);
+    const controlText = await control.text();
+    if (control.status !== 200 || !("access_token" in (JSON.parse(controlText) as object))) failures.push(`positive control → ${control.status} ${controlText}`);
+    return failures;
+  }
+
+  const withResp = (b: AssertBase, patch: Partial<AuthenticationResponseJSON["response"]>): AuthenticationResponseJSON => ({ ...b.assertion, response: { ...b.assertion.response, ...patch } });
+  const bytesOf = (b: AssertBase, field: "authenticatorData" | "clientDataJSON" | "signature") => fromB64url(b.assertion.response[field]);
+
+  it("authenticatorData: every byte (rpIdHash, flags, counter) and every flag bit", async () => {
+    const mutants: AMutant[] = [];
+    for (let i = 0; i < 37; i++) if (i !== 32) mutants.push([`authenticatorData byte ${i} ^ 0x01`, (b) => withResp(b, { authenticatorData: b64url(flip(bytesOf(b, "authenticatorData"), i)) })]);
+    for (const [name, bit] of Object.entries(FLAG)) mutants.push([`flag ${name} flipped`, (b) => withResp(b, { authenticatorData: b64url(flip(bytesOf(b, "authenticatorData"), 32, bit)) })]);
+    mutants.push(["authenticatorData with a trailing byte", (b) => withResp(b, { authenticatorData: b64url(concat(bytesOf(b, "authenticatorData"), new Uint8Array([0]))) })]);
+    mutants.push(["authenticatorData truncated", (b) => withResp(b, { authenticatorData: b64url(bytesOf(b, "authenticatorData").subarray(0, 36)) })]);
+    expect(await run(mutants)).toEqual([]);
+  });
+
+  it("signature: every byte, truncated, empty-ish, and another credential's", async () => {
+    const mutants: AMutant[] = [];
+    // Not byte 1, the DER SEQUENCE length: see the file comment.
+    for (let i = 0; i < 72; i++) if (i !== 1) mutants.push([`signature byte ${i} ^ 0x01`, (b) => flipOrSkip(bytesOf(b, "signature"), i, (sig) => withResp(b, { signature: b64url(sig) }))]);
+    mutants.push(["signature truncated", (b) => withResp(b, { signature: b64url(bytesOf(b, "signature").subarray(0, -1)) })]);
+    // Not sent: bytes after the DER SEQUENCE. The verifier reads the SEQUENCE and ignores what follows, so r and s,
+    // and what they prove, are the same; the challenge is single use, so this is no replay either.
+    mutants.push(["signature a single zero byte", (b) => withResp(b, { signature: "AA" })]);
+    mutants.push(["signature by another credential's key", async (b) => withResp(b, { signature: (await auth.authenticate(b.options.publicKey, { origin: ORIGIN, credential: stranger })).response.signature })]);
+    mutants.push(["signature tampered inside s (DER intact)", async (b) => (await auth.authenticate(b.options.publicKey, { origin: ORIGIN, credential: cred, signCount: (await storedCount()) + 1, tamperSignature: true }))]);
+    expect(await run(mutants)).toEqual([]);
+  });
+
+  it("clientDataJSON: every byte (unsigned changes) and every checked member (validly signed changes)", async () => {
+    const probe = await base();
+    const mutants: AMutant[] = [];
+    for (let i = 0; i < bytesOf(probe, "clientDataJSON").length; i++) mutants.push([`clientDataJSON byte ${i} ^ 0x01`, (b) => withResp(b, { clientDataJSON: b64url(flip(bytesOf(b, "clientDataJSON"), i)) })]);
+    for (const [name, f] of clientDataMutants("webauthn.get")) {
+      mutants.push([`clientData ${name} (unsigned)`, (b) => withResp(b, { clientDataJSON: f(b.assertion.response.clientDataJSON, b.options.publicKey.challenge) })]);
+    }
+    // Validly signed by the credential, with a member the server must refuse.
+    const signed = (name: string, o: Parameters<SoftAuthenticator["authenticate"]>[1] | ((b: AssertBase) => Parameters<SoftAuthenticator["authenticate"]>[1])): AMutant =>
+      [`${name} (signed)`, async (b) => auth.authenticate(b.options.publicKey, { credential: cred, signCount: (await storedCount()) + 1, ...(typeof o === "function" ? o(b) : o) })];
+    mutants.push(
+      signed("type webauthn.create", { origin: ORIGIN, type: "webauthn.create" }),
+      signed("challenge of nobody", { origin: ORIGIN, challenge: otherChallenge() }),
+      signed("origin http://localhost:8788", { origin: "http://localhost:8788" }),
+      signed("origin https://localhost:8787", { origin: "https://localhost:8787" }),
+      signed("origin http://evil.example", { origin: "http://evil.example" }),
+      signed("crossOrigin true", { origin: ORIGIN, crossOrigin: true }),
+      signed("rpIdHash of evil.example", { origin: ORIGIN, rpId: "evil.example" }),
+      signed("UP off", { origin: ORIGIN, flags: { up: false } }),
+      signed("UV off (the pool requires it)", { origin: ORIGIN, flags: { uv: false } }),
+      signed("BE on for a device-bound credential", { origin: ORIGIN, flags: { be: true } }),
+      signed("BS on without BE", { origin: ORIGIN, flags: { bs: true } }),
+    );
+    expect(await run(mutants)).toEqual([]);
+  });
+
+  it("userHandle, credential id and login transaction", async () => {
+    const otherLogin = await loginOptions("default");
+    const mutants: AMutant[] = [
+      ["userHandle byte 0 ^ 0x01", (b) => withResp(b, { userHandle: b64url(flip(fromB64url(b.assertion.response.userHandle!), 0)) })],
+      ["userHandle of another user", (b) => withResp(b, { userHandle: strangerHandle })],
+      ["userHandle removed (Smart needs it)", (b) => { const { userHandle: _drop, ...rest } = b.assertion.response; return { ...b.assertion, response: rest }; }],
+      ["userHandle empty", (b) => withResp(b, { userHandle: "" })],
+      ["userHandle null", (b) => withResp(b, { userHandle: null as unknown as string })],
+      ["userHandle truncated", (b) => withResp(b, { userHandle: b64url(fromB64url(b.assertion.response.userHandle!).subarray(1)) })],
+      ["credential id byte 0 ^ 0x01 (id and rawId)", (b) => { const id = b64url(flip(fromB64url(b.assertion.rawId), 0)); return { ...b.assertion, id, rawId: id }; }],
+      ["id differs from rawId", (b) => ({ ...b.assertion, id: stranger.idB64 })],
+      ["another user's credential id with this signature", (b) => ({ ...b.assertion, id: stranger.idB64, rawId: stranger.idB64, response: { ...b.assertion.response, userHandle: strangerHandle } })],
+      ["the assertion sent to another live login transaction", (b) => b.assertion, () => otherLogin.login_id],
+      ["the assertion sent with an unknown login_id", (b) => b.assertion, () => otherChallenge().slice(0, 22)],
+    ];
+    expect(await run(mutants)).toEqual([]);
+  });
+
+  it(`random single-byte flips (seeded, ${RANDOM_FLIPS}) of authenticatorData, clientDataJSON, signature and userHandle`, async () => {
+    const fields = ["authenticatorData", "clientDataJSON", "signature", "userHandle"] as const;
+    const flips = fc.sample(fc.tuple(fc.constantFrom(...fields), fc.nat(), fc.integer({ min: 1, max: 255 })), { numRuns: RANDOM_FLIPS, seed: settings.seed + 1 });
+    const mutants = flips.map(([field, pos, mask]): AMutant => [`${field} byte ${pos} ^ 0x${mask.toString(16)}`, (b) => {
+      const bytes = fromB64url(b.assertion.response[field]!);
+      const i = pos % bytes.length;
+      if (field === "signature" && i === 1) return SKIP; // the DER SEQUENCE length: see the file comment
+      return withResp(b, { [field]: b64url(flip(bytes, i, mask)) });
+    }]);
+    expect(await run(mutants)).toEqual([]);
+  });
+});
