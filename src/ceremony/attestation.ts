@@ -41,7 +41,7 @@ function hasType(value: unknown, type: Field): boolean {
 export function attestationProblem(attestationObject: Uint8Array, credentialAlg: number): string | null {
   let decoded: unknown;
   try {
-    decoded = isoCBOR.decodeFirst(attestationObject);
+    decoded = isoCBOR.decodeFirst(new Uint8Array(attestationObject));
     // One CBOR item, nothing after it: re-encoding keeps lengths (the library's own invariant).
     if (isoCBOR.encode(decoded as Parameters<typeof isoCBOR.encode>[0]).length !== attestationObject.length) {
       return "attestationObject has trailing bytes";
