@@ -113,6 +113,21 @@ describe("audit events", () => {
     expect(list.find((e) => e.type === "signin.succeeded")).toMatchObject({ user_id: user.id, pool_id: pool });
   });
 
+  it("password sign-in failures are audited with their internal reason; the answers stay one 401", async () => {
+    const pool = await newPool({ authentication_mechanisms: ["webauthn", "password"] }, T);
+    const wid = await newWorkspace(["usernameless_webauthn", "password"], [pool], T);
+    const user = await newUser(pool, T, { credentials: [{ type: "password", password: "correct horse battery" }] });
+    const attempt = (identifier: string, pw: string) => call("POST", `/${T}/${wid}/login/password`, { body: { identifier, password: pw } });
+    await expectError(await attempt(user.email, "wrong password!"), 401, "authentication_failed");
+    await expectError(await attempt(`${uid("ghost")}@example.com`, "wrong password!"), 401, "authentication_failed");
+    expect((await sys("PUT", `/pools/${pool}/users/${user.id}`, { tid: T, body: { status: "inactive" } })).status).toBe(200);
+    await expectError(await attempt(user.email, "correct horse battery"), 401, "authentication_failed");
+    const failed = (await all("type=signin.failed")).filter((e) => e.details.workspace_id === wid);
+    expect(failed.map((e) => [e.details.method, e.details.reason, e.user_id]).reverse()).toEqual([
+      ["password", "wrong password", user.id], ["password", "unknown identifier", null], ["password", "user is not active", user.id],
+    ]);
+  });
+
   it("filters by user and by type; a type nobody records is an empty page; malformed filters are 400", async () => {
     const pool = await newPool({}, T);
     const [a, b] = [await newUser(pool, T), await newUser(pool, T)];

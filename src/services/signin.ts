@@ -28,6 +28,19 @@ export interface SigninScope {
 
 export const authenticationFailed = () => new ApiError(401, "authentication_failed", "authentication failed");
 
+/**
+ * A failed sign-in: the internal reason goes to the audit trail (and the log) only; the caller gets the one 401,
+ * even when the audit write fails. Returns the error to throw.
+ */
+async function signinFailed(s: SigninScope, who: { poolId?: string; userId?: string }, method: "passkey" | "password", reason: string, now: number) {
+  console.log(`${method} sign-in failed:`, reason);
+  await recordAudit(s.env.DB, {
+    tenantId: s.tenantId, poolId: who.poolId ?? null, userId: who.userId ?? null, actor: "anonymous", type: "signin.failed",
+    details: { reason, workspace_id: s.workspaceId, method },
+  }, now).catch((err: unknown) => console.error("audit of a failed sign-in was not written", err instanceof Error ? err.message : err));
+  return authenticationFailed();
+}
+
 async function loadWorkspace(s: SigninScope) {
   const w = await workspaceWithPoolRows(s.env.DB, s.tenantId, s.workspaceId);
   if (!w) throw notFound("workspace");
@@ -148,24 +161,18 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
       tenantId: s.tenantId, workspaceId: s.workspaceId, loginId: tx.id, pools: new Map(pools.map((p) => [p.id, p])), response: body.credential, ctx: s.ctx,
     }, now);
   } catch (e) {
-    if (e instanceof AuthFailed) {
-      console.log("passkey sign-in failed:", e.message);
-      // The internal reason goes to the audit trail only; the caller gets the one 401, even if this write fails.
-      await recordAudit(s.env.DB, {
-        tenantId: s.tenantId, poolId: tx.poolId ?? null, userId: tx.userId ?? null, actor: "anonymous", type: "signin.failed",
-        details: { reason: e.message, workspace_id: s.workspaceId, method: "passkey" },
-      }, now).catch((err: unknown) => console.error("audit of a failed sign-in was not written", err instanceof Error ? err.message : err));
-      throw authenticationFailed();
-    }
+    if (e instanceof AuthFailed) throw await signinFailed(s, { poolId: tx.poolId, userId: tx.userId }, "passkey", e.message, now);
     throw e;
   }
   const { credential, pool } = result;
+  const who = { poolId: pool.id, userId: credential.userId };
   if (tx.next === "second_factor") {
-    if (credential.userId !== tx.userId || !pool.secondFactorMechanisms.some(isPasskey)) throw authenticationFailed();
+    if (credential.userId !== tx.userId) throw await signinFailed(s, who, "passkey", "second factor by another user's passkey", now);
+    if (!pool.secondFactorMechanisms.some(isPasskey)) throw await signinFailed(s, who, "passkey", "passkey is not a second factor of the pool", now);
     return tokenOrNext(s, tx, pool, credential.userId, [...tx.amr, "pop"], false, now);
   }
   // First factor: the credential's pool must offer passkeys as a first factor.
-  if (!pool.mechanisms.some(isPasskey)) throw authenticationFailed();
+  if (!pool.mechanisms.some(isPasskey)) throw await signinFailed(s, who, "passkey", "passkey is not a first factor of the pool", now);
   return tokenOrNext(s, tx, pool, credential.userId, ["pop"], true, now);
 }
 
@@ -181,7 +188,9 @@ export async function passwordLogin(s: SigninScope, body: { identifier: string; 
   const slot = await takePasswordAttempt(s.env.DB, s.tenantId, pools, key, { poolId: pool?.id, userId: pool && user ? user.id : undefined }, now);
   // Always run PBKDF2, so unknown users take as long as known ones.
   const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (!ok || !user || !pool || user.status !== "active" || !pool.mechanisms.map(family).includes("password")) throw authenticationFailed();
+  const failure = !user || !pool ? "unknown identifier" : !ok ? "wrong password" : user.status !== "active" ? "user is not active"
+    : !pool.mechanisms.map(family).includes("password") ? "password is not a first factor of the pool" : null;
+  if (failure || !user || !pool) throw await signinFailed(s, { poolId: pool?.id, userId: pool ? user?.id : undefined }, "password", failure ?? "unknown identifier", now);
   await slot.release();
   if (pool.secondFactorMechanisms.some(isPasskey) && user.passkeys.length === 0) {
     throw new ApiError(403, "second_factor_not_enrolled", "the user has no passkey for the second factor");
