@@ -5,6 +5,7 @@
  * Pure: it reads the decoded attestation object and returns the reason for refusal, or null.
  */
 import { isoCBOR } from "@simplewebauthn/server/helpers";
+import { authDataProblem, derSignatureProblem, ECDSA_ALGORITHMS } from "./encoding";
 
 type Field = "int" | "bytes" | "text" | "certs";
 
@@ -68,6 +69,16 @@ export function attestationProblem(attestationObject: Uint8Array, credentialAlg:
       continue;
     }
     if (!hasType(attStmt.get(field), type)) return `the ${fmt} attestation statement's ${field} is malformed`;
+  }
+  const authData = decoded.get("authData");
+  if (!(authData instanceof Uint8Array)) return "authData is not a byte string";
+  const structure = authDataProblem(authData, "registration");
+  if (structure) return structure;
+  // ECDSA attestation signatures are strict DER (fido-u2f is always ES256).
+  const sigAlg = fmt === "fido-u2f" ? -7 : attStmt.get("alg");
+  if ((fmt === "packed" || fmt === "android-key" || fmt === "fido-u2f") && typeof sigAlg === "number" && ECDSA_ALGORITHMS.has(sigAlg)) {
+    const der = derSignatureProblem(attStmt.get("sig") as Uint8Array);
+    if (der) return `the ${fmt} attestation ${der}`;
   }
   // §8.2 packed self attestation: alg must be the credential key's algorithm.
   if (fmt === "packed" && !attStmt.has("x5c") && attStmt.get("alg") !== credentialAlg) {

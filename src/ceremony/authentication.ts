@@ -11,6 +11,7 @@ import { deleteChallenge, getChallenge, putChallenge, CHALLENGE_TTL_SECONDS } fr
 import type { PoolRow } from "../repo/pools";
 import { commitAssertion, flagClone, workspaceCredential, type SigninCredential } from "../repo/signin";
 import type { AuthenticationResponseInput } from "../schemas/webauthn";
+import { authDataProblem, derSignatureProblem, ECDSA_ALGORITHMS } from "./encoding";
 import { CEREMONY_TIMEOUT_MS, originsFor, parseClientData, rpIdFor, type RequestContext } from "./context";
 
 /** A sign-in failure. `reason` is for logs and audit only; clients always see the same 401. */
@@ -91,6 +92,14 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
   if (rec.mode === "smart" && !userHandle) fail("Smart sign-in needs a discoverable credential (userHandle)");
   if (userHandle && userHandle !== cred.userHandle) fail("userHandle does not match the credential's owner");
   if (cred.userStatus !== "active") fail("user is not active");
+
+  const authData = fromB64url(response.response.authenticatorData) ?? fail("authenticatorData is not base64url");
+  const structure = authDataProblem(authData, "assertion");
+  if (structure) fail(structure);
+  if (cred.algorithm !== null && ECDSA_ALGORITHMS.has(cred.algorithm)) {
+    const der = derSignatureProblem(fromB64url(response.response.signature) ?? new Uint8Array());
+    if (der) fail(der);
+  }
 
   const pool = f.pools.get(cred.poolId) ?? fail("credential's pool is not in the workspace");
   const rpId = rpIdFor(pool, f.ctx);

@@ -10,6 +10,8 @@ export interface SigninCredential {
   userId: string;
   credentialId: string;
   publicKey: string;
+  /** COSE algorithm of the public key. */
+  algorithm: number | null;
   signCount: number;
   transports: string[];
   backupEligible: boolean;
@@ -26,6 +28,7 @@ const toCredential = (r: Row): SigninCredential => ({
   userId: r.user_id as string,
   credentialId: r.credential_id as string,
   publicKey: r.public_key as string,
+  algorithm: (r.algorithm as number | null) ?? null,
   signCount: r.sign_count as number,
   transports: JSON.parse((r.transports as string | null) ?? "[]") as string[],
   backupEligible: r.backup_eligible === 1,
@@ -34,7 +37,7 @@ const toCredential = (r: Row): SigninCredential => ({
   userStatus: r.status as string,
 });
 
-const SELECT = `SELECT c.id, c.tenant_id, c.pool_id, c.user_id, c.credential_id, c.public_key, c.sign_count, c.transports,
+const SELECT = `SELECT c.id, c.tenant_id, c.pool_id, c.user_id, c.credential_id, c.public_key, c.algorithm, c.sign_count, c.transports,
   c.backup_eligible, c.discoverable_id, u.user_handle, u.status
   FROM credentials c JOIN users u ON u.id = c.user_id
   JOIN workspace_pools wp ON wp.tenant_id = c.tenant_id AND wp.pool_id = c.pool_id AND wp.workspace_id = ?
