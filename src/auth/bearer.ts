@@ -17,12 +17,12 @@ import type { Principal } from "./principal";
 export const issuerBase = (c: Context<AppEnv>) => serviceOrigin(c.env, c.req.url).issuerBase;
 
 const unauthorized = (message: string, bad: boolean) =>
-  new ApiError(401, bad ? "invalid_token" : "unauthorized", message, {}, {
+  new ApiError(bad ? "invalid_token" : "unauthorized", message, {}, {
     "www-authenticate": bad ? `Bearer realm="passkey-edge", error="invalid_token"` : `Bearer realm="passkey-edge"`,
   });
 
 const insufficientScope = (scope: string) =>
-  new ApiError(403, "insufficient_scope", `this endpoint needs scope "${scope}"`, { required_scope: scope }, {
+  new ApiError("insufficient_scope", `this endpoint needs scope "${scope}"`, { required_scope: scope }, {
     "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="${scope}"`,
   });
 
@@ -74,7 +74,7 @@ export function requireUser(scope: string, opts: { recent?: boolean } = {}): Mid
       throw unauthorized("the user is no longer active", true);
     }
     if (opts.recent && !(typeof claims.auth_time === "number" && now - claims.auth_time * 1000 <= RECENT_AUTH_SECONDS * 1000)) {
-      throw new ApiError(401, "insufficient_user_authentication", "sign in again: this needs a sign-in within the last 5 minutes", { max_age: RECENT_AUTH_SECONDS }, {
+      throw new ApiError("insufficient_user_authentication", "sign in again: this needs a sign-in within the last 5 minutes", { max_age: RECENT_AUTH_SECONDS }, {
         "www-authenticate": `Bearer error="insufficient_user_authentication", max_age=${RECENT_AUTH_SECONDS}`,
       });
     }

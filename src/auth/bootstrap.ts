@@ -21,7 +21,7 @@ export function isBootstrap(env: Env, p: Principal): boolean {
 export const requireBootstrap: MiddlewareHandler<AppEnv> = async (c: Context<AppEnv>, next) => {
   const principal = c.get("auth") ?? (await authenticate(c, Date.now()));
   if (!isBootstrap(c.env, principal)) {
-    throw new ApiError(403, "insufficient_scope", "only the bootstrap system client may call this endpoint", { required_client: "bootstrap" }, {
+    throw new ApiError("insufficient_scope", "only the bootstrap system client may call this endpoint", { required_client: "bootstrap" }, {
       "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="identity"`,
     });
   }

@@ -28,7 +28,7 @@ export interface Subject {
 const KNOWN_TRANSPORTS = new Set(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]);
 
 export const registrationFailed = (reason: string) =>
-  new ApiError(400, "registration_failed", "the passkey could not be registered", { reason });
+  new ApiError("registration_failed", "the passkey could not be registered", { reason });
 
 /**
  * WebAuthn §6.5.1.1 requires the credential public key to carry the parameters RFC 9053 / RFC 8812 require for its
@@ -147,7 +147,7 @@ export async function completeRegistration(
   const rk = response.clientExtensionResults?.credProps?.rk;
   if (mode === "smart" && rk === false) throw registrationFailed("the authenticator did not create a discoverable credential");
   if (await passkeyByCredentialId(env.DB, s.user.tenantId, info.credential.id)) {
-    throw new ApiError(409, "credential_exists", "this passkey is already registered");
+    throw new ApiError("credential_exists");
   }
 
   const row: CredentialRow = {
@@ -187,9 +187,9 @@ export async function completeRegistration(
     now,
   );
   if (outcome === "challenge_used") throw registrationFailed("challenge already used");
-  if (outcome === "credential_exists") throw new ApiError(409, "credential_exists", "this passkey is already registered");
+  if (outcome === "credential_exists") throw new ApiError("credential_exists");
   if (outcome === "limit_reached") {
-    throw new ApiError(409, "credential_limit_reached", "the user has reached the pool's passkey limit", { capacity: s.pool.webauthnCapacity });
+    throw new ApiError("credential_limit_reached", "the user has reached the pool's passkey limit", { capacity: s.pool.webauthnCapacity });
   }
   await deleteChallenge(env.CHALLENGES, rec.challenge).catch(() => undefined);
   return row;

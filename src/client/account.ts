@@ -15,7 +15,7 @@ import {
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from "@simplewebauthn/browser";
-import { api, ApiFailure } from "./lib/api";
+import { api, ApiFailure, type FailureCode } from "./lib/api";
 import { $, announce, data } from "./lib/dom";
 import { passkeyMessage } from "./lib/passkey-errors";
 import { needsReauth, withRecentAuth, type RecentAuth } from "./lib/portal-reauth";
@@ -140,7 +140,7 @@ function changeFailed(err: unknown, fallback: string) {
   if (isCeremonyAbort(err)) return announce("");
   if (isPasskeyError(err)) return announce(passkeyMessage(err), "error");
   if (err instanceof ApiFailure) {
-    const byCode: Record<string, string> = {
+    const byCode: Partial<Record<FailureCode, string>> = {
       last_credential: LAST_PASSKEY_REASON,
       credential_limit_reached: "You have as many passkeys as this account allows. Delete one you no longer use, then try again.",
       credential_exists: "This passkey is already on your account.",

@@ -11,7 +11,7 @@ export const MIN_SECRET_LENGTH = 16;
 export function serverSecret(env: { KEY_ENCRYPTION_SECRET?: string }): string {
   const s = env.KEY_ENCRYPTION_SECRET;
   if (!s || s.length < MIN_SECRET_LENGTH) {
-    throw new ApiError(503, "not_configured", `KEY_ENCRYPTION_SECRET is not set (at least ${MIN_SECRET_LENGTH} characters)`, {}, { "retry-after": "60" });
+    throw new ApiError("not_configured", `KEY_ENCRYPTION_SECRET is not set (at least ${MIN_SECRET_LENGTH} characters)`, {}, { "retry-after": "60" });
   }
   return s;
 }

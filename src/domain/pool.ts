@@ -80,7 +80,7 @@ export function parseTtl(ttl: string): number | null {
   return Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
 }
 
-type Fail = { ok: false; field: string; message: string; code?: string };
+type Fail = Extract<Check<never>, { ok: false }>;
 const fail = (field: string, message: string): Fail => ({ ok: false, field, message });
 
 function checkMechanismList(list: Mechanism[], field: string): Fail | null {

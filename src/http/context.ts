@@ -10,7 +10,7 @@ export interface ServiceOrigin extends RequestContext {
   issuerBase: string;
 }
 
-const notConfigured = (message: string) => new ApiError(503, "not_configured", message, {}, { "retry-after": "60" });
+const notConfigured = (message: string) => new ApiError("not_configured", message, {}, { "retry-after": "60" });
 
 /**
  * The service's own origin, the one rule for the token issuer, the default RP ID and the default expected origin.

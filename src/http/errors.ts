@@ -27,15 +27,15 @@ export function isStorageFailure(err: unknown): boolean {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof HTTPException) {
-    if (err.status === 413) return new ApiError(413, "payload_too_large", "request body is larger than 64 KiB");
-    if (err.status === 400) return new ApiError(400, "invalid_request", err.message || "malformed request");
-    if (err.status === 401) return new ApiError(401, "unauthorized", "authentication required", {}, { "www-authenticate": "Bearer" });
-    return new ApiError(400, "invalid_request", err.message || "bad request");
+    if (err.status === 413) return new ApiError("payload_too_large");
+    if (err.status === 400) return new ApiError("invalid_request", err.message || "malformed request");
+    if (err.status === 401) return new ApiError("unauthorized", "authentication required", {}, { "www-authenticate": "Bearer" });
+    return new ApiError("invalid_request", err.message || "bad request");
   }
   if (isStorageFailure(err)) {
-    return new ApiError(503, "storage_unavailable", "storage is temporarily unavailable", {}, { "retry-after": "1" });
+    return new ApiError("storage_unavailable", "storage is temporarily unavailable", {}, { "retry-after": "1" });
   }
-  return new ApiError(500, "internal_error", "internal error");
+  return new ApiError("internal_error");
 }
 
 export function onError(err: unknown, _c: Context): Response {
@@ -44,4 +44,4 @@ export function onError(err: unknown, _c: Context): Response {
   return errorResponse(apiErr);
 }
 
-export const onNotFound = () => errorResponse(new ApiError(404, "not_found", "no such route"));
+export const onNotFound = () => errorResponse(new ApiError("not_found", "no such route"));

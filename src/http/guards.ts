@@ -8,7 +8,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const limitBody: MiddlewareHandler = bodyLimit({
   maxSize: MAX_BODY_BYTES,
   onError: () => {
-    throw new ApiError(413, "payload_too_large", "request body is larger than 64 KiB", { max_bytes: MAX_BODY_BYTES });
+    throw new ApiError("payload_too_large", "request body is larger than 64 KiB", { max_bytes: MAX_BODY_BYTES });
   },
 });
 
@@ -24,7 +24,7 @@ export function requireContentType(kind: "json" | "form"): MiddlewareHandler {
   return async (c, next) => {
     if (hasBody(c.req.raw) && !re.test(c.req.header("content-type") ?? "")) {
       const expected = kind === "json" ? "application/json" : "application/x-www-form-urlencoded";
-      throw new ApiError(415, "unsupported_media_type", `request body must be ${expected}`, { expected });
+      throw new ApiError("unsupported_media_type", `request body must be ${expected}`, { expected });
     }
     await next();
   };

@@ -27,7 +27,7 @@ const TokenResponse = z.object({
 function clientCredentials(header: string | undefined, form: z.infer<typeof TokenForm>): Pick<TokenRequest, "clientId" | "clientSecret" | "method"> {
   const basic = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header ?? "");
   if (basic && (form.client_id !== undefined || form.client_secret !== undefined)) {
-    throw new ApiError(400, "invalid_request", "use one client authentication method, not both");
+    throw new ApiError("invalid_request", "use one client authentication method, not both");
   }
   if (basic) {
     let decoded: string;
@@ -37,11 +37,11 @@ function clientCredentials(header: string | undefined, form: z.infer<typeof Toke
       if (i < 0) throw new Error("no colon");
       return { clientId: decodeURIComponent(decoded.slice(0, i).replace(/\+/g, " ")), clientSecret: decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, " ")), method: "basic" };
     } catch {
-      throw new ApiError(401, "invalid_client", "malformed Basic credentials", {}, { "www-authenticate": `Basic realm="passkey-edge"` });
+      throw new ApiError("invalid_client", "malformed Basic credentials", {}, { "www-authenticate": `Basic realm="passkey-edge"` });
     }
   }
   if (form.client_id === undefined || form.client_secret === undefined) {
-    throw new ApiError(401, "invalid_client", "client authentication is required", {}, { "www-authenticate": `Basic realm="passkey-edge"` });
+    throw new ApiError("invalid_client", "client authentication is required", {}, { "www-authenticate": `Basic realm="passkey-edge"` });
   }
   return { clientId: form.client_id, clientSecret: form.client_secret, method: "post" };
 }

@@ -1,6 +1,6 @@
 /** Reading the audit trail: a tenant's events, newest first, paged by an opaque cursor. */
 import { b64url, fromB64url, utf8 } from "../crypto/bytes";
-import { ApiError } from "../errors";
+import { validationFailed } from "../errors";
 import { listAudit, type AuditPosition, type AuditRow } from "../repo/audit";
 
 export const AUDIT_PAGE_DEFAULT = 50;
@@ -26,10 +26,7 @@ export function decodeCursor(cursor: string): AuditPosition | null {
   return Number.isSafeInteger(createdAt) ? { createdAt, id: m[2]! } : null;
 }
 
-const badCursor = () =>
-  new ApiError(400, "validation_failed", "invalid query: after", {
-    location: "query", fields: [{ field: "after", message: "not a cursor returned by this endpoint" }],
-  });
+const badCursor = () => validationFailed("query", [{ field: "after", message: "not a cursor returned by this endpoint" }]);
 
 export interface AuditFilter {
   userId?: string;

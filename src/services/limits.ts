@@ -13,7 +13,7 @@ import { refund, reserve, type CounterRef } from "../repo/counters";
 import type { PoolRow } from "../repo/pools";
 
 export const rateLimited = (limit: string, retryAfter: number) =>
-  new ApiError(429, "rate_limited", "too many requests; try again later", { limit, retry_after: retryAfter }, { "retry-after": String(retryAfter) });
+  new ApiError("rate_limited", "too many requests; try again later", { limit, retry_after: retryAfter }, { "retry-after": String(retryAfter) });
 
 /** A taken slot: `release` gives it back (the guarded check succeeded, so it was no failure). */
 export interface Slot {

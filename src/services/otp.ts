@@ -47,7 +47,7 @@ export interface UserLookup {
   address?: string;
 }
 
-export const otpInvalid = () => new ApiError(401, "otp_invalid", "the code or passkey could not be verified");
+export const otpInvalid = () => new ApiError("otp_invalid");
 
 // ---------- codes ----------
 
@@ -190,7 +190,7 @@ export async function completeEnrollmentWithCode(env: Env, ref: PoolRef, input: 
 
   try {
     const mode = await registrationMode(env, input.response);
-    if (!mode) throw new ApiError(400, "registration_failed", "the passkey could not be registered", { reason: "unknown challenge" });
+    if (!mode) throw new ApiError("registration_failed", "the passkey could not be registered", { reason: "unknown challenge" });
     await completeRegistration(env, { pool, user }, mode, input.response, ctx, actor, now);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
@@ -226,6 +226,6 @@ export async function checkEnrollmentCode(env: Env, ref: PoolRef, who: UserLooku
 
 /** The development outbox, newest first; a 404 like any unknown route outside development. */
 export async function readOutbox(env: Env, tenantId: string) {
-  if (env.ENVIRONMENT !== "development") throw new ApiError(404, "not_found", "no such route");
+  if (env.ENVIRONMENT !== "development") throw new ApiError("not_found", "no such route");
   return { messages: await listOutbox(env.DB, tenantId, OUTBOX_LIMIT) };
 }

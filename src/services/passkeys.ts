@@ -3,7 +3,7 @@ import { beginRegistration, completeRegistration, type PasskeyMode } from "../ce
 import type { RequestContext } from "../ceremony/context";
 import { checkName } from "../domain/names";
 import type { Env } from "../env";
-import { ApiError, notFound } from "../errors";
+import { notFound, validationFailed } from "../errors";
 import { deletePasskey, renamePasskey, userPasskeys } from "../repo/credentials";
 import type { RegistrationResponseInput } from "../schemas/webauthn";
 import { requirePool } from "./pools";
@@ -32,7 +32,7 @@ export async function completeEnrollment(env: Env, r: UserRef, mode: PasskeyMode
 
 export function validName(input: string): string {
   const check = checkName(input);
-  if (!check.ok) throw new ApiError(400, "validation_failed", check.message, { location: "json", fields: [{ field: "name", message: check.message }] });
+  if (!check.ok) throw validationFailed("json", [{ field: "name", message: check.message }], check.message);
   return check.value;
 }
 

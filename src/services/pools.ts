@@ -48,7 +48,7 @@ export const auditConfig = (d1: D1Database, tenantId: string, actor: string, res
 export async function createPool(d1: D1Database, tenantId: string, input: PoolInput & { id?: string; name: string }, now: number, actor: string): Promise<PoolRow> {
   const cfg = orThrow(mergePool(POOL_DEFAULTS, input));
   const row: PoolRow = { tenantId, id: input.id ?? newId(), ...cfg, createdAt: now, updatedAt: now };
-  if (!(await insertPool(d1, row))) throw new ApiError(409, "pool_exists", "a pool with this id already exists", { id: row.id });
+  if (!(await insertPool(d1, row))) throw new ApiError("pool_exists", "a pool with this id already exists", { id: row.id });
   await auditConfig(d1, tenantId, actor, "pool", row.id, "create", now);
   return row;
 }
@@ -63,11 +63,11 @@ export async function changePool(d1: D1Database, tenantId: string, poolId: strin
 }
 
 export async function removePool(d1: D1Database, tenantId: string, poolId: string, now: number, actor: string): Promise<void> {
-  if (poolId === ADMIN_POOL) throw new ApiError(409, "reserved_pool", "the admins pool holds the tenant's administrators; it cannot be deleted");
+  if (poolId === ADMIN_POOL) throw new ApiError("reserved_pool");
   const res = await deletePoolIfUnused(d1, tenantId, poolId);
   if (res === "missing") throw notFound("pool");
   if (res === "in_use") {
-    throw new ApiError(409, "pool_in_use", "remove the pool from its workspaces' identity_pools first");
+    throw new ApiError("pool_in_use");
   }
   await auditConfig(d1, tenantId, actor, "pool", poolId, "delete", now);
 }

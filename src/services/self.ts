@@ -25,7 +25,7 @@ async function subjectInMode(env: Env, r: SelfRef, mode: PasskeyMode) {
   ]);
   const wsMode = passkeyMode(ws.mechanisms);
   if (wsMode !== mode) {
-    throw new ApiError(409, "passkey_mode_mismatch", `this workspace uses ${wsMode ?? "no"} passkey mode`, { workspace_mode: wsMode, requested_mode: mode });
+    throw new ApiError("passkey_mode_mismatch", `this workspace uses ${wsMode ?? "no"} passkey mode`, { workspace_mode: wsMode, requested_mode: mode });
   }
   return { pool, user };
 }
@@ -43,7 +43,7 @@ export async function selfDelete(env: Env, r: SelfRef, ref: string, now: number)
   const audit = { tenantId: r.tenantId, poolId: r.poolId, userId: r.userId, actor: `user:${r.userId}`, type: "passkey.deleted" as const, details: { credential: ref } };
   const res = await deletePasskeyKeepingOne(env.DB, { ...r, ref }, audit, now);
   if (res === "missing") throw notFound("passkey");
-  if (res === "last") throw new ApiError(409, "last_credential", "this is your last passkey; add another before removing it");
+  if (res === "last") throw new ApiError("last_credential");
 }
 
 export async function selfRename(env: Env, r: SelfRef, ref: string, name: string, now: number) {

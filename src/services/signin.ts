@@ -7,7 +7,7 @@ import { DUMMY_PASSWORD_HASH, verifyPassword } from "../crypto/password";
 import { family, isPasskey } from "../domain/mechanisms";
 import { orderedMethods, passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";
-import { ApiError, notFound } from "../errors";
+import { ApiError, notFound, validationFailed } from "../errors";
 import { recordAudit } from "../repo/audit";
 import { deleteLogin, getLogin, putLogin, LOGIN_TTL_SECONDS, type LoginTransaction } from "../repo/logins";
 import type { PoolRow } from "../repo/pools";
@@ -26,7 +26,7 @@ export interface SigninScope {
   workspaceId: string;
 }
 
-export const authenticationFailed = () => new ApiError(401, "authentication_failed", "authentication failed");
+export const authenticationFailed = () => new ApiError("authentication_failed");
 
 /**
  * A failed sign-in: the internal reason goes to the audit trail (and the log) only; the caller gets the one 401,
@@ -96,7 +96,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
     if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId || tx.next !== "second_factor" || !tx.userId) throw authenticationFailed();
     const pool = pools.find((p) => p.id === tx.poolId) ?? (() => { throw authenticationFailed(); })();
     const passkeys = await userPasskeyIds(s.env.DB, s.tenantId, tx.userId);
-    if (passkeys.length === 0) throw new ApiError(403, "second_factor_not_enrolled", "the user has no passkey for the second factor");
+    if (passkeys.length === 0) throw new ApiError("second_factor_not_enrolled");
     const publicKey = await beginAuthentication(s.env, {
       ...base, loginId: tx.id, rpId: rpIdFor(pool, s.ctx), userVerification: uvOf(pool), mode: "classic", userId: tx.userId, poolId: pool.id,
       allowCredentials: passkeys.map((p) => ({ id: p.credentialId })),
@@ -105,9 +105,9 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
     return { login_id: tx.id, publicKey };
   }
 
-  if (!mode) throw new ApiError(400, "method_not_enabled", "passkey sign-in is not enabled in this workspace");
+  if (!mode) throw new ApiError("method_not_enabled", "passkey sign-in is not enabled in this workspace");
   const scope = requestableScope(s, body.scope);
-  const first = pools[0] ?? (() => { throw new ApiError(422, "invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" }); })();
+  const first = pools[0] ?? (() => { throw new ApiError("invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" }); })();
   const tx = newLogin(s, scope, now);
 
   let begin;
@@ -115,7 +115,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
     begin = { rpId: rpIdFor(first, s.ctx), userVerification: uvOf(first), mode, userId: "", poolId: "", allowCredentials: [] };
   } else {
     if (body.identifier === undefined) {
-      throw new ApiError(400, "validation_failed", "identifier is required in Classic mode", { location: "json", fields: [{ field: "identifier", message: "required" }] });
+      throw validationFailed("json", [{ field: "identifier", message: "required" }], "identifier is required in Classic mode");
     }
     begin = await classicBegin(s, pools, first, body.identifier);
   }
@@ -178,7 +178,7 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
 
 export async function passwordLogin(s: SigninScope, body: { identifier: string; password: string; scope?: string }, now: number) {
   const { mechanisms, pools } = await loadWorkspace(s);
-  if (!mechanisms.includes("password")) throw new ApiError(400, "method_not_enabled", "password sign-in is not enabled in this workspace");
+  if (!mechanisms.includes("password")) throw new ApiError("method_not_enabled", "password sign-in is not enabled in this workspace");
   const scope = requestableScope(s, body.scope);
   const key = identifierKey(body.identifier);
   const user = await workspaceUserByIdentifier(s.env.DB, s.tenantId, s.workspaceId, key);
@@ -193,7 +193,7 @@ export async function passwordLogin(s: SigninScope, body: { identifier: string; 
   if (failure || !user || !pool) throw await signinFailed(s, { poolId: pool?.id, userId: pool ? user?.id : undefined }, "password", failure ?? "unknown identifier", now);
   await slot.release();
   if (pool.secondFactorMechanisms.some(isPasskey) && user.passkeys.length === 0) {
-    throw new ApiError(403, "second_factor_not_enrolled", "the user has no passkey for the second factor");
+    throw new ApiError("second_factor_not_enrolled");
   }
   return tokenOrNext(s, newLogin(s, scope, now), pool, user.id, ["pwd"], true, now);
 }

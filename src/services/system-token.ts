@@ -19,21 +19,21 @@ export interface TokenRequest {
 
 export async function grantSystemToken(env: Env, issuerBase: string, tenantId: string, req: TokenRequest, now: number) {
   if (req.grantType !== "client_credentials") {
-    throw new ApiError(400, "unsupported_grant_type", "grant_type must be client_credentials", { field: "grant_type" });
+    throw new ApiError("unsupported_grant_type", "grant_type must be client_credentials", { field: "grant_type" });
   }
   // Abuse limit: a slot per client authentication (429 once the client's failures fill the window), given back on success.
   const slot = await takeClientAuthAttempt(env.DB, tenantId, req.clientId, now);
   const allowed = await authenticateClient(env, tenantId, req.clientId, req.clientSecret);
   if (allowed) await slot.release();
   if (!allowed) {
-    throw new ApiError(401, "invalid_client", "client authentication failed", {},
+    throw new ApiError("invalid_client", "client authentication failed", {},
       req.method === "basic" ? { "www-authenticate": `Basic realm="passkey-edge"` } : {});
   }
   if (!(await tenantExists(env.DB, tenantId))) throw notFound("tenant");
   const requested = req.scope === undefined ? allowed : req.scope.split(" ").filter(Boolean);
   const unknown = requested.filter((s) => !allowed.includes(s));
   if (requested.length === 0 || unknown.length) {
-    throw new ApiError(400, "invalid_scope", `scope not allowed for this client: ${unknown.join(" ") || "(empty)"}`, { allowed });
+    throw new ApiError("invalid_scope", `scope not allowed for this client: ${unknown.join(" ") || "(empty)"}`, { allowed });
   }
   const scope = [...new Set(requested)].join(" ");
   const token = await signAccessToken(env, issuerFor(issuerBase, tenantId), { sub: req.clientId, tid: tenantId, scope, client_id: req.clientId }, SYSTEM_TOKEN_TTL, now);

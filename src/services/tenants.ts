@@ -33,7 +33,7 @@ export async function createTenant(env: Env, input: { id?: string; name: string 
     tenantId: tenant.id, id: ADMIN_WORKSPACE, name: "Admin console", mechanisms: ["usernameless_webauthn"], poolIds: [ADMIN_POOL], createdAt: now, updatedAt: now,
   };
   if (!(await insertTenant(env.DB, tenant, [admins], [admin]))) {
-    throw new ApiError(409, "tenant_exists", "a tenant with this id already exists", { id: tenant.id });
+    throw new ApiError("tenant_exists", "a tenant with this id already exists", { id: tenant.id });
   }
   // The signing key now, so the JWKS is published before the first token. Best effort: without
   // KEY_ENCRYPTION_SECRET (or on a storage hiccup) the key is made on first use, as for any tenant.

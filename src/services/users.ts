@@ -1,7 +1,7 @@
 /** User operations: identifier rules, password hashing, storage (repo/users). */
 import { b64url, newId, randomBytes } from "../crypto/bytes";
 import { hashPassword } from "../crypto/password";
-import { ApiError, notFound } from "../errors";
+import { ApiError, notFound, validationFailed } from "../errors";
 import {
   deleteUser, getUser, IdentifierTaken, insertUser, listUsers, updateUser, type NewUserData, type UserRow, type UserWithData,
 } from "../repo/users";
@@ -28,7 +28,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 export const identifierKey = (s: string) => s.trim().normalize("NFC").toLowerCase();
 
 function badField(field: string, message: string): ApiError {
-  return new ApiError(400, "validation_failed", message, { location: "json", fields: [{ field, message }] });
+  return validationFailed("json", [{ field, message }], message);
 }
 
 function formatError(kind: string, value: string): string | null {
@@ -64,7 +64,7 @@ function addressRows(list: AddressIn[]): NewUserData["addresses"] {
   });
 }
 
-const taken = () => new ApiError(409, "identifier_taken", "an identifier is already used by another user of this pool", { field: "identifiers" });
+const taken = () => new ApiError("identifier_taken", "an identifier is already used by another user of this pool", { field: "identifiers" });
 
 export async function requireUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<UserWithData> {
   const user = await getUser(d1, tenantId, poolId, userId);

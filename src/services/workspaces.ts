@@ -34,7 +34,7 @@ export async function createWorkspace(d1: D1Database, tenantId: string, input: W
   const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? ["usernameless_webauthn"]));
   const poolIds = await checkPools(d1, tenantId, input.identity_pools ?? []);
   const w: WorkspaceWithPools = { tenantId, id: input.id ?? newId(), name: input.name.trim(), mechanisms, poolIds, createdAt: now, updatedAt: now };
-  if (!(await insertWorkspace(d1, w))) throw new ApiError(409, "workspace_exists", "a workspace with this id already exists", { id: w.id });
+  if (!(await insertWorkspace(d1, w))) throw new ApiError("workspace_exists", "a workspace with this id already exists", { id: w.id });
   await auditConfig(d1, tenantId, actor, "workspace", w.id, "create", now);
   return w;
 }
@@ -50,7 +50,7 @@ export async function changeWorkspace(d1: D1Database, tenantId: string, id: stri
 }
 
 export async function removeWorkspace(d1: D1Database, tenantId: string, id: string, now: number, actor: string) {
-  if (id === ADMIN_WORKSPACE) throw new ApiError(409, "reserved_workspace", "the admin workspace is how administrators sign in; it cannot be deleted");
+  if (id === ADMIN_WORKSPACE) throw new ApiError("reserved_workspace");
   if (!(await deleteWorkspace(d1, tenantId, id))) throw notFound("workspace");
   await auditConfig(d1, tenantId, actor, "workspace", id, "delete", now);
 }

@@ -20,7 +20,7 @@ export function userScope(requested: string | undefined, allowed: readonly strin
   const list = (requested ?? fallback).split(" ").filter(Boolean);
   const unknown = list.filter((s) => !allowed.includes(s));
   if (list.length === 0 || unknown.length) {
-    throw new ApiError(400, "invalid_scope", `scope not allowed: ${unknown.join(" ") || "(empty)"}`, { allowed: [...allowed] });
+    throw new ApiError("invalid_scope", `scope not allowed: ${unknown.join(" ") || "(empty)"}`, { allowed: [...allowed] });
   }
   return [...new Set(list)].join(" ");
 }

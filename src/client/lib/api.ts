@@ -1,6 +1,14 @@
 /** fetch wrapper for the JSON API: throws ApiFailure with the contract's error body. */
+import type { ErrorCode } from "../../errors";
+
+/**
+ * The code of a failed call: one of the service's error codes, or the browser's own: "error" when the answer carried
+ * none, "network_error" when there was no answer (status 0, see admin-api.ts).
+ */
+export type FailureCode = ErrorCode | "error" | "network_error";
+
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Headers, readonly details: Record<string, unknown> = {}) {
+  constructor(readonly status: number, readonly code: FailureCode, message: string, readonly headers: Headers, readonly details: Record<string, unknown> = {}) {
     super(message);
   }
 

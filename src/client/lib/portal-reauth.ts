@@ -6,6 +6,8 @@
  * (10 s of margin for the request and small clock differences), and if the API refuses anyway (a slow prompt, a
  * clock that is behind), it re-authenticates and retries the change once.
  */
+import type { ErrorCode } from "../../errors";
+
 export const REAUTH_AFTER_SECONDS = 290;
 
 /** Whether a change must be preceded by a fresh passkey sign-in, given the sign-in's age in seconds (authAge). */
@@ -15,7 +17,7 @@ export function needsReauth(ageSeconds: number): boolean {
 
 /** The API's "sign in again" answer: 401 insufficient_user_authentication. */
 export function isStepUpRequired(err: unknown): boolean {
-  const e = err as { status?: unknown; code?: unknown } | null;
+  const e = err as { status?: unknown; code?: ErrorCode } | null;
   return !!e && e.status === 401 && e.code === "insufficient_user_authentication";
 }
 

@@ -1,4 +1,5 @@
 /** What the sign-in page and the portal say when something fails (pure, no DOM). Never says whether an account exists. */
+import type { ErrorCode } from "../../errors";
 import { passkeyMessage } from "./passkey-errors";
 
 export const SIGNIN_FAILED = "We couldn't sign you in. Check your details and try again.";
@@ -20,7 +21,7 @@ export function isPasskeyError(err: unknown): boolean {
 
 /** The message for an API failure ({status, code}) in a sign-in, or null when it is not one. */
 export function apiMessage(err: unknown): string | null {
-  const e = err as { status?: unknown; code?: unknown } | null;
+  const e = err as { status?: unknown; code?: ErrorCode } | null;
   if (!e || typeof e.status !== "number") return null;
   if (e.code === "second_factor_not_enrolled") return NOT_ENROLLED;
   if (e.status === 429) return "Too many attempts. Wait a minute, then try again.";
