@@ -2,15 +2,11 @@
 import { requireScope } from "./auth/bearer";
 import { requireBootstrap } from "./auth/bootstrap";
 import { newApp } from "./http/app";
-import { onError, onNotFound } from "./http/errors";
+import { onError } from "./http/errors";
 import { limitBody, noStore, requireContentType } from "./http/guards";
 import { docsHeaders, responseHeaders } from "./http/security";
 import { requestLog } from "./http/log";
-import { accountPages } from "./pages/account";
-import { adminPages } from "./pages/admin";
-import { enrollPages } from "./pages/enroll";
-import { loginPages } from "./pages/login";
-import { pageHeaders } from "./pages/security";
+import { notFound, pages } from "./pages";
 import { DocsPage } from "./routes/docs";
 import { enroll } from "./routes/enroll";
 import { login } from "./routes/login";
@@ -34,7 +30,7 @@ export function buildApp() {
   const app = newApp();
   app.use("*", requestLog);
   app.onError(onError);
-  app.notFound(onNotFound);
+  app.notFound(notFound);
   app.use("*", responseHeaders);
 
   app.route("/", oauth);
@@ -59,16 +55,8 @@ export function buildApp() {
   tenantAdmin.route("/", tenants);
   app.route("/api/identity/system", tenantAdmin);
 
-  // Hosted pages (HTML): strict CSP, no framing.
-  app.use("/:tid/:wid/login", pageHeaders);
-  app.use("/:tid/:wid/account", pageHeaders);
-  app.use("/:tid/admin", pageHeaders);
-  app.use("/:tid/admin/*", pageHeaders);
-  app.use("/:tid/:wid/enroll", pageHeaders);
-  app.route("/", loginPages);
-  app.route("/", accountPages);
-  app.route("/", adminPages);
-  app.route("/", enrollPages);
+  // Hosted pages (HTML): strict CSP, no framing, no caching; unknown addresses a browser asks for get the 404 page.
+  app.route("/", pages);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   app.doc31("/openapi.json", OPENAPI);

@@ -1,6 +1,6 @@
 /**
- * Security headers of every answer (hono/secure-headers, configured once in src/app.ts): X-Content-Type-Options
- * nosniff everywhere, Strict-Transport-Security when the request came over https, and a strict CSP for /docs.
+ * The service's header policy, all with hono/secure-headers: X-Content-Type-Options nosniff on every answer,
+ * Strict-Transport-Security when the request came over https, a strict CSP for /docs, and the hosted pages' headers.
  */
 import type { MiddlewareHandler } from "hono";
 import { NONCE, secureHeaders } from "hono/secure-headers";
@@ -29,6 +29,22 @@ export const docsHeaders = secureHeaders({
   contentSecurityPolicy: {
     defaultSrc: ["'none'"], styleSrc: [NONCE], formAction: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"],
   },
+  xFrameOptions: "DENY",
+  referrerPolicy: "no-referrer",
+});
+
+/**
+ * The hosted pages (src/pages): scripts, styles and connections only from this origin, no inline script or style,
+ * no framing, no referrer. Nosniff comes from `responseHeaders`; pages add Cache-Control: no-store (`noStore`).
+ */
+export const PAGE_CSP = {
+  defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", "data:"], connectSrc: ["'self'"],
+  formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"],
+};
+
+export const pageHeaders = secureHeaders({
+  ...NONE,
+  contentSecurityPolicy: PAGE_CSP,
   xFrameOptions: "DENY",
   referrerPolicy: "no-referrer",
 });

@@ -11,7 +11,8 @@ import { passkeyMode } from "../domain/workspace";
 import type { AppEnv } from "../env";
 import type { PoolRow } from "../repo/pools";
 import { Layout, Status } from "./layout";
-import { NotFoundPage, pageWorkspace } from "./login";
+import { pageWorkspace } from "./login";
+import { NotFoundPage } from "./not-found";
 
 /** Pools whose users get a token from a passkey alone (a passkey first factor, no second factor). */
 export const passkeyReauthPools = (pools: readonly PoolRow[]) =>

@@ -9,6 +9,7 @@ import type { AppEnv } from "../env";
 import { tenantExists } from "../repo/tenants";
 import { ID_RE } from "../schemas/common";
 import { Layout, Status } from "./layout";
+import { NotFoundPage } from "./not-found";
 
 export const adminPages = new Hono<AppEnv>();
 
@@ -23,14 +24,7 @@ const Session = () => (
 adminPages.get("/:tid/admin", async (c) => {
   const tid = c.req.param("tid");
   if (!ID_RE.test(tid) || !(await tenantExists(c.env.DB, tid))) {
-    return c.html(
-      <Layout title="Page not found">
-        <div class="card">
-          <h1>Page not found</h1>
-          <p>There is no admin console at this address.</p>
-        </div>
-      </Layout>,
-    404);
+    return c.html(<NotFoundPage what="admin console" />, 404);
   }
 
   return c.html(

@@ -8,6 +8,7 @@ import type { AppEnv } from "../env";
 import { getWorkspace } from "../repo/workspaces";
 import { ID_RE } from "../schemas/common";
 import { Layout, Status } from "./layout";
+import { NotFoundPage } from "./not-found";
 
 export const enrollPages = new Hono<AppEnv>();
 
@@ -17,16 +18,7 @@ enrollPages.get("/:tid/:wid/enroll", async (c) => {
   const { tid, wid } = c.req.param();
   const workspace = ID_RE.test(tid) && ID_RE.test(wid) ? await getWorkspace(c.env.DB, tid, wid) : undefined;
   if (!workspace) {
-    return c.html(
-      <Layout title="Page not found">
-        <div class="enroll">
-          <div class="card">
-            <h1>Page not found</h1>
-            <p>There is no enrollment page at this address. Check the link in your message, or ask your administrator for a new one.</p>
-          </div>
-        </div>
-      </Layout>,
-    404);
+    return c.html(<NotFoundPage what="enrollment page" help="Check the link in your message, or ask your administrator for a new one." />, 404);
   }
 
   const user = c.req.query("user") ?? "";

@@ -14,6 +14,7 @@ import type { PoolRow } from "../repo/pools";
 import { workspaceWithPoolRows } from "../repo/workspaces";
 import { ID_RE } from "../schemas/common";
 import { Layout, Status } from "./layout";
+import { NotFoundPage } from "./not-found";
 
 /** The sign-in methods the hosted page offers. */
 export type PageMethod = "passkey" | "password";
@@ -40,21 +41,6 @@ export async function pageWorkspace(db: D1Database, tid: string, wid: string) {
   if (!ID_RE.test(tid) || !ID_RE.test(wid)) return undefined;
   return workspaceWithPoolRows(db, tid, wid);
 }
-
-/** The 404 page of the hosted pages, in the same layout. */
-export const NotFoundPage: FC<{ what: string }> = ({ what }) => (
-  <Layout title="Page not found">
-    <div class="signin">
-      <div class="card">
-        <h1>We can't find this page</h1>
-        <p>
-          There is no {what} at this address. Check the link you followed, or ask the people who sent it to you for the
-          right one.
-        </p>
-      </div>
-    </div>
-  </Layout>
-);
 
 const Divider: FC<{ text: string }> = ({ text }) => (
   <p class="or">

@@ -172,6 +172,43 @@ describe("self-service portal", () => {
     await shot(page, "portal-mobile");
   });
 
+  it("the passkey table fits its card on a 1280 px screen and on a 390 px phone (every Delete inside the card)", async () => {
+    const p = await signedInWithPasskey();
+    const { page } = p;
+    await p.cdp.send("WebAuthn.clearCredentials", { authenticatorId: p.authenticatorId });
+    await addPasskey(page, 2);
+    // The widest rows: a long name (the API allows 64 characters) and a "Last used" date. The rename comes after an
+    // aged sign-in, so the portal confirms with the second passkey first, which gives that passkey its last use.
+    await ageSignIn(page, 6 * 60);
+    await rows(page).first().getByRole("button", { name: /^Rename/ }).click();
+    await page.getByLabel("New name").fill("Grace's work laptop in the office on the third floor, by window");
+    await page.getByLabel("New name").press("Enter");
+    await expect.poll(() => status(page).textContent()).toContain("Passkey renamed");
+    await page.reload();
+    await expect.poll(() => rows(page).count()).toBe(2);
+    expect(await rows(page).nth(1).locator("td").nth(3).textContent()).toMatch(/\d{4}/);
+
+    const card = page.locator("section.card", { has: page.locator("#passkey-table") });
+    for (const [width, height] of [[1280, 800], [820, 1180], [390, 844]] as const) {
+      await page.setViewportSize({ width, height });
+      const box = (await card.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width, `card at ${width} px`).toBeLessThanOrEqual(width);
+      const deletes = await page.locator("#passkey-rows").getByRole("button", { name: /^Delete/ }).all();
+      expect(deletes).toHaveLength(2);
+      for (const button of [...deletes, ...(await page.locator("#passkey-rows").getByRole("button", { name: /^Rename/ }).all())]) {
+        const b = (await button.boundingBox())!;
+        expect(b.x, `${await button.textContent()} at ${width} px`).toBeGreaterThanOrEqual(box.x);
+        expect(b.x + b.width, `${await button.textContent()} at ${width} px`).toBeLessThanOrEqual(box.x + box.width);
+        expect(b.y).toBeGreaterThanOrEqual(box.y);
+        expect(b.y + b.height).toBeLessThanOrEqual(box.y + box.height);
+      }
+      // Nothing scrolls sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `page width at ${width} px`).toBeLessThanOrEqual(width);
+      await shot(page, `portal-fit-${width}`);
+    }
+  });
+
   it("a sign-in older than 5 minutes: the change asks for a passkey first, then goes on without another click", async () => {
     const { page } = await signedInWithPasskey();
     const before = await storedToken(page);
