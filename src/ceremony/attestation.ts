@@ -20,8 +20,6 @@ const FORMATS: Record<string, Record<string, [Field, boolean]>> = {
   apple: { x5c: ["certs", true] },
 };
 
-export const ATTESTATION_FORMATS = Object.keys(FORMATS);
-
 function hasType(value: unknown, type: Field): boolean {
   switch (type) {
     case "int":

@@ -64,13 +64,11 @@ export interface AuthenticationFinish {
   pools: Map<string, PoolRow>;
   response: AuthenticationResponseInput;
   ctx: RequestContext;
-  actor?: string;
 }
 
 export interface Authenticated {
   credential: SigninCredential;
   pool: PoolRow;
-  userVerified: boolean;
 }
 
 /** Verifies an assertion for a login transaction and commits its use. Throws AuthFailed on any failure. */
@@ -124,7 +122,7 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
     return fail(e instanceof Error ? e.message : "verification failed");
   }
 
-  const audit = { tenantId: f.tenantId, poolId: cred.poolId, userId: cred.userId, actor: f.actor ?? `user:${cred.userId}` };
+  const audit = { tenantId: f.tenantId, poolId: cred.poolId, userId: cred.userId, actor: `user:${cred.userId}` };
   if ((info.credentialDeviceType === "multiDevice") !== cred.backupEligible) fail("backup eligibility changed");
   const stored = cred.signCount;
   const fresh = info.newCounter;
@@ -148,5 +146,5 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
   );
   if (!committed) fail("challenge already used");
   await deleteChallenge(env.CHALLENGES, rec.challenge).catch(() => undefined);
-  return { credential: cred, pool, userVerified: info.userVerified };
+  return { credential: cred, pool };
 }

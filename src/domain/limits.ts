@@ -38,9 +38,6 @@ export const CLIENT_AUTH_FAILURES: CounterLimit = { name: "client_auth_failures"
 /** The per-IP sign-in limiter: binding name and the defaults shipped in wrangler.toml. */
 export const SIGNIN_IP = { name: "signin_ip", binding: "SIGNIN_IP_LIMITER", defaultLimit: 60, periodSeconds: 60 } as const;
 
-/** Pool fields of the abuse limits, in API order. */
-export const POOL_LIMIT_FIELDS = [PASSWORD_FAILURES, OTP_REQUESTS, OTP_FAILURES] as const;
-
 /** Seconds until `expiresAt`, at least 1 (the Retry-After value). */
 export const retryAfterSeconds = (expiresAt: number, now: number) => Math.max(1, Math.ceil((expiresAt - now) / 1000));
 

@@ -38,10 +38,6 @@ export async function recordAudit(d1: D1Database, e: AuditEvent, now: number): P
   await auditStmt(d1, e, now).run();
 }
 
-export async function recentAudit(d1: D1Database, tenantId: string, limit = 50) {
-  return orm(d1).select().from(auditEvents).where(eq(auditEvents.tenantId, tenantId)).orderBy(desc(auditEvents.createdAt)).limit(limit);
-}
-
 export type AuditRow = typeof auditEvents.$inferSelect;
 
 /** Where a page of events starts: strictly older than this (created_at, id), in the listing's order. */

@@ -11,8 +11,6 @@ export interface LoginTransaction {
   poolId?: string;
   /** What the transaction waits for. */
   next: "passkey" | "second_factor";
-  /** The challenge of the passkey options issued for this transaction, if any. */
-  challenge?: string;
   expiresAt: number;
 }
 

@@ -25,13 +25,6 @@ export async function updatePool(d1: D1Database, row: PoolRow): Promise<boolean>
   return res.meta.changes === 1;
 }
 
-/** Workspaces that sign in from this pool. */
-export async function workspacesUsingPool(d1: D1Database, tenantId: string, poolId: string): Promise<string[]> {
-  const rows = await orm(d1).select({ id: workspacePools.workspaceId }).from(workspacePools)
-    .where(and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.poolId, poolId)));
-  return rows.map((r) => r.id);
-}
-
 /**
  * Deletes a pool and its users (their identifiers, addresses, credentials and codes cascade) in one batch,
  * only while no workspace uses it. Returns "deleted", "missing" or "in_use".

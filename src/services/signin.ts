@@ -1,5 +1,5 @@
 /** Sign-in: login config, passkey options/finish (Smart, Classic, second factor), password first factor, tokens. */
-import { AuthFailed, beginAuthentication, finishAuthentication } from "../ceremony/authentication";
+import { AuthFailed, beginAuthentication, finishAuthentication, type AuthenticationBegin, type Authenticated } from "../ceremony/authentication";
 import { rpIdFor, type RequestContext } from "../ceremony/context";
 import { b64url, newId } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
@@ -101,7 +101,6 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
       ...base, loginId: tx.id, rpId: rpIdFor(pool, s.ctx), userVerification: uvOf(pool), mode: "classic", userId: tx.userId, poolId: pool.id,
       allowCredentials: passkeys.map((p) => ({ id: p.credentialId })),
     }, now);
-    await putLogin(s.env.CHALLENGES, { ...tx, challenge: publicKey.challenge });
     return { login_id: tx.id, publicKey };
   }
 
@@ -110,7 +109,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
   const first = pools[0] ?? (() => { throw new ApiError("invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" }); })();
   const tx = newLogin(s, scope, now);
 
-  let begin;
+  let begin: Omit<AuthenticationBegin, "tenantId" | "workspaceId" | "loginId">;
   if (mode === "smart") {
     begin = { rpId: rpIdFor(first, s.ctx), userVerification: uvOf(first), mode, userId: "", poolId: "", allowCredentials: [] };
   } else {
@@ -120,7 +119,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
     begin = await classicBegin(s, pools, first, body.identifier);
   }
   const publicKey = await beginAuthentication(s.env, { ...base, loginId: tx.id, ...begin }, now);
-  await putLogin(s.env.CHALLENGES, { ...tx, challenge: publicKey.challenge });
+  await putLogin(s.env.CHALLENGES, tx);
   return { login_id: tx.id, publicKey };
 }
 
@@ -142,7 +141,7 @@ const nextOf = (pool: PoolRow) => [...new Set(pool.secondFactorMechanisms.map((m
 /** After a first factor, a pool with second factors answers `next`; otherwise (or after the second factor) a token. */
 async function tokenOrNext(s: SigninScope, tx: LoginTransaction, pool: PoolRow, userId: string, amr: string[], firstFactor: boolean, now: number) {
   if (firstFactor && pool.secondFactorMechanisms.length > 0) {
-    const next: LoginTransaction = { ...tx, userId, poolId: pool.id, amr, next: "second_factor", challenge: undefined, expiresAt: now + LOGIN_TTL_SECONDS * 1000 };
+    const next: LoginTransaction = { ...tx, userId, poolId: pool.id, amr, next: "second_factor", expiresAt: now + LOGIN_TTL_SECONDS * 1000 };
     await putLogin(s.env.CHALLENGES, next);
     return { login_id: tx.id, next: nextOf(pool) };
   }
@@ -155,7 +154,7 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
   const tx = await getLogin(s.env.CHALLENGES, body.login_id, now);
   if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId) throw authenticationFailed();
   const { pools } = await loadWorkspace(s);
-  let result;
+  let result: Authenticated;
   try {
     result = await finishAuthentication(s.env, {
       tenantId: s.tenantId, workspaceId: s.workspaceId, loginId: tx.id, pools: new Map(pools.map((p) => [p.id, p])), response: body.credential, ctx: s.ctx,
