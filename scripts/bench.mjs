@@ -7,7 +7,9 @@ const base = process.argv[2] ?? "http://localhost:8787";
 const n = Number(process.argv[3] ?? 200);
 const vars = Object.fromEntries(
   (existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : readFileSync(".dev.vars.example", "utf8"))
-    .split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    .split("\n")
+    .filter((l) => /^[A-Z_]+=/.test(l))
+    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
 );
 const id = process.env.SYSTEM_CLIENT_ID ?? vars.SYSTEM_CLIENT_ID;
 const secret = process.env.SYSTEM_CLIENT_SECRET ?? vars.SYSTEM_CLIENT_SECRET;
@@ -15,7 +17,9 @@ const basic = `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;
 
 async function token() {
   const res = await fetch(`${base}/default/system/oauth2/token`, {
-    method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic }, body: "grant_type=client_credentials&scope=identity",
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic },
+    body: "grant_type=client_credentials&scope=identity",
   });
   if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);
   return (await res.json()).access_token;
@@ -31,7 +35,9 @@ async function measure(name, fn) {
   }
   ms.sort((a, b) => a - b);
   const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))].toFixed(1);
-  console.log(`${name.padEnd(58)} p50 ${q(0.5).padStart(6)} ms   p95 ${q(0.95).padStart(6)} ms   max ${ms.at(-1).toFixed(1).padStart(6)} ms`);
+  console.log(
+    `${name.padEnd(58)} p50 ${q(0.5).padStart(6)} ms   p95 ${q(0.95).padStart(6)} ms   max ${ms.at(-1).toFixed(1).padStart(6)} ms`,
+  );
 }
 
 async function ok(res) {
@@ -48,12 +54,22 @@ let seq = 0;
 const fresh = () => ({ ...json, "cf-connecting-ip": `10.${(++seq >> 16) & 255}.${(seq >> 8) & 255}.${seq & 255}` });
 console.log(`${n} sequential requests each against ${base}\n`);
 await measure("POST /{tid}/system/oauth2/token", async () => void (await token()));
-await measure("GET  /api/identity/{tid}/system/pools", async () => ok(await fetch(`${base}/api/identity/default/system/pools`, { headers: auth })));
-await measure("GET  /api/identity/{tid}/system/pools/{ipID}/users", async () => ok(await fetch(`${base}/api/identity/default/system/pools/default/users?limit=50`, { headers: auth })));
+await measure("GET  /api/identity/{tid}/system/pools", async () =>
+  ok(await fetch(`${base}/api/identity/default/system/pools`, { headers: auth })),
+);
+await measure("GET  /api/identity/{tid}/system/pools/{ipID}/users", async () =>
+  ok(await fetch(`${base}/api/identity/default/system/pools/default/users?limit=50`, { headers: auth })),
+);
 await measure("GET  /{tid}/{wid}/login/config", async () => ok(await fetch(`${base}/default/default/login/config`)));
-await measure("POST /{tid}/{wid}/login/webauthn/options (Smart)", async () => ok(await fetch(`${base}/default/default/login/webauthn/options`, { method: "POST", headers: fresh(), body: "{}" })));
+await measure("POST /{tid}/{wid}/login/webauthn/options (Smart)", async () =>
+  ok(await fetch(`${base}/default/default/login/webauthn/options`, { method: "POST", headers: fresh(), body: "{}" })),
+);
 await measure("POST .../login/password (unknown user: PBKDF2 still runs)", async () => {
-  const res = await fetch(`${base}/default/default/login/password`, { method: "POST", headers: fresh(), body: JSON.stringify({ identifier: `nobody-${seq}@example.com`, password: "wrong password" }) });
+  const res = await fetch(`${base}/default/default/login/password`, {
+    method: "POST",
+    headers: fresh(),
+    body: JSON.stringify({ identifier: `nobody-${seq}@example.com`, password: "wrong password" }),
+  });
   if (res.status !== 401) throw new Error(`expected 401, got ${res.status}`);
   await res.arrayBuffer();
 });

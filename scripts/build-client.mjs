@@ -5,7 +5,9 @@ import { readdirSync } from "node:fs";
 
 // CLIENT_ENTRIES=login,account builds only those bundles (default: every src/client/*.ts).
 const only = process.env.CLIENT_ENTRIES?.split(",").map((s) => `${s.trim()}.ts`);
-const entryPoints = readdirSync("src/client").filter((f) => f.endsWith(".ts") && (!only || only.includes(f))).map((f) => `src/client/${f}`);
+const entryPoints = readdirSync("src/client")
+  .filter((f) => f.endsWith(".ts") && (!only || only.includes(f)))
+  .map((f) => `src/client/${f}`);
 await build({
   entryPoints,
   outdir: "public/assets/js",

@@ -4,13 +4,21 @@ import { spawnSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 
 const PORT = process.env.PORT ?? "8787";
-const wrangler = (args, opts = {}) => spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" }, ...opts });
+const wrangler = (args, opts = {}) =>
+  spawnSync("npx", ["wrangler", ...args], {
+    stdio: "inherit",
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+    ...opts,
+  });
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
   console.log("created .dev.vars from .dev.vars.example");
 }
-for (const args of [["d1", "migrations", "apply", "DB", "--local"], ["d1", "execute", "DB", "--local", "--file", "scripts/seed.sql"]]) {
+for (const args of [
+  ["d1", "migrations", "apply", "DB", "--local"],
+  ["d1", "execute", "DB", "--local", "--file", "scripts/seed.sql"],
+]) {
   const r = wrangler(args);
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
@@ -24,7 +32,11 @@ passkey-edge is starting on ${base}
   JWKS              ${base}/default/.well-known/jwks.json
 `);
 // Its own process group, so a signal to this script reaches wrangler and the workerd it starts, not just npx.
-const child = spawn("npx", ["wrangler", "dev", "--port", PORT, "--ip", "localhost", ...process.argv.slice(2)], { stdio: "inherit", detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+const child = spawn("npx", ["wrangler", "dev", "--port", PORT, "--ip", "localhost", ...process.argv.slice(2)], {
+  stdio: "inherit",
+  detached: true,
+  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+});
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => {
     try {
@@ -76,7 +88,10 @@ async function bootstrapAdmin() {
 
   const tokenRes = await fetch(`${base}/${ADMIN.tenant}/system/oauth2/token`, {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}` },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString("base64")}`,
+    },
     body: "grant_type=client_credentials&scope=identity",
   });
   if (!tokenRes.ok) throw new Error(`token endpoint: ${tokenRes.status} ${await tokenRes.text()}`);
@@ -115,5 +130,7 @@ async function bootstrapAdmin() {
 }
 
 bootstrapAdmin().catch((e) => {
-  console.warn(`\nwarning: could not prepare the first admin's enrollment link: ${e instanceof Error ? e.message : e}\n  (see README, "Administrators")\n`);
+  console.warn(
+    `\nwarning: could not prepare the first admin's enrollment link: ${e instanceof Error ? e.message : e}\n  (see README, "Administrators")\n`,
+  );
 });

@@ -60,7 +60,9 @@ export function buildApp() {
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   app.doc31("/openapi.json", OPENAPI);
-  app.get("/docs", docsHeaders, (c) => c.html(DocsPage({ doc: app.getOpenAPI31Document(OPENAPI), nonce: c.get("secureHeadersNonce") }) as string));
+  app.get("/docs", docsHeaders, (c) =>
+    c.html(DocsPage({ doc: app.getOpenAPI31Document(OPENAPI), nonce: c.get("secureHeadersNonce") }) as string),
+  );
   app.get("/", (c) => c.redirect("/docs"));
   return app;
 }

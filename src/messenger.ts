@@ -46,7 +46,13 @@ function outboxMessenger(d1: D1Database): Messenger {
 function webhookMessenger(url: string, secret: string): Messenger {
   return {
     async send(msg, now) {
-      const body = JSON.stringify({ tenant_id: msg.tenantId, to: msg.to, purpose: msg.purpose, code: msg.code, created_at: new Date(now).toISOString() });
+      const body = JSON.stringify({
+        tenant_id: msg.tenantId,
+        to: msg.to,
+        purpose: msg.purpose,
+        code: msg.code,
+        created_at: new Date(now).toISOString(),
+      });
       const res = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", [SIGNATURE_HEADER]: await signWebhook(secret, body, now) },

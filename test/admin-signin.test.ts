@@ -23,11 +23,17 @@ describe("administrators sign in with passkeys through the admin workspace", () 
     const auth = new SoftAuthenticator();
     await enroll(auth, "admins", admin.id, "smart");
     const opts = await options("admin");
-    const { access_token } = await json<Tokens>(await finish("admin", opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })));
+    const { access_token } = await json<Tokens>(
+      await finish("admin", opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })),
+    );
     expect((await call("GET", "/api/identity/default/system/pools", { token: access_token })).status).toBe(200);
     await json(await sys("PUT", `/pools/admins/users/${admin.id}`, { body: { status: "inactive" } }));
     await expectError(await call("GET", "/api/identity/default/system/pools", { token: access_token }), 401, "invalid_token");
-    await expectError(await call("POST", "/api/identity/default/system/pools", { token: access_token, body: { name: "x" } }), 401, "invalid_token");
+    await expectError(
+      await call("POST", "/api/identity/default/system/pools", { token: access_token, body: { name: "x" } }),
+      401,
+      "invalid_token",
+    );
   });
 
   it("identity is never granted outside the admins pool or the admin workspace", async () => {

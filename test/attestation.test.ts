@@ -36,7 +36,11 @@ describe("attestation formats (§8)", () => {
   });
 
   it.each([
-    ["ES384", -35], ["EdDSA", -8], ["RS256", -257], ["PS256", -37], ["ES512", -36],
+    ["ES384", -35],
+    ["EdDSA", -8],
+    ["RS256", -257],
+    ["PS256", -37],
+    ["ES512", -36],
   ])("refuses packed self attestation with alg %s for an ES256 key (§8.2)", async (_name, alg) => {
     await expectRefused({ attestation: "packed", attStmtAlg: alg });
   });

@@ -7,7 +7,15 @@ import { call, expectError, json, ORIGIN, sys, systemToken, uid } from "./helper
 import { enroll, newPool, newUser } from "./helpers/passkeys";
 import { finish, newWorkspace, options, type Tokens } from "./helpers/signin";
 
-type Event = { id: string; type: string; actor: string; pool_id: string | null; user_id: string | null; details: Record<string, unknown>; created_at: string };
+type Event = {
+  id: string;
+  type: string;
+  actor: string;
+  pool_id: string | null;
+  user_id: string | null;
+  details: Record<string, unknown>;
+  created_at: string;
+};
 type Page = { events: Event[]; next: string | null };
 
 /** Tenants of their own (made through the tenants API), so event lists are exact whatever other files do. */
@@ -35,8 +43,12 @@ async function all(query = "", tid = T, limit = 200): Promise<Event[]> {
 /** Newest first by (created_at, id). */
 function expectOrdered(list: Event[]): void {
   for (let i = 1; i < list.length; i++) {
-    const a = list[i - 1]!, b = list[i]!;
-    expect(a.created_at > b.created_at || (a.created_at === b.created_at && a.id > b.id), `${a.created_at}/${a.id} before ${b.created_at}/${b.id}`).toBe(true);
+    const a = list[i - 1]!,
+      b = list[i]!;
+    expect(
+      a.created_at > b.created_at || (a.created_at === b.created_at && a.id > b.id),
+      `${a.created_at}/${a.id} before ${b.created_at}/${b.id}`,
+    ).toBe(true);
   }
 }
 
@@ -58,21 +70,44 @@ describe("audit events", () => {
     const auth = new SoftAuthenticator();
     const { credentials } = await enroll(auth, pool, user.id, "smart", {}, T);
     const cred = credentials[0]!;
-    expect((await sys("PUT", `/pools/${pool}/users/${user.id}/webauthn/${cred.id}/name`, { tid: T, body: { name: "Laptop" } })).status).toBe(204);
+    expect(
+      (await sys("PUT", `/pools/${pool}/users/${user.id}/webauthn/${cred.id}/name`, { tid: T, body: { name: "Laptop" } })).status,
+    ).toBe(204);
 
     // Sign-in: a success, a failure (wrong origin) and a sign count that did not increase (clone warning: also a failure).
     let opts = await options(wid, {}, T);
     await json<Tokens>(await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN }), T));
     opts = await options(wid, {}, T);
-    await expectError(await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: "https://evil.example" }), T), 401, "authentication_failed");
+    await expectError(
+      await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: "https://evil.example" }), T),
+      401,
+      "authentication_failed",
+    );
     opts = await options(wid, {}, T);
-    await expectError(await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN, signCount: 1 }), T), 401, "authentication_failed");
+    await expectError(
+      await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN, signCount: 1 }), T),
+      401,
+      "authentication_failed",
+    );
 
     // One-time code: requested, then a wrong code.
     expect((await sys("POST", `/pools/${pool}/user/webauthn/add/request`, { tid: T, body: { userID: user.id } })).status).toBe(204);
-    const reg = await auth.register((await json<{ publicKey: Parameters<SoftAuthenticator["register"]>[0] }>(
-      await sys("POST", `/pools/${pool}/users/${user.id}/usernameless-webauthn/create/begin`, { tid: T }))).publicKey, { origin: ORIGIN });
-    await expectError(await sys("POST", `/pools/${pool}/user/webauthn/add/complete`, { tid: T, body: { userID: user.id, code: "00000000", new_web_authn: reg } }), 401, "otp_invalid");
+    const reg = await auth.register(
+      (
+        await json<{ publicKey: Parameters<SoftAuthenticator["register"]>[0] }>(
+          await sys("POST", `/pools/${pool}/users/${user.id}/usernameless-webauthn/create/begin`, { tid: T }),
+        )
+      ).publicKey,
+      { origin: ORIGIN },
+    );
+    await expectError(
+      await sys("POST", `/pools/${pool}/user/webauthn/add/complete`, {
+        tid: T,
+        body: { userID: user.id, code: "00000000", new_web_authn: reg },
+      }),
+      401,
+      "otp_invalid",
+    );
 
     // Deactivation is audited once (inactive -> inactive is no change), then passkey, user, workspace, pool deletion.
     expect((await sys("PUT", `/pools/${pool}/users/${user.id}`, { tid: T, body: { status: "inactive" } })).status).toBe(200);
@@ -85,9 +120,23 @@ describe("audit events", () => {
     const list = await all();
     expectOrdered(list);
     const expected: AuditType[] = [
-      "config.changed", "config.changed", "config.changed", "config.changed", "passkey.registered", "passkey.renamed",
-      "signin.succeeded", "signin.failed", "signin.failed", "passkey.clone_warning", "otp.requested", "otp.failed", "user.deactivated",
-      "passkey.deleted", "user.deleted", "config.changed", "config.changed",
+      "config.changed",
+      "config.changed",
+      "config.changed",
+      "config.changed",
+      "passkey.registered",
+      "passkey.renamed",
+      "signin.succeeded",
+      "signin.failed",
+      "signin.failed",
+      "passkey.clone_warning",
+      "otp.requested",
+      "otp.failed",
+      "user.deactivated",
+      "passkey.deleted",
+      "user.deleted",
+      "config.changed",
+      "config.changed",
     ];
     expect(list.map((e) => e.type).sort()).toEqual([...expected].sort());
 
@@ -96,10 +145,16 @@ describe("audit events", () => {
       expect(new Date(e.created_at).toISOString()).toBe(e.created_at);
     }
     const config = list.filter((e) => e.type === "config.changed").map((e) => e.details);
-    expect(config).toEqual(expect.arrayContaining([
-      { resource: "pool", id: pool, action: "create" }, { resource: "pool", id: pool, action: "update" }, { resource: "pool", id: pool, action: "delete" },
-      { resource: "workspace", id: wid, action: "create" }, { resource: "workspace", id: wid, action: "update" }, { resource: "workspace", id: wid, action: "delete" },
-    ]));
+    expect(config).toEqual(
+      expect.arrayContaining([
+        { resource: "pool", id: pool, action: "create" },
+        { resource: "pool", id: pool, action: "update" },
+        { resource: "pool", id: pool, action: "delete" },
+        { resource: "workspace", id: wid, action: "create" },
+        { resource: "workspace", id: wid, action: "update" },
+        { resource: "workspace", id: wid, action: "delete" },
+      ]),
+    );
     const system = `system:${env.SYSTEM_CLIENT_ID}`;
     expect(list.find((e) => e.type === "config.changed")!.actor).toBe(system);
     expect(list.find((e) => e.type === "user.deactivated")).toMatchObject({ actor: system, user_id: user.id, pool_id: pool });
@@ -124,14 +179,17 @@ describe("audit events", () => {
     await expectError(await attempt(user.email, "correct horse battery"), 401, "authentication_failed");
     const failed = (await all("type=signin.failed")).filter((e) => e.details.workspace_id === wid);
     expect(failed.map((e) => [e.details.method, e.details.reason, e.user_id]).reverse()).toEqual([
-      ["password", "wrong password", user.id], ["password", "unknown identifier", null], ["password", "user is not active", user.id],
+      ["password", "wrong password", user.id],
+      ["password", "unknown identifier", null],
+      ["password", "user is not active", user.id],
     ]);
   });
 
   it("filters by user and by type; a type nobody records is an empty page; malformed filters are 400", async () => {
     const pool = await newPool({}, T);
     const [a, b] = [await newUser(pool, T), await newUser(pool, T)];
-    for (const u of [a, b]) expect((await sys("PUT", `/pools/${pool}/users/${u.id}`, { tid: T, body: { status: "inactive" } })).status).toBe(200);
+    for (const u of [a, b])
+      expect((await sys("PUT", `/pools/${pool}/users/${u.id}`, { tid: T, body: { status: "inactive" } })).status).toBe(200);
     expect((await sys("DELETE", `/pools/${pool}/users/${a.id}`, { tid: T })).status).toBe(204);
 
     const mine = await all(`user_id=${a.id}`);
@@ -141,7 +199,7 @@ describe("audit events", () => {
     const deactivated = await all("type=user.deactivated");
     expect(deactivated.every((e) => e.type === "user.deactivated")).toBe(true);
     expect(deactivated.map((e) => e.user_id)).toEqual(expect.arrayContaining([a.id, b.id]));
-    expect((await all(`type=user.deleted&user_id=${b.id}`))).toEqual([]);
+    expect(await all(`type=user.deleted&user_id=${b.id}`)).toEqual([]);
     expect((await page("?type=no.such_type")).events).toEqual([]);
 
     await expectError(await events("?type=Bad%20Type"), 400, "validation_failed");
@@ -209,9 +267,21 @@ describe("audit events", () => {
     await expectError(await events("", T, null), 401, "unauthorized");
     const admin = await newUser("admins", T);
     const now = Date.now();
-    const token = await signAccessToken(env, `${ORIGIN}/${T}`, {
-      sub: admin.id, tid: T, wid: "admin", pool_id: "admins", scope: "view_ss_profile manage_ss_profile", amr: ["pop"], auth_time: Math.floor(now / 1000),
-    }, 900, now);
+    const token = await signAccessToken(
+      env,
+      `${ORIGIN}/${T}`,
+      {
+        sub: admin.id,
+        tid: T,
+        wid: "admin",
+        pool_id: "admins",
+        scope: "view_ss_profile manage_ss_profile",
+        amr: ["pop"],
+        auth_time: Math.floor(now / 1000),
+      },
+      900,
+      now,
+    );
     await expectError(await events("", T, token), 403, "insufficient_scope");
   });
 
@@ -230,14 +300,22 @@ describe("audit events", () => {
       BEGIN SELECT RAISE(ABORT, 'audit unavailable'); END`).run();
     try {
       const opts = await options(wid, {}, tid);
-      await expectError(await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: "https://evil.example" }), tid), 401, "authentication_failed");
+      await expectError(
+        await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: "https://evil.example" }), tid),
+        401,
+        "authentication_failed",
+      );
     } finally {
       await env.DB.prepare(`DROP TRIGGER ${trigger}`).run();
     }
     expect((await all("type=signin.failed", tid)).length).toBe(0);
     // With the audit working again, the same failure is recorded.
     const opts = await options(wid, {}, tid);
-    await expectError(await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: "https://evil.example" }), tid), 401, "authentication_failed");
+    await expectError(
+      await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: "https://evil.example" }), tid),
+      401,
+      "authentication_failed",
+    );
     expect((await all("type=signin.failed", tid)).length).toBe(1);
   });
 });

@@ -41,7 +41,8 @@ describe("helpers", () => {
   });
 
   it("rawToDer strips leading zeros and pads high-bit integers", () => {
-    const r = new Uint8Array(32); r[31] = 0x05; // mostly zeros -> INTEGER 05
+    const r = new Uint8Array(32);
+    r[31] = 0x05; // mostly zeros -> INTEGER 05
     const s = new Uint8Array(32).fill(0x80); // high bit set -> 00 80..
     const der = rawToDer(new Uint8Array([...r, ...s]));
     expect([...der.subarray(0, 5)]).toEqual([0x30, 3 + 35, 0x02, 0x01, 0x05]);
@@ -50,7 +51,14 @@ describe("helpers", () => {
   });
 
   it("cbor encodes integer-keyed maps, negatives and byte strings", () => {
-    const out = cborEncode(new Map<number, number | Uint8Array>([[1, 2], [3, -7], [-1, 1], [-2, new Uint8Array([9])]]));
+    const out = cborEncode(
+      new Map<number, number | Uint8Array>([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, new Uint8Array([9])],
+      ]),
+    );
     expect([...out]).toEqual([0xa4, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x41, 0x09]);
     expect([...cborEncode({ fmt: "none" })]).toEqual([0xa1, 0x63, 0x66, 0x6d, 0x74, 0x64, 0x6e, 0x6f, 0x6e, 0x65]);
   });
@@ -123,7 +131,13 @@ describe("registration", () => {
     for (const alg of [-8, -257]) {
       const res = await auth.register(options, { origin, store: false, alg });
       await expect(
-        verifyRegistrationResponse({ response: res, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: rpID, supportedAlgorithmIDs: [-7] }),
+        verifyRegistrationResponse({
+          response: res,
+          expectedChallenge: options.challenge,
+          expectedOrigin: origin,
+          expectedRPID: rpID,
+          supportedAlgorithmIDs: [-7],
+        }),
       ).rejects.toThrow(/unexpected public key alg/i);
     }
     expect(auth.credentials).toHaveLength(0);
@@ -140,7 +154,10 @@ describe("authentication", () => {
       const res = await auth.authenticate(options, { origin });
       expect(res.response.userHandle).toBeUndefined();
       const v = await verifyAuthenticationResponse({
-        response: res, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: rpID,
+        response: res,
+        expectedChallenge: options.challenge,
+        expectedOrigin: origin,
+        expectedRPID: rpID,
         credential: { ...credential, counter },
       });
       expect(v.verified).toBe(true);
@@ -157,7 +174,13 @@ describe("authentication", () => {
     const res = await auth.authenticate(options, { origin });
     expect(res.id).toBe(credential.id);
     expect(res.response.userHandle).toBe(reg.user.id);
-    const v = await verifyAuthenticationResponse({ response: res, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: rpID, credential });
+    const v = await verifyAuthenticationResponse({
+      response: res,
+      expectedChallenge: options.challenge,
+      expectedOrigin: origin,
+      expectedRPID: rpID,
+      credential,
+    });
     expect(v.verified).toBe(true);
   });
 
@@ -166,7 +189,13 @@ describe("authentication", () => {
     const { credential } = await enroll(auth);
     const options = await generateAuthenticationOptions({ rpID, allowCredentials: [{ id: credential.id }] });
     const res = await auth.authenticate(options, { origin, keepZeroCounter: true });
-    const v = await verifyAuthenticationResponse({ response: res, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: rpID, credential });
+    const v = await verifyAuthenticationResponse({
+      response: res,
+      expectedChallenge: options.challenge,
+      expectedOrigin: origin,
+      expectedRPID: rpID,
+      credential,
+    });
     expect(v.verified).toBe(true);
     expect(v.authenticationInfo.newCounter).toBe(0);
   });
@@ -177,10 +206,19 @@ describe("authentication", () => {
     const options = await generateAuthenticationOptions({ rpID, allowCredentials: [{ id: credential.id }] });
     const verify = async (o: Parameters<SoftAuthenticator["authenticate"]>[1], cred = credential) => {
       const res = await auth.authenticate(options, o);
-      return verifyAuthenticationResponse({ response: res, expectedChallenge: options.challenge, expectedOrigin: origin, expectedRPID: rpID, credential: cred });
+      return verifyAuthenticationResponse({
+        response: res,
+        expectedChallenge: options.challenge,
+        expectedOrigin: origin,
+        expectedRPID: rpID,
+        credential: cred,
+      });
     };
     // tampered signature: verified false or throws
-    const tampered = await verify({ origin, tamperSignature: true }).then((v) => v.verified, () => false);
+    const tampered = await verify({ origin, tamperSignature: true }).then(
+      (v) => v.verified,
+      () => false,
+    );
     expect(tampered).toBe(false);
     await expect(verify({ origin, rpId: "evil.com" })).rejects.toThrow();
     await expect(verify({ origin, flags: { up: false } })).rejects.toThrow();

@@ -10,12 +10,25 @@ import { enroll, newPool, newUser } from "./helpers/passkeys";
 import { newWorkspace, options, type Options } from "./helpers/signin";
 
 /** Everything in an answer except the random challenge, the login id and the ids' bytes. */
-const shape = (o: Options) => JSON.stringify({
-  keys: Object.keys(o).sort(),
-  publicKey: Object.fromEntries(Object.entries(o.publicKey).filter(([k]) => k !== "challenge").map(([k, v]) => [k, k === "allowCredentials"
-    ? (v as { id: string; type: string }[]).map((c) => ({ keys: Object.keys(c).sort(), type: c.type, bytes: Math.floor((c.id.length * 3) / 4) }))
-    : v]).sort()),
-});
+const shape = (o: Options) =>
+  JSON.stringify({
+    keys: Object.keys(o).sort(),
+    publicKey: Object.fromEntries(
+      Object.entries(o.publicKey)
+        .filter(([k]) => k !== "challenge")
+        .map(([k, v]) => [
+          k,
+          k === "allowCredentials"
+            ? (v as { id: string; type: string }[]).map((c) => ({
+                keys: Object.keys(c).sort(),
+                type: c.type,
+                bytes: Math.floor((c.id.length * 3) / 4),
+              }))
+            : v,
+        ])
+        .sort(),
+    ),
+  });
 
 async function userWithPasskeys(pool: string, idLengths: number[]) {
   const user = await newUser(pool);
@@ -28,11 +41,7 @@ async function twoPoolWorkspace() {
   const strict = await newPool({ passkey_settings: { user_verification: "required" } });
   const lax = await newPool({ passkey_settings: { user_verification: "discouraged" } });
   const wid = await newWorkspace(["webauthn"], [strict, lax]);
-  const real = [
-    await userWithPasskeys(strict, [16]),
-    await userWithPasskeys(strict, [64, 64, 64]),
-    await userWithPasskeys(lax, [20, 48]),
-  ];
+  const real = [await userWithPasskeys(strict, [16]), await userWithPasskeys(strict, [64, 64, 64]), await userWithPasskeys(lax, [20, 48])];
   return { strict, lax, wid, real };
 }
 

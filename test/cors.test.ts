@@ -54,10 +54,16 @@ describe("sign-in API", () => {
 
   it("error answers carry CORS too, so the page can read them", async () => {
     const { wid } = await setup("smart", POOL);
-    const res = await call("POST", `/default/${wid}/login/webauthn/options`, { rawBody: "{}", headers: { origin: APP, "content-type": "text/plain" } });
+    const res = await call("POST", `/default/${wid}/login/webauthn/options`, {
+      rawBody: "{}",
+      headers: { origin: APP, "content-type": "text/plain" },
+    });
     expectAllowed(res, APP);
     await expectError(res, 415, "unsupported_media_type");
-    const bad = await call("POST", `/default/${wid}/login/webauthn/finish`, { body: { login_id: "nope", credential: {} }, headers: { origin: APP } });
+    const bad = await call("POST", `/default/${wid}/login/webauthn/finish`, {
+      body: { login_id: "nope", credential: {} },
+      headers: { origin: APP },
+    });
     expectAllowed(bad, APP);
     expect(bad.status).toBeGreaterThanOrEqual(400);
     expect(bad.status).toBeLessThan(500);
@@ -101,7 +107,11 @@ describe("self-service API", () => {
     const { pool, wid } = await setup("smart", POOL);
     const user = await newUser(pool);
     const path = `/default/${wid}/identity/v2/self/me`;
-    for (const [p, method] of [[path, "GET"], [`/default/${wid}/identity/v2/self/webauthn/abc`, "DELETE"], [`/default/${wid}/identity/v2/self/webauthn/abc/name`, "PUT"]] as const) {
+    for (const [p, method] of [
+      [path, "GET"],
+      [`/default/${wid}/identity/v2/self/webauthn/abc`, "DELETE"],
+      [`/default/${wid}/identity/v2/self/webauthn/abc/name`, "PUT"],
+    ] as const) {
       const pre = await preflight(p, APP, method);
       await pre.arrayBuffer();
       expectPreflightAllowed(pre, APP, method);
@@ -134,7 +144,9 @@ describe("system API", () => {
   it("never answers CORS, not even for an origin of a pool, and a preflight is not a 5xx", async () => {
     await setup("smart", POOL);
     for (const path of ["/api/identity/default/system/pools", "/api/identity/default/system/workspaces"]) {
-      const pre = await call("OPTIONS", `${path}`, { headers: { origin: APP, "access-control-request-method": "GET", "access-control-request-headers": "authorization" } });
+      const pre = await call("OPTIONS", `${path}`, {
+        headers: { origin: APP, "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+      });
       await pre.arrayBuffer();
       expect(pre.status, path).toBeGreaterThanOrEqual(400);
       expect(pre.status, path).toBeLessThan(500);
@@ -143,7 +155,9 @@ describe("system API", () => {
       await json(res);
       expect(accessControl(res), path).toEqual([]);
     }
-    const token = await call("OPTIONS", "/default/system/oauth2/token", { headers: { origin: APP, "access-control-request-method": "POST" } });
+    const token = await call("OPTIONS", "/default/system/oauth2/token", {
+      headers: { origin: APP, "access-control-request-method": "POST" },
+    });
     await token.arrayBuffer();
     expect(token.status).toBeLessThan(500);
     expect(accessControl(token)).toEqual([]);
@@ -159,7 +173,11 @@ describe("storage reads", () => {
       get(target, prop) {
         const value = Reflect.get(target, prop, target) as unknown;
         if (typeof value !== "function") return value;
-        if (prop === "batch") return (...args: unknown[]) => { trips++; return (value as (...a: unknown[]) => unknown).apply(target, args); };
+        if (prop === "batch")
+          return (...args: unknown[]) => {
+            trips++;
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
         if (prop === "prepare") {
           return (...args: unknown[]) => {
             const stmt = (value as (...a: unknown[]) => D1PreparedStatement).apply(target, args);
@@ -167,7 +185,11 @@ describe("storage reads", () => {
               get(s, p) {
                 const v = Reflect.get(s, p, s) as unknown;
                 if (typeof v !== "function") return v;
-                if (["all", "first", "run", "raw"].includes(String(p))) return (...a: unknown[]) => { trips++; return (v as (...x: unknown[]) => unknown).apply(s, a); };
+                if (["all", "first", "run", "raw"].includes(String(p)))
+                  return (...a: unknown[]) => {
+                    trips++;
+                    return (v as (...x: unknown[]) => unknown).apply(s, a);
+                  };
                 return (v as (...x: unknown[]) => unknown).bind(s);
               },
             });

@@ -18,7 +18,14 @@ describe("DER ECDSA signatures", () => {
     ["a negative integer", der(int(0x80, ...r.slice(1)), int(...r))],
     ["an empty integer", der(int(), int(...r))],
     ["a trailing byte", new Uint8Array([...der(int(...r), int(...r)), 0])],
-    ["a SEQUENCE length that overruns", (() => { const d = der(int(...r), int(...r)); d[1]! += 1; return d; })()],
+    [
+      "a SEQUENCE length that overruns",
+      (() => {
+        const d = der(int(...r), int(...r));
+        d[1]! += 1;
+        return d;
+      })(),
+    ],
     ["one integer only", der(int(...r))],
     ["a BIT STRING instead of an INTEGER", der([0x03, 2, 0, 1], int(...r))],
   ])("refuses %s", (_name, sig) => {
@@ -28,7 +35,15 @@ describe("DER ECDSA signatures", () => {
 
 describe("authenticator data structure", () => {
   const header = (flags: number) => new Uint8Array([...new Uint8Array(32), flags, 0, 0, 0, 1]);
-  const key = cborEncode(new Map<number, number | Uint8Array>([[1, 2], [3, -7], [-1, 1], [-2, new Uint8Array(32)], [-3, new Uint8Array(32)]]));
+  const key = cborEncode(
+    new Map<number, number | Uint8Array>([
+      [1, 2],
+      [3, -7],
+      [-1, 1],
+      [-2, new Uint8Array(32)],
+      [-3, new Uint8Array(32)],
+    ]),
+  );
   const attested = (k: Uint8Array) => new Uint8Array([...header(0x45), ...new Uint8Array(16), 0, 4, 9, 9, 9, 9, ...k]);
 
   it("accepts an assertion header and attested credential data with one canonical key", () => {

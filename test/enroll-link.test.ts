@@ -13,8 +13,10 @@ import { finish, newWorkspace, options as loginOptions, type Tokens } from "./he
 type Message = { to: string; purpose: string; code: string };
 type CodeRow = { attempts: number; code_hash: string };
 
-const linkOptions = (wid: string, body: Record<string, unknown>, tid = "default") => call("POST", `/${tid}/${wid}/enroll/webauthn/options`, { body });
-const linkComplete = (wid: string, body: Record<string, unknown>, tid = "default") => call("POST", `/${tid}/${wid}/enroll/webauthn/complete`, { body });
+const linkOptions = (wid: string, body: Record<string, unknown>, tid = "default") =>
+  call("POST", `/${tid}/${wid}/enroll/webauthn/options`, { body });
+const linkComplete = (wid: string, body: Record<string, unknown>, tid = "default") =>
+  call("POST", `/${tid}/${wid}/enroll/webauthn/complete`, { body });
 
 /** Sends an enrollment code to the user (system API add/request) and returns it from the outbox. */
 async function codeFor(pool: string, user: { id: string; email: string }): Promise<string> {
@@ -26,9 +28,11 @@ async function codeFor(pool: string, user: { id: string; email: string }): Promi
   return m!.code;
 }
 
-const codeRow = (userId: string) => env.DB.prepare("SELECT attempts, code_hash FROM one_time_codes WHERE user_id = ?").bind(userId).first<CodeRow>();
+const codeRow = (userId: string) =>
+  env.DB.prepare("SELECT attempts, code_hash FROM one_time_codes WHERE user_id = ?").bind(userId).first<CodeRow>();
 const passkeys = (userId: string) => count("credentials", "user_id = ? AND type = 'webauthn'", userId);
-const credentialRows = async (userId: string) => (await env.DB.prepare("SELECT * FROM credentials WHERE user_id = ? ORDER BY id").bind(userId).all()).results;
+const credentialRows = async (userId: string) =>
+  (await env.DB.prepare("SELECT * FROM credentials WHERE user_id = ? ORDER BY id").bind(userId).all()).results;
 
 async function expectOtpInvalid(res: Response): Promise<void> {
   const body = await expectError(res, 401, "otp_invalid");
@@ -37,7 +41,9 @@ async function expectOtpInvalid(res: Response): Promise<void> {
 
 /** options with the right code, then the authenticator's answer. */
 async function answer(wid: string, userId: string, code: string, auth = new SoftAuthenticator()) {
-  const { publicKey } = await json<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await linkOptions(wid, { user_id: userId, code }));
+  const { publicKey } = await json<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(
+    await linkOptions(wid, { user_id: userId, code }),
+  );
   return { publicKey, credential: await auth.register(publicKey, { origin: ORIGIN }) };
 }
 
@@ -46,7 +52,8 @@ async function expectNothingStored(res: Response, before: Map<string, unknown[]>
   await expectOtpInvalid(res);
   for (const [userId, rows] of before) expect(await credentialRows(userId)).toEqual(rows);
 }
-const snapshot = async (...userIds: string[]) => new Map(await Promise.all(userIds.map(async (id) => [id, await credentialRows(id)] as [string, unknown[]])));
+const snapshot = async (...userIds: string[]) =>
+  new Map(await Promise.all(userIds.map(async (id) => [id, await credentialRows(id)] as [string, unknown[]])));
 
 describe("enrollment link: happy paths", () => {
   it("first admin: code from add/request, Smart passkey via /default/admin/enroll, then sign-in with scope identity", async () => {
@@ -67,7 +74,9 @@ describe("enrollment link: happy paths", () => {
     const [passkey] = details.credentials.filter((c) => c.type === "webauthn");
     expect(passkey).toMatchObject({ user_id: admin.id, user_pool_id: "admins", payload: { credential_id: credential.id } });
     expect(passkey!.discoverable_id).not.toBe("");
-    const audit = await env.DB.prepare("SELECT actor FROM audit_events WHERE user_id = ? AND type = 'passkey.registered'").bind(admin.id).first<{ actor: string }>();
+    const audit = await env.DB.prepare("SELECT actor FROM audit_events WHERE user_id = ? AND type = 'passkey.registered'")
+      .bind(admin.id)
+      .first<{ actor: string }>();
     expect(audit?.actor).toBe(`user:${admin.id}`);
 
     const opts = await loginOptions("admin");
@@ -86,7 +95,9 @@ describe("enrollment link: happy paths", () => {
     const res = await linkComplete(wid, { user_id: user.id, code, credential });
     expect(res.status, await res.clone().text()).toBe(204);
     expect(await passkeys(user.id)).toBe(1);
-    const row = await env.DB.prepare("SELECT discoverable_id, pool_id FROM credentials WHERE user_id = ? AND type = 'webauthn'").bind(user.id).first<{ discoverable_id: string; pool_id: string }>();
+    const row = await env.DB.prepare("SELECT discoverable_id, pool_id FROM credentials WHERE user_id = ? AND type = 'webauthn'")
+      .bind(user.id)
+      .first<{ discoverable_id: string; pool_id: string }>();
     expect(row).toEqual({ discoverable_id: "", pool_id: pool });
   });
 
@@ -111,7 +122,9 @@ describe("enrollment link: every failure is the same 401 otp_invalid and stores 
 
     await expectNothingStored(await linkOptions("admin", { user_id: user.id, code: wrong }), before);
     expect((await codeRow(user.id))!.attempts).toBe(1);
-    const failed = await env.DB.prepare("SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.failed'").bind(user.id).first<{ details: string }>();
+    const failed = await env.DB.prepare("SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.failed'")
+      .bind(user.id)
+      .first<{ details: string }>();
     expect(JSON.parse(failed!.details)).toEqual({ purpose: "enroll_webauthn", reason: "code" });
 
     const { credential } = await answer("admin", user.id, code);
@@ -215,8 +228,19 @@ describe("enrollment link: every failure is the same 401 otp_invalid and stores 
 
   it("malformed JSON bodies are the contract's 400, other media types 415", async () => {
     await expectError(await call("POST", "/default/admin/enroll/webauthn/options", { body: { user_id: "x" } }), 400, "validation_failed");
-    await expectError(await call("POST", "/default/admin/enroll/webauthn/complete", { body: { user_id: "x", code: "1" } }), 400, "validation_failed");
-    await expectError(await call("POST", "/default/admin/enroll/webauthn/options", { rawBody: "user_id=x", headers: { "content-type": "application/x-www-form-urlencoded" } }), 415, "unsupported_media_type");
+    await expectError(
+      await call("POST", "/default/admin/enroll/webauthn/complete", { body: { user_id: "x", code: "1" } }),
+      400,
+      "validation_failed",
+    );
+    await expectError(
+      await call("POST", "/default/admin/enroll/webauthn/options", {
+        rawBody: "user_id=x",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      }),
+      415,
+      "unsupported_media_type",
+    );
   });
 });
 

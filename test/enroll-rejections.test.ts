@@ -9,7 +9,18 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { b64url, cborEncode, fromB64url, SoftAuthenticator, type CborValue, type RegisterOpts } from "./authenticator";
 import { expectError, json, ORIGIN, sys, type ErrorBody } from "./helpers/api";
-import { begin, complete, count, enroll, expectUnchanged, newPool, newUser, snapshot, type CredentialJson, type Mode } from "./helpers/passkeys";
+import {
+  begin,
+  complete,
+  count,
+  enroll,
+  expectUnchanged,
+  newPool,
+  newUser,
+  snapshot,
+  type CredentialJson,
+  type Mode,
+} from "./helpers/passkeys";
 
 const APP = "https://app.example.com";
 const EXAMPLE_POOL = { passkey_settings: { relying_party_id: "example.com", relying_party_origins: [APP] } };
@@ -42,17 +53,30 @@ async function editChallenge(challenge: string, edit: (rec: Record<string, unkno
 }
 
 const passkeysOf = async (pool: string, userId: string, tid = "default") =>
-  (await json<{ credentials: CredentialJson[] }>(await sys("GET", `/pools/${pool}/users/${userId}`, { tid }))).credentials.filter((c) => c.type === "webauthn");
+  (await json<{ credentials: CredentialJson[] }>(await sys("GET", `/pools/${pool}/users/${userId}`, { tid }))).credentials.filter(
+    (c) => c.type === "webauthn",
+  );
 
 // ---------- hand-built registration responses, for credential public keys the soft authenticator cannot make ----------
 
 const concat = (...parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((off, p) => (out.set(p, off), off + p.length), 0);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
   return out;
 };
 const exportJwk = async (key: CryptoKey) => (await crypto.subtle.exportKey("jwk", key)) as JsonWebKey;
-const ec2Key = (x: Uint8Array, y: Uint8Array) => new Map<number, CborValue>([[1, 2], [3, -7], [-1, 1], [-2, x], [-3, y]]);
+const ec2Key = (x: Uint8Array, y: Uint8Array) =>
+  new Map<number, CborValue>([
+    [1, 2],
+    [3, -7],
+    [-1, 1],
+    [-2, x],
+    [-3, y],
+  ]);
 const withAlg = (key: Map<number, CborValue>, alg: number) => new Map(key).set(3, alg);
 const withCrv = (key: Map<number, CborValue>, crv: number) => new Map(key).set(-1, crv);
 
@@ -64,25 +88,52 @@ async function realEc2Key() {
 async function realOkpKey() {
   const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
   const raw = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
-  return new Map<number, CborValue>([[1, 1], [3, -8], [-1, 6], [-2, raw]]);
+  return new Map<number, CborValue>([
+    [1, 1],
+    [3, -8],
+    [-1, 6],
+    [-2, raw],
+  ]);
 }
 async function realRsaKey() {
   const pair = (await crypto.subtle.generateKey(
-    { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"],
+    { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+    true,
+    ["sign", "verify"],
   )) as CryptoKeyPair;
   const jwk = await exportJwk(pair.publicKey);
-  return new Map<number, CborValue>([[1, 3], [3, -257], [-1, fromB64url(jwk.n!)], [-2, fromB64url(jwk.e!)]]);
+  return new Map<number, CborValue>([
+    [1, 3],
+    [3, -257],
+    [-1, fromB64url(jwk.n!)],
+    [-2, fromB64url(jwk.e!)],
+  ]);
 }
 
 /** A "none"-attestation registration response carrying the given COSE key (UP and UV set). */
 async function withKey(options: PublicKeyCredentialCreationOptionsJSON, key: Map<number, CborValue>): Promise<RegistrationResponseJSON> {
   const id = crypto.getRandomValues(new Uint8Array(32));
   const rpIdHash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(options.rp.id!)));
-  const authData = concat(rpIdHash, new Uint8Array([0x45, 0, 0, 0, 0]), new Uint8Array(16), new Uint8Array([0, id.length]), id, cborEncode(key));
-  const clientDataJSON = new TextEncoder().encode(JSON.stringify({ type: "webauthn.create", challenge: options.challenge, origin: ORIGIN }));
+  const authData = concat(
+    rpIdHash,
+    new Uint8Array([0x45, 0, 0, 0, 0]),
+    new Uint8Array(16),
+    new Uint8Array([0, id.length]),
+    id,
+    cborEncode(key),
+  );
+  const clientDataJSON = new TextEncoder().encode(
+    JSON.stringify({ type: "webauthn.create", challenge: options.challenge, origin: ORIGIN }),
+  );
   return {
-    id: b64url(id), rawId: b64url(id), type: "public-key",
-    response: { clientDataJSON: b64url(clientDataJSON), attestationObject: b64url(cborEncode({ fmt: "none", attStmt: {}, authData })), transports: ["usb"] },
+    id: b64url(id),
+    rawId: b64url(id),
+    type: "public-key",
+    response: {
+      clientDataJSON: b64url(clientDataJSON),
+      attestationObject: b64url(cborEncode({ fmt: "none", attStmt: {}, authData })),
+      transports: ["usb"],
+    },
     clientExtensionResults: {},
   };
 }
@@ -119,7 +170,9 @@ describe("enrollment rejections: the challenge", () => {
   it("3. an expired challenge is 400", async () => {
     const user = await newUser();
     const { options, response } = await answer("default", user.id, "smart");
-    await editChallenge(options.challenge, (r) => { r.expiresAt = Date.now() - 1000; });
+    await editChallenge(options.challenge, (r) => {
+      r.expiresAt = Date.now() - 1000;
+    });
     await expectRegistrationFailed("default", user.id, "smart", response, /expired/i);
   });
 
@@ -174,31 +227,42 @@ describe("enrollment rejections: the challenge", () => {
   it("4f. a challenge recorded for sign-in (purpose authenticate) does not register a passkey", async () => {
     const user = await newUser();
     const { options, response } = await answer("default", user.id, "smart");
-    await editChallenge(options.challenge, (r) => { r.purpose = "authenticate"; });
+    await editChallenge(options.challenge, (r) => {
+      r.purpose = "authenticate";
+    });
     await expectRegistrationFailed("default", user.id, "smart", response, /challenge/i);
   });
 
   it("4g. a challenge record bound to another pool or tenant is refused even for the same user id", async () => {
     // Users belong to one pool, so through HTTP the user binding alone already separates pools; this checks the
     // record's own pool and tenant binding by rewriting them.
-    for (const [field, value] of [["poolId", "another-pool"], ["tenantId", "other"]] as const) {
+    for (const [field, value] of [
+      ["poolId", "another-pool"],
+      ["tenantId", "other"],
+    ] as const) {
       const user = await newUser();
       const { options, response } = await answer("default", user.id, "smart");
-      await editChallenge(options.challenge, (r) => { r[field] = value; });
+      await editChallenge(options.challenge, (r) => {
+        r[field] = value;
+      });
       await expectRegistrationFailed("default", user.id, "smart", response, /challenge/i);
     }
   });
 
-  it.each([["the RP ID the options named", "example.com"], ["the pool's new RP ID", "app.example.com"]])(
-    "4h. a pool whose RP ID changed between begin and complete refuses the ceremony (authenticator used %s)",
-    async (_label, rpId) => {
-      const pool = await newPool(EXAMPLE_POOL);
-      const user = await newUser(pool);
-      const { response } = await answer(pool, user.id, "smart", { origin: APP, rpId });
-      await json(await sys("PUT", `/pools/${pool}`, { body: { passkey_settings: { relying_party_id: "app.example.com", relying_party_origins: [APP] } } }));
-      await expectRegistrationFailed(pool, user.id, "smart", response, rpId === "example.com" ? /relying party|rp ?id/i : /relying party/i);
-    },
-  );
+  it.each([
+    ["the RP ID the options named", "example.com"],
+    ["the pool's new RP ID", "app.example.com"],
+  ])("4h. a pool whose RP ID changed between begin and complete refuses the ceremony (authenticator used %s)", async (_label, rpId) => {
+    const pool = await newPool(EXAMPLE_POOL);
+    const user = await newUser(pool);
+    const { response } = await answer(pool, user.id, "smart", { origin: APP, rpId });
+    await json(
+      await sys("PUT", `/pools/${pool}`, {
+        body: { passkey_settings: { relying_party_id: "app.example.com", relying_party_origins: [APP] } },
+      }),
+    );
+    await expectRegistrationFailed(pool, user.id, "smart", response, rpId === "example.com" ? /relying party|rp ?id/i : /relying party/i);
+  });
 });
 
 describe("enrollment rejections: client data and authenticator data", () => {
@@ -226,14 +290,15 @@ describe("enrollment rejections: client data and authenticator data", () => {
     expect(credentials).toHaveLength(1);
   });
 
-  it.each([["https", "https://localhost:8787"], ["another port", "http://localhost:8788"], ["another host", "http://127.0.0.1:8787"]])(
-    "5. default pool (server origin): %s (%s) is 400",
-    async (_label, origin) => {
-      const user = await newUser();
-      const { response } = await answer("default", user.id, "smart", { origin });
-      await expectRegistrationFailed("default", user.id, "smart", response, /origin/i);
-    },
-  );
+  it.each([
+    ["https", "https://localhost:8787"],
+    ["another port", "http://localhost:8788"],
+    ["another host", "http://127.0.0.1:8787"],
+  ])("5. default pool (server origin): %s (%s) is 400", async (_label, origin) => {
+    const user = await newUser();
+    const { response } = await answer("default", user.id, "smart", { origin });
+    await expectRegistrationFailed("default", user.id, "smart", response, /origin/i);
+  });
 
   it("6. an RP ID hash of another domain is 400", async () => {
     const user = await newUser();
@@ -298,13 +363,25 @@ describe("enrollment rejections: client data and authenticator data", () => {
   });
 
   it.each([
-    ["an EC2 point that is not on P-256", () => ec2Key(crypto.getRandomValues(new Uint8Array(32)), crypto.getRandomValues(new Uint8Array(32)))],
+    [
+      "an EC2 point that is not on P-256",
+      () => ec2Key(crypto.getRandomValues(new Uint8Array(32)), crypto.getRandomValues(new Uint8Array(32))),
+    ],
     ["an EC2 key with a 31-byte coordinate", () => ec2Key(new Uint8Array(31).fill(1), new Uint8Array(32).fill(1))],
     ["an EC2 key on another curve (P-384) labelled ES256", async () => withCrv(await realEc2Key(), 2)],
     ["an Ed25519 key labelled ES256", async () => withAlg(await realOkpKey(), -7)],
     ["an RSA key labelled ES256", async () => withAlg(await realRsaKey(), -7)],
     ["an RSA key labelled EdDSA", async () => withAlg(await realRsaKey(), -8)],
-    ["an Ed25519 key of 31 bytes", () => new Map<number, CborValue>([[1, 1], [3, -8], [-1, 6], [-2, new Uint8Array(31).fill(7)]])],
+    [
+      "an Ed25519 key of 31 bytes",
+      () =>
+        new Map<number, CborValue>([
+          [1, 1],
+          [3, -8],
+          [-1, 6],
+          [-2, new Uint8Array(31).fill(7)],
+        ]),
+    ],
   ])("10c. a credential public key that is invalid for its algorithm (%s) is 400", async (_label, key) => {
     const user = await newUser();
     const options = await begin("default", user.id, "smart");
@@ -322,7 +399,9 @@ describe("enrollment rejections: client data and authenticator data", () => {
     const response = await withKey(options, cose);
     const { credentials } = await json<{ credentials: CredentialJson[] }>(await complete("default", user.id, "smart", response));
     expect(credentials.map((c) => c.payload.credential_id)).toEqual([response.id]);
-    const row = await env.DB.prepare("SELECT algorithm FROM credentials WHERE credential_id = ?").bind(response.id).first<{ algorithm: number }>();
+    const row = await env.DB.prepare("SELECT algorithm FROM credentials WHERE credential_id = ?")
+      .bind(response.id)
+      .first<{ algorithm: number }>();
     expect(row!.algorithm).toBe(cose.get(3));
   });
 
@@ -366,7 +445,9 @@ describe("enrollment rejections: client data and authenticator data", () => {
     const { credentials, response } = await enroll(new SoftAuthenticator(), "default", user.id, "smart", { credentialId });
     expect(response.id).toHaveLength(1364);
     expect(credentials[0]!.payload.credential_id).toBe(b64url(credentialId));
-    expect((await sys("PUT", `/pools/default/users/${user.id}/webauthn/${response.id}/name`, { body: { name: "long id" } })).status).toBe(204);
+    expect((await sys("PUT", `/pools/default/users/${user.id}/webauthn/${response.id}/name`, { body: { name: "long id" } })).status).toBe(
+      204,
+    );
   });
 });
 
@@ -388,7 +469,10 @@ describe("enrollment rejections: duplicates and capacity", () => {
     const { response } = await enroll(new SoftAuthenticator(), "default", owner.id, "smart");
     const ownerBefore = await snapshot(owner.id);
     const otherPool = await newPool();
-    for (const [pool, other] of [["default", await newUser()], [otherPool, await newUser(otherPool)]] as const) {
+    for (const [pool, other] of [
+      ["default", await newUser()],
+      [otherPool, await newUser(otherPool)],
+    ] as const) {
       const { response: dup } = await answer(pool, other.id, "smart", { credentialId: fromB64url(response.id) });
       const before = await snapshot(other.id);
       await expectError(await complete(pool, other.id, "smart", dup), 409, "credential_exists");
@@ -460,7 +544,9 @@ describe("enrollment rejections: passkey names", () => {
     const user = await newUser();
     const { credentials } = await enroll(new SoftAuthenticator(), "default", user.id, "smart");
     const passkey = credentials[0]!;
-    expect((await sys("PUT", `/pools/default/users/${user.id}/webauthn/${passkey.id}/name`, { body: { name: "Original" } })).status).toBe(204);
+    expect((await sys("PUT", `/pools/default/users/${user.id}/webauthn/${passkey.id}/name`, { body: { name: "Original" } })).status).toBe(
+      204,
+    );
     return { user, passkey };
   }
 
@@ -484,7 +570,11 @@ describe("enrollment rejections: passkey names", () => {
   it.each(badNames)("17. a name with %s is 400 validation_failed and the name is unchanged", async (_label, name) => {
     const { user, passkey } = await named();
     const before = await snapshot(user.id);
-    const body = await expectError(await sys("PUT", `/pools/default/users/${user.id}/webauthn/${passkey.id}/name`, { body: { name } }), 400, "validation_failed");
+    const body = await expectError(
+      await sys("PUT", `/pools/default/users/${user.id}/webauthn/${passkey.id}/name`, { body: { name } }),
+      400,
+      "validation_failed",
+    );
     expect((body.details.fields as { field: string }[]).map((f) => f.field)).toEqual(["name"]);
     await expectUnchanged(user.id, before);
     expect((await passkeysOf("default", user.id))[0]!.name).toBe("Original");
@@ -516,7 +606,11 @@ describe("enrollment rejections: another user's, pool's or tenant's passkey", ()
     await enroll(new SoftAuthenticator(), "default", mallory.id, "smart"); // mallory has passkeys of her own
     const [before, malloryBefore] = [await snapshot(user.id), await snapshot(mallory.id)];
     for (const ref of [passkey.id, passkey.payload.credential_id]) {
-      await expectError(await sys("PUT", `/pools/default/users/${mallory.id}/webauthn/${ref}/name`, { body: { name: "pwned" } }), 404, "not_found");
+      await expectError(
+        await sys("PUT", `/pools/default/users/${mallory.id}/webauthn/${ref}/name`, { body: { name: "pwned" } }),
+        404,
+        "not_found",
+      );
       await expectError(await sys("DELETE", `/pools/default/users/${mallory.id}/webauthn/${ref}`), 404, "not_found");
     }
     await expectUnchanged(user.id, before);
@@ -560,12 +654,27 @@ describe("enrollment rejections: malformed registration bodies (400, never 500)"
 
   const schemaViolations: [string, Tamper, string][] = [
     ["missing response", ({ response: _r, ...rest }) => rest, "response"],
-    ["missing clientDataJSON", (r) => { const { clientDataJSON: _c, ...rest } = r.response; return { ...r, response: rest }; }, "response.clientDataJSON"],
-    ["non-base64url clientDataJSON", (r) => withResponse(r, { clientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0=+/" }), "response.clientDataJSON"],
+    [
+      "missing clientDataJSON",
+      (r) => {
+        const { clientDataJSON: _c, ...rest } = r.response;
+        return { ...r, response: rest };
+      },
+      "response.clientDataJSON",
+    ],
+    [
+      "non-base64url clientDataJSON",
+      (r) => withResponse(r, { clientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0=+/" }),
+      "response.clientDataJSON",
+    ],
     ["non-base64url attestationObject", (r) => withResponse(r, { attestationObject: "o2Nm bXQ=" }), "response.attestationObject"],
     ["empty attestationObject", (r) => withResponse(r, { attestationObject: "" }), "response.attestationObject"],
     ["type other than public-key", (r) => ({ ...r, type: "password" }), "type"],
-    ["clientDataJSON as a JSON object instead of base64url", (r) => withResponse(r, { clientDataJSON: { type: "webauthn.create" } }), "response.clientDataJSON"],
+    [
+      "clientDataJSON as a JSON object instead of base64url",
+      (r) => withResponse(r, { clientDataJSON: { type: "webauthn.create" } }),
+      "response.clientDataJSON",
+    ],
   ];
 
   it.each(schemaViolations)("19. %s is 400 validation_failed naming the field", async (_label, tamper, field) => {
@@ -579,16 +688,31 @@ describe("enrollment rejections: malformed registration bodies (400, never 500)"
 
   const verificationFailures: [string, Tamper][] = [
     ["clientDataJSON that is not JSON", (r) => withResponse(r, { clientDataJSON: b64url(new TextEncoder().encode("not json at all")) })],
-    ["clientDataJSON that is JSON but not an object with type, challenge and origin", (r) => withResponse(r, { clientDataJSON: b64url(new TextEncoder().encode("[1,2,3]")) })],
+    [
+      "clientDataJSON that is JSON but not an object with type, challenge and origin",
+      (r) => withResponse(r, { clientDataJSON: b64url(new TextEncoder().encode("[1,2,3]")) }),
+    ],
     ["clientDataJSON with a numeric challenge", (r, o) => withResponse(r, { clientDataJSON: cd(o, { challenge: 12345 }) })],
     ["clientDataJSON with crossOrigin as a string", (r, o) => withResponse(r, { clientDataJSON: cd(o, { crossOrigin: "true" }) })],
     ["clientDataJSON of impossible base64url length", (r) => withResponse(r, { clientDataJSON: "abcde" })],
     ["clientDataJSON that is not UTF-8", (r) => withResponse(r, { clientDataJSON: b64url(new Uint8Array([0xff, 0xfe, 0x7b, 0x7d])) })],
     ["attestationObject garbage", (r) => withResponse(r, { attestationObject: randomB64(200) })],
-    ["attestationObject CBOR without authData", (r) => withResponse(r, { attestationObject: b64url(cborEncode({ fmt: "none", attStmt: {} })) })],
-    ["attestationObject with truncated authData", (r) => withResponse(r, { attestationObject: b64url(cborEncode({ fmt: "none", attStmt: {}, authData: new Uint8Array(40) })) })],
+    [
+      "attestationObject CBOR without authData",
+      (r) => withResponse(r, { attestationObject: b64url(cborEncode({ fmt: "none", attStmt: {} })) }),
+    ],
+    [
+      "attestationObject with truncated authData",
+      (r) => withResponse(r, { attestationObject: b64url(cborEncode({ fmt: "none", attStmt: {}, authData: new Uint8Array(40) })) }),
+    ],
     ["id and rawId that differ", (r) => ({ ...r, id: randomB64(32) })],
-    ["id and rawId naming another credential than the attested one", (r) => { const id = randomB64(32); return { ...r, id, rawId: id }; }],
+    [
+      "id and rawId naming another credential than the attested one",
+      (r) => {
+        const id = randomB64(32);
+        return { ...r, id, rawId: id };
+      },
+    ],
   ];
 
   it.each(verificationFailures)("19. %s is 400 registration_failed", async (_label, tamper) => {
@@ -603,7 +727,11 @@ describe("enrollment rejections: malformed registration bodies (400, never 500)"
     const user = await newUser();
     const before = await snapshot(user.id);
     const path = `/pools/default/users/${user.id}/usernameless-webauthn/create/complete`;
-    await expectError(await sys("POST", path, { rawBody: "{\"id\": ", headers: { "content-type": "application/json" } }), 400, "invalid_request");
+    await expectError(
+      await sys("POST", path, { rawBody: '{"id": ', headers: { "content-type": "application/json" } }),
+      400,
+      "invalid_request",
+    );
     for (const body of [null, [], "x", 42, {}]) await expectError(await sys("POST", path, { body }), 400, "validation_failed");
     await expectUnchanged(user.id, before);
   });

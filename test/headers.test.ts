@@ -22,7 +22,10 @@ describe("X-Content-Type-Options: nosniff", () => {
     const badPath = await sys("GET", "/pools/bad.id");
     await expectError(badPath, 400, "invalid_path_parameter");
     expect(badPath.headers.get("x-content-type-options")).toBe("nosniff");
-    const wrongType = await call("POST", "/default/default/login/webauthn/options", { rawBody: "{}", headers: { "content-type": "text/plain" } });
+    const wrongType = await call("POST", "/default/default/login/webauthn/options", {
+      rawBody: "{}",
+      headers: { "content-type": "text/plain" },
+    });
     await expectError(wrongType, 415, "unsupported_media_type");
     expect(wrongType.headers.get("x-content-type-options")).toBe("nosniff");
   });
@@ -49,7 +52,12 @@ describe("/docs Content-Security-Policy", () => {
     const html = await res.text();
     expect(res.status).toBe(200);
     const csp = res.headers.get("content-security-policy") ?? "";
-    const directives = new Map(csp.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name!, values]));
+    const directives = new Map(
+      csp
+        .split(";")
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name!, values]),
+    );
     expect(directives.get("default-src")).toEqual(["'none'"]);
     expect(directives.get("frame-ancestors")).toEqual(["'none'"]);
     expect(directives.get("base-uri")).toEqual(["'none'"]);
@@ -74,7 +82,13 @@ describe("/docs Content-Security-Policy", () => {
 
 describe("Strict-Transport-Security", () => {
   it("is sent on https requests (JSON, errors, pages)", async () => {
-    for (const path of ["/default/.well-known/jwks.json", "/api/identity/default/system/pools", "/no/such/route/at/all", "/docs", "/default/default/login"]) {
+    for (const path of [
+      "/default/.well-known/jwks.json",
+      "/api/identity/default/system/pools",
+      "/no/such/route/at/all",
+      "/docs",
+      "/default/default/login",
+    ]) {
       const res = await SELF.fetch(`https://localhost${path}`);
       await res.arrayBuffer();
       expect(res.headers.get("strict-transport-security"), path).toBe(HSTS);

@@ -4,14 +4,26 @@ import { call, expectError, json, ORIGIN, sys, systemToken } from "./helpers/api
 
 describe("request handling", () => {
   it("415 for a body that is not JSON", async () => {
-    await expectError(await sys("POST", "/pools", { rawBody: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } }), 415, "unsupported_media_type");
-    await expectError(await sys("POST", "/pools", { rawBody: JSON.stringify({ name: "x" }), headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
+    await expectError(
+      await sys("POST", "/pools", { rawBody: "name=x", headers: { "content-type": "application/x-www-form-urlencoded" } }),
+      415,
+      "unsupported_media_type",
+    );
+    await expectError(
+      await sys("POST", "/pools", { rawBody: JSON.stringify({ name: "x" }), headers: { "content-type": "text/plain" } }),
+      415,
+      "unsupported_media_type",
+    );
     await expectError(await sys("POST", "/pools", { rawBody: JSON.stringify({ name: "x" }) }), 415, "unsupported_media_type");
   });
 
   it("413 over 64 KiB, with or without Content-Length", async () => {
     const big = JSON.stringify({ name: "x", description: "a".repeat(70 * 1024) });
-    await expectError(await sys("POST", "/pools", { rawBody: big, headers: { "content-type": "application/json" } }), 413, "payload_too_large");
+    await expectError(
+      await sys("POST", "/pools", { rawBody: big, headers: { "content-type": "application/json" } }),
+      413,
+      "payload_too_large",
+    );
     const token = await systemToken();
     const stream = new ReadableStream({
       start(c) {
@@ -20,15 +32,29 @@ describe("request handling", () => {
       },
     });
     const res = await SELF.fetch(`${ORIGIN}/api/identity/default/system/pools`, {
-      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: stream,
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: stream,
     });
     await expectError(res, 413, "payload_too_large");
   });
 
   it("400 for malformed JSON and for a JSON value that is not an object", async () => {
-    await expectError(await sys("POST", "/pools", { rawBody: "{\"name\": ", headers: { "content-type": "application/json" } }), 400, "invalid_request");
-    await expectError(await sys("POST", "/pools", { rawBody: "[1,2]", headers: { "content-type": "application/json" } }), 400, "validation_failed");
-    await expectError(await sys("POST", "/pools", { rawBody: "null", headers: { "content-type": "application/json" } }), 400, "validation_failed");
+    await expectError(
+      await sys("POST", "/pools", { rawBody: '{"name": ', headers: { "content-type": "application/json" } }),
+      400,
+      "invalid_request",
+    );
+    await expectError(
+      await sys("POST", "/pools", { rawBody: "[1,2]", headers: { "content-type": "application/json" } }),
+      400,
+      "validation_failed",
+    );
+    await expectError(
+      await sys("POST", "/pools", { rawBody: "null", headers: { "content-type": "application/json" } }),
+      400,
+      "validation_failed",
+    );
   });
 
   it("400 invalid_path_parameter for ids outside ^[A-Za-z0-9_-]{1,64}$", async () => {
@@ -44,7 +70,12 @@ describe("request handling", () => {
   it("serves the OpenAPI document and the reference page", async () => {
     const doc = await json<{ openapi: string; paths: Record<string, unknown> }>(await SELF.fetch(`${ORIGIN}/openapi.json`));
     expect(doc.openapi).toBe("3.1.0");
-    for (const p of ["/{tid}/system/oauth2/token", "/api/identity/{tid}/system/pools", "/api/identity/{tid}/system/pools/{ipID}/users/{userID}", "/api/identity/{tid}/system/workspaces/{wid}"]) {
+    for (const p of [
+      "/{tid}/system/oauth2/token",
+      "/api/identity/{tid}/system/pools",
+      "/api/identity/{tid}/system/pools/{ipID}/users/{userID}",
+      "/api/identity/{tid}/system/workspaces/{wid}",
+    ]) {
       expect(Object.keys(doc.paths)).toContain(p);
     }
     const page = await SELF.fetch(`${ORIGIN}/docs`);
@@ -53,20 +84,40 @@ describe("request handling", () => {
   });
 
   it("never answers 500 to odd bodies, headers and paths", async () => {
-    const bodies = ["", "{}", "\"str\"", "1e999", "{\"name\":null}", "{\"name\":\"x\",\"limits\":{\"max_credentials\":1e309}}", "{\"__proto__\":{\"x\":1},\"name\":\"p\"}",
-      "{\"name\":\"x\",\"passkey_settings\":{\"relying_party_origins\":[\"https://[::1\"]}}", "\u0000", "{\"name\":\"\\ud800\"}"];
+    const bodies = [
+      "",
+      "{}",
+      '"str"',
+      "1e999",
+      '{"name":null}',
+      '{"name":"x","limits":{"max_credentials":1e309}}',
+      '{"__proto__":{"x":1},"name":"p"}',
+      '{"name":"x","passkey_settings":{"relying_party_origins":["https://[::1"]}}',
+      "\u0000",
+      '{"name":"\\ud800"}',
+    ];
     for (const rawBody of bodies) {
       const res = await sys("POST", "/pools", { rawBody, headers: { "content-type": "application/json" } });
       expect(res.status, rawBody).toBeLessThan(500);
       await res.arrayBuffer();
     }
-    const headers: Record<string, string>[] = [{ authorization: "Bearer " + "a".repeat(5000) }, { authorization: "Basic xyz" }, { authorization: "Bearer a.b.c" }, { "content-type": "application/json; charset=\u00ff" }];
+    const headers: Record<string, string>[] = [
+      { authorization: `Bearer ${"a".repeat(5000)}` },
+      { authorization: "Basic xyz" },
+      { authorization: "Bearer a.b.c" },
+      { "content-type": "application/json; charset=\u00ff" },
+    ];
     for (const h of headers) {
       const res = await call("GET", "/api/identity/default/system/pools", { headers: h });
       expect(res.status).toBeLessThan(500);
       await res.arrayBuffer();
     }
-    for (const p of ["/api/identity/%/system/pools", "/api/identity/default/system/pools/%E0%A4%A", "/default/.well-known/jwks.json/..", "/%00/system/oauth2/token"]) {
+    for (const p of [
+      "/api/identity/%/system/pools",
+      "/api/identity/default/system/pools/%E0%A4%A",
+      "/default/.well-known/jwks.json/..",
+      "/%00/system/oauth2/token",
+    ]) {
       const res = await call("GET", p);
       expect(res.status, p).toBeLessThan(500);
       await res.arrayBuffer();

@@ -17,7 +17,12 @@ const EVIL = "https://evil.example";
 const grant = { grant_type: "client_credentials", scope: "identity" };
 
 /** Calls the Worker with a modified environment (the suite itself runs as development). */
-async function callWith(vars: Record<string, string | undefined>, method: string, url: string, opts: { body?: unknown; form?: Record<string, string>; token?: string } = {}) {
+async function callWith(
+  vars: Record<string, string | undefined>,
+  method: string,
+  url: string,
+  opts: { body?: unknown; form?: Record<string, string>; token?: string } = {},
+) {
   const headers: Record<string, string> = {};
   let body: string | undefined;
   if (opts.form) {
@@ -70,7 +75,9 @@ describe("ISSUER_BASE_URL set: the Host header decides nothing", () => {
     const token = await prodToken(EVIL);
     const user = await newUser();
     const path = `/api/identity/default/system/pools/default/users/${user.id}/usernameless-webauthn/create`;
-    const begin = async () => (await json<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await callWith(prod, "POST", `${EVIL}${path}/begin`, { token }))).publicKey;
+    const begin = async () =>
+      (await json<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(await callWith(prod, "POST", `${EVIL}${path}/begin`, { token })))
+        .publicKey;
 
     const first = await begin();
     expect(first.rp.id).toBe("id.example.com");
@@ -79,7 +86,9 @@ describe("ISSUER_BASE_URL set: the Host header decides nothing", () => {
 
     const second = await begin();
     const fromConfig = await new SoftAuthenticator().register(second, { origin: ISSUER });
-    const done = await json<{ credentials: unknown[] }>(await callWith(prod, "POST", `${EVIL}${path}/complete`, { token, body: fromConfig }));
+    const done = await json<{ credentials: unknown[] }>(
+      await callWith(prod, "POST", `${EVIL}${path}/complete`, { token, body: fromConfig }),
+    );
     expect(done.credentials).toHaveLength(1);
   });
 });
@@ -98,11 +107,21 @@ describe("production without ISSUER_BASE_URL: no tokens, no ceremonies", () => {
     await expectError(await callWith(bare, "POST", `${EVIL}/default/default/login/webauthn/options`, { body: {} }), 503, "not_configured");
     const password = "correct horse battery staple";
     const user = await newUser("default", "default", { credentials: [{ type: "password", password }] });
-    await expectError(await callWith(bare, "POST", `${EVIL}/default/default/login/password`, { body: { identifier: user.email, password } }), 503, "not_configured");
+    await expectError(
+      await callWith(bare, "POST", `${EVIL}/default/default/login/password`, { body: { identifier: user.email, password } }),
+      503,
+      "not_configured",
+    );
   });
 
   it("an empty ENVIRONMENT is production too", async () => {
-    await expectError(await callWith({ ENVIRONMENT: undefined, ISSUER_BASE_URL: undefined }, "POST", `${EVIL}/default/system/oauth2/token`, { form: grant }), 503, "not_configured");
+    await expectError(
+      await callWith({ ENVIRONMENT: undefined, ISSUER_BASE_URL: undefined }, "POST", `${EVIL}/default/system/oauth2/token`, {
+        form: grant,
+      }),
+      503,
+      "not_configured",
+    );
   });
 });
 
@@ -126,7 +145,9 @@ describe("ISSUER_BASE_URL shape", () => {
     const vars = { ENVIRONMENT: "development", ISSUER_BASE_URL: "http://localhost:9999" };
     const token = await prodToken(EVIL, vars);
     expect(decodeJwt(token).iss).toBe("http://localhost:9999/default");
-    const { publicKey } = await json<{ publicKey: PublicKeyCredentialRequestOptionsJSON }>(await callWith(vars, "POST", `${EVIL}/default/default/login/webauthn/options`, { body: {} }));
+    const { publicKey } = await json<{ publicKey: PublicKeyCredentialRequestOptionsJSON }>(
+      await callWith(vars, "POST", `${EVIL}/default/default/login/webauthn/options`, { body: {} }),
+    );
     expect(publicKey.rpId).toBe("localhost");
   });
 });
@@ -136,7 +157,8 @@ describe("development without ISSUER_BASE_URL keeps the request origin", () => {
     const res = await requestToken("default", grant, { authorization: basic(CLIENT.id, CLIENT.secret) });
     expect(decodeJwt((await json<{ access_token: string }>(res)).access_token).iss).toBe(`${ORIGIN}/default`);
     const { publicKey } = await json<{ publicKey: PublicKeyCredentialRequestOptionsJSON }>(
-      await callWith({ ISSUER_BASE_URL: undefined }, "POST", `${EVIL}/default/default/login/webauthn/options`, { body: {} }));
+      await callWith({ ISSUER_BASE_URL: undefined }, "POST", `${EVIL}/default/default/login/webauthn/options`, { body: {} }),
+    );
     expect(publicKey.rpId).toBe("evil.example");
     await json(await sys("GET", "/pools"));
   });

@@ -44,9 +44,19 @@ async function thrown(p: Promise<unknown>): Promise<ApiError | null> {
   }
 }
 
-const statuses = (rs: Response[]) => rs.map((r) => r.status).sort().join(",");
+const statuses = (rs: Response[]) =>
+  rs
+    .map((r) => r.status)
+    .sort()
+    .join(",");
 const counter = (key: string, tid = "default") => readCounter(env.DB, { tenantId: tid, key }, Date.now());
-const signinScope = (wid: string) => ({ env, ctx: { origin: ORIGIN, hostname: "localhost" }, issuerBase: ORIGIN, tenantId: "default", workspaceId: wid });
+const signinScope = (wid: string) => ({
+  env,
+  ctx: { origin: ORIGIN, hostname: "localhost" },
+  issuerBase: ORIGIN,
+  tenantId: "default",
+  workspaceId: wid,
+});
 
 describe("password failures per identifier", () => {
   it("5 wrong passwords, then 429 for every attempt (also the right password) until the window passes; passkeys still work", async () => {
@@ -55,7 +65,8 @@ describe("password failures per identifier", () => {
     const auth = new SoftAuthenticator();
     await enroll(auth, pool, user.id, "classic");
 
-    for (let i = 0; i < 5; i++) await expectError(await password(wid, { identifier: user.email, password: `wrong ${i}` }), 401, "authentication_failed");
+    for (let i = 0; i < 5; i++)
+      await expectError(await password(wid, { identifier: user.email, password: `wrong ${i}` }), 401, "authentication_failed");
     await expectLimited(await password(wid, { identifier: user.email, password: PW }), "password_failures", 900);
     // Case and surrounding spaces do not make a new identifier.
     await expectLimited(await password(wid, { identifier: ` ${user.email.toUpperCase()} `, password: PW }), "password_failures", 900);
@@ -77,7 +88,8 @@ describe("password failures per identifier", () => {
   it("a success does not count, and does not reset earlier failures", async () => {
     const { pool, wid } = await setup("classic");
     const user = await newUser(pool, "default", { credentials: [{ type: "password", password: PW }] });
-    for (let i = 0; i < 4; i++) await expectError(await password(wid, { identifier: user.email, password: "nope nope" }), 401, "authentication_failed");
+    for (let i = 0; i < 4; i++)
+      await expectError(await password(wid, { identifier: user.email, password: "nope nope" }), 401, "authentication_failed");
     for (let i = 0; i < 3; i++) await json(await password(wid, { identifier: user.email, password: PW }));
     expect(await counter(counterKeys.password(identifierKey(user.email)))).toMatchObject({ count: 4, refused: 0 });
     await expectError(await password(wid, { identifier: user.email, password: "nope nope" }), 401, "authentication_failed");
@@ -87,7 +99,8 @@ describe("password failures per identifier", () => {
   it("unknown identifiers lock exactly like known ones (no enumeration)", async () => {
     const { wid } = await setup("classic");
     const ghost = `ghost-${crypto.randomUUID()}@example.com`;
-    for (let i = 0; i < 5; i++) await expectError(await password(wid, { identifier: ghost, password: "nope nope" }), 401, "authentication_failed");
+    for (let i = 0; i < 5; i++)
+      await expectError(await password(wid, { identifier: ghost, password: "nope nope" }), 401, "authentication_failed");
     await expectLimited(await password(wid, { identifier: ghost, password: "nope nope" }), "password_failures", 900);
   });
 
@@ -109,7 +122,8 @@ describe("password failures per identifier", () => {
     const inA = await newUser(a, "default", { credentials: [{ type: "password", password: PW }] });
     const inB = await newUser(b, "default", { credentials: [{ type: "password", password: PW }] });
     for (const identifier of [inA.email, inB.email, `${uid("ghost")}@example.com`]) {
-      for (let i = 0; i < 3; i++) await expectError(await password(wid, { identifier, password: "nope nope" }), 401, "authentication_failed");
+      for (let i = 0; i < 3; i++)
+        await expectError(await password(wid, { identifier, password: "nope nope" }), 401, "authentication_failed");
       await expectLimited(await password(wid, { identifier, password: PW }), "password_failures", 900);
     }
   });
@@ -117,7 +131,8 @@ describe("password failures per identifier", () => {
   it("follows the pool's limits.password_failures", async () => {
     const { pool, wid } = await setup("classic", { limits: { password_failures: 2 } });
     const user = await newUser(pool, "default", { credentials: [{ type: "password", password: PW }] });
-    for (let i = 0; i < 2; i++) await expectError(await password(wid, { identifier: user.email, password: "nope nope" }), 401, "authentication_failed");
+    for (let i = 0; i < 2; i++)
+      await expectError(await password(wid, { identifier: user.email, password: "nope nope" }), 401, "authentication_failed");
     await expectLimited(await password(wid, { identifier: user.email, password: PW }), "password_failures", 900);
   });
 });
@@ -125,7 +140,8 @@ describe("password failures per identifier", () => {
 describe("sign-in requests per client IP (rate limiting binding)", () => {
   const hex = () => Math.floor(Math.random() * 0x10000).toString(16);
   const ip = () => `2001:db8:${hex()}:${hex()}:${hex()}:${hex()}::1`;
-  const opts = (wid: string, from?: string) => call("POST", `/default/${wid}/login/webauthn/options`, { body: {}, headers: from ? { "cf-connecting-ip": from } : {} });
+  const opts = (wid: string, from?: string) =>
+    call("POST", `/default/${wid}/login/webauthn/options`, { body: {}, headers: from ? { "cf-connecting-ip": from } : {} });
 
   it("60 per minute per IP, then 429 on options, finish and password; other IPs and requests without an IP are not affected", async () => {
     const { wid } = await setup("smart");
@@ -142,8 +158,16 @@ describe("sign-in requests per client IP (rate limiting binding)", () => {
       break;
     }
     const headers = { "cf-connecting-ip": from };
-    await expectLimited(await call("POST", `/default/${wid}/login/password`, { body: { identifier: "x@example.com", password: "nope nope" }, headers }), "signin_ip", 60);
-    await expectLimited(await call("POST", `/default/${wid}/login/webauthn/finish`, { body: { login_id: "x", credential: {} }, headers }), "signin_ip", 60);
+    await expectLimited(
+      await call("POST", `/default/${wid}/login/password`, { body: { identifier: "x@example.com", password: "nope nope" }, headers }),
+      "signin_ip",
+      60,
+    );
+    await expectLimited(
+      await call("POST", `/default/${wid}/login/webauthn/finish`, { body: { login_id: "x", credential: {} }, headers }),
+      "signin_ip",
+      60,
+    );
     expect((await opts(wid, ip())).status).toBe(200);
     expect((await opts(wid)).status).toBe(200);
     // login/config is not a limited route.
@@ -156,14 +180,16 @@ describe("one-time codes", () => {
   let pool = "";
   let wid = "";
   const add = (body: unknown, p = pool) => sys("POST", `/pools/${p}/user/webauthn/add/request`, { tid: TID, body });
-  const linkOptions = (userId: string, code: string) => call("POST", `/${TID}/${wid}/enroll/webauthn/options`, { body: { user_id: userId, code } });
+  const linkOptions = (userId: string, code: string) =>
+    call("POST", `/${TID}/${wid}/enroll/webauthn/options`, { body: { user_id: userId, code } });
   async function codeFor(to: string): Promise<string> {
     const { messages } = await json<{ messages: Message[] }>(await sys("GET", "/outbox", { tid: TID }));
     const m = messages.find((x) => x.to === to);
     expect(m).toBeDefined();
     return m!.code;
   }
-  const sent = async (to: string) => (await json<{ messages: Message[] }>(await sys("GET", "/outbox", { tid: TID }))).messages.filter((m) => m.to === to).length;
+  const sent = async (to: string) =>
+    (await json<{ messages: Message[] }>(await sys("GET", "/outbox", { tid: TID }))).messages.filter((m) => m.to === to).length;
 
   beforeAll(async () => {
     await env.DB.prepare("INSERT OR IGNORE INTO tenants (id, name, created_at) VALUES (?, 'Limits tests', 0)").bind(TID).run();
@@ -203,7 +229,8 @@ describe("one-time codes", () => {
       expect((await add({ userID: user.id })).status).toBe(204);
       const code = await codeFor(user.email);
       if (round === 0) expect((await linkOptions(user.id, code)).status).toBe(200); // right: not counted
-      for (let i = 0; i < 5; i++) await expectError(await linkOptions(user.id, code === "00000000" ? "11111111" : "00000000"), 401, "otp_invalid");
+      for (let i = 0; i < 5; i++)
+        await expectError(await linkOptions(user.id, code === "00000000" ? "11111111" : "00000000"), 401, "otp_invalid");
     }
     expect(await counter(counterKeys.otpFailuresUser(user.id), TID)).toMatchObject({ count: 10 });
     expect((await add({ userID: user.id })).status).toBe(204);
@@ -211,7 +238,14 @@ describe("one-time codes", () => {
     await expectLimited(await linkOptions(user.id, fresh), "otp_failures", 86400);
     // add/complete is limited by the same counter (before the code is looked at).
     const response = await new SoftAuthenticator().register(await begin(pool, user.id, "classic", TID), { origin: ORIGIN });
-    await expectLimited(await sys("POST", `/pools/${pool}/user/webauthn/add/complete`, { tid: TID, body: { userID: user.id, code: fresh, new_web_authn: response } }), "otp_failures", 86400);
+    await expectLimited(
+      await sys("POST", `/pools/${pool}/user/webauthn/add/complete`, {
+        tid: TID,
+        body: { userID: user.id, code: fresh, new_web_authn: response },
+      }),
+      "otp_failures",
+      86400,
+    );
     expect(await count("credentials", "user_id = ? AND type = 'webauthn'", user.id)).toBe(0);
 
     const later = Date.now() + 86400_000 + 1000;
@@ -237,8 +271,16 @@ describe("one-time codes", () => {
     for (let i = 0; i < 2; i++) expect((await add({ userID: user.id }, p)).status).toBe(204);
     await expectLimited(await add({ userID: user.id }, p), "otp_requests", 3600);
     const code = await codeFor(user.email);
-    await expectError(await call("POST", `/${TID}/${w}/enroll/webauthn/options`, { body: { user_id: user.id, code: code === "00000000" ? "1" : "0" } }), 401, "otp_invalid");
-    await expectLimited(await call("POST", `/${TID}/${w}/enroll/webauthn/options`, { body: { user_id: user.id, code } }), "otp_failures", 86400);
+    await expectError(
+      await call("POST", `/${TID}/${w}/enroll/webauthn/options`, { body: { user_id: user.id, code: code === "00000000" ? "1" : "0" } }),
+      401,
+      "otp_invalid",
+    );
+    await expectLimited(
+      await call("POST", `/${TID}/${w}/enroll/webauthn/options`, { body: { user_id: user.id, code } }),
+      "otp_failures",
+      86400,
+    );
   });
 });
 
@@ -247,14 +289,25 @@ describe("client authentication failures at the token endpoint", () => {
     const clientId = `svc-${crypto.randomUUID()}`;
     const secret = await createSystemClient(env, "default", clientId, ["identity"], Date.now());
     await json(await requestToken("default", grant, { authorization: basic(clientId, secret) })); // success: not counted
-    for (let i = 0; i < 10; i++) await expectError(await requestToken("default", grant, { authorization: basic(clientId, `${secret}x`) }), 401, "invalid_client");
+    for (let i = 0; i < 10; i++)
+      await expectError(await requestToken("default", grant, { authorization: basic(clientId, `${secret}x`) }), 401, "invalid_client");
     await expectLimited(await requestToken("default", grant, { authorization: basic(clientId, secret) }), "client_auth_failures", 60);
-    await expectLimited(await requestToken("default", { ...grant, client_id: clientId, client_secret: secret }), "client_auth_failures", 60);
+    await expectLimited(
+      await requestToken("default", { ...grant, client_id: clientId, client_secret: secret }),
+      "client_auth_failures",
+      60,
+    );
     // Other clients are not affected.
     await expectError(await requestToken("default", grant, { authorization: basic(`${clientId}-other`, "x") }), 401, "invalid_client");
 
     const later = Date.now() + 61_000;
-    const res = await grantSystemToken(env, ORIGIN, "default", { grantType: "client_credentials", scope: "identity", clientId, clientSecret: secret, method: "basic" }, later);
+    const res = await grantSystemToken(
+      env,
+      ORIGIN,
+      "default",
+      { grantType: "client_credentials", scope: "identity", clientId, clientSecret: secret, method: "basic" },
+      later,
+    );
     expect(res.token_type).toBe("Bearer");
   });
 
@@ -269,19 +322,38 @@ describe("per-pool configuration", () => {
   it("a new pool has the defaults; PUT changes them and keeps the others", async () => {
     const pool = await newPool();
     const got = await json<{ limits: Record<string, number> }>(await sys("GET", `/pools/${pool}`));
-    expect(got.limits).toEqual({ max_credentials: 100, webauthn_credentials_capacity: 10, password_failures: 5, otp_requests_per_hour: 5, otp_failures_per_day: 10 });
-    const put = await json<{ limits: Record<string, number> }>(await sys("PUT", `/pools/${pool}`, { body: { limits: { password_failures: 7, otp_failures_per_day: 1000 } } }));
-    expect(put.limits).toEqual({ max_credentials: 100, webauthn_credentials_capacity: 10, password_failures: 7, otp_requests_per_hour: 5, otp_failures_per_day: 1000 });
-    const put2 = await json<{ limits: Record<string, number> }>(await sys("PUT", `/pools/${pool}`, { body: { limits: { otp_requests_per_hour: 1 } } }));
+    expect(got.limits).toEqual({
+      max_credentials: 100,
+      webauthn_credentials_capacity: 10,
+      password_failures: 5,
+      otp_requests_per_hour: 5,
+      otp_failures_per_day: 10,
+    });
+    const put = await json<{ limits: Record<string, number> }>(
+      await sys("PUT", `/pools/${pool}`, { body: { limits: { password_failures: 7, otp_failures_per_day: 1000 } } }),
+    );
+    expect(put.limits).toEqual({
+      max_credentials: 100,
+      webauthn_credentials_capacity: 10,
+      password_failures: 7,
+      otp_requests_per_hour: 5,
+      otp_failures_per_day: 1000,
+    });
+    const put2 = await json<{ limits: Record<string, number> }>(
+      await sys("PUT", `/pools/${pool}`, { body: { limits: { otp_requests_per_hour: 1 } } }),
+    );
     expect(put2.limits).toMatchObject({ password_failures: 7, otp_requests_per_hour: 1, otp_failures_per_day: 1000 });
   });
 
   it("out of range is 422 naming the field; not an integer is 400", async () => {
     const pool = await newPool();
     const cases: [Record<string, number>, string][] = [
-      [{ password_failures: 0 }, "limits.password_failures"], [{ password_failures: 101 }, "limits.password_failures"],
-      [{ otp_requests_per_hour: 0 }, "limits.otp_requests_per_hour"], [{ otp_requests_per_hour: 101 }, "limits.otp_requests_per_hour"],
-      [{ otp_failures_per_day: -1 }, "limits.otp_failures_per_day"], [{ otp_failures_per_day: 1001 }, "limits.otp_failures_per_day"],
+      [{ password_failures: 0 }, "limits.password_failures"],
+      [{ password_failures: 101 }, "limits.password_failures"],
+      [{ otp_requests_per_hour: 0 }, "limits.otp_requests_per_hour"],
+      [{ otp_requests_per_hour: 101 }, "limits.otp_requests_per_hour"],
+      [{ otp_failures_per_day: -1 }, "limits.otp_failures_per_day"],
+      [{ otp_failures_per_day: 1001 }, "limits.otp_failures_per_day"],
     ];
     for (const [limits, field] of cases) {
       const body = await expectError(await sys("PUT", `/pools/${pool}`, { body: { limits } }), 422, "invalid_configuration");
@@ -294,9 +366,12 @@ describe("per-pool configuration", () => {
   });
 
   it("the OpenAPI document describes the limits", async () => {
-    const doc = await json<{ components: { schemas: Record<string, { properties: Record<string, { properties?: Record<string, { description?: string }> }> }> } }>(await call("GET", "/openapi.json"));
+    const doc = await json<{
+      components: { schemas: Record<string, { properties: Record<string, { properties?: Record<string, { description?: string }> }> }> };
+    }>(await call("GET", "/openapi.json"));
     const limits = doc.components.schemas.Pool!.properties.limits!.properties!;
-    for (const f of ["password_failures", "otp_requests_per_hour", "otp_failures_per_day"]) expect(limits[f]?.description).toMatch(/default \d+/);
+    for (const f of ["password_failures", "otp_requests_per_hour", "otp_failures_per_day"])
+      expect(limits[f]?.description).toMatch(/default \d+/);
   });
 });
 

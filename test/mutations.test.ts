@@ -37,7 +37,9 @@ const counts = { tried: 0, rejected: 0 };
 
 beforeAll(() => quietRequestLog());
 afterAll(() => {
-  console.log(`mutations: ${counts.tried} mutants tried, ${counts.rejected} rejected, ${counts.tried - counts.rejected} accepted (seed ${settings.seed})`);
+  console.log(
+    `mutations: ${counts.tried} mutants tried, ${counts.rejected} rejected, ${counts.tried - counts.rejected} accepted (seed ${settings.seed})`,
+  );
 });
 
 // ---------- bytes and CBOR ----------
@@ -50,11 +52,16 @@ const flip = (bytes: Uint8Array, i: number, mask = 0x01) => {
 };
 const concat = (...parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((off, p) => (out.set(p, off), off + p.length), 0);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
   return out;
 };
 /** A CBOR map from entries as given (duplicates allowed: cborEncode takes a Map or an object, which cannot hold them). */
-const cborMapOf = (entries: [CborValue, CborValue][]) => concat(new Uint8Array([0xa0 | entries.length]), ...entries.flatMap(([k, v]) => [cborEncode(k), cborEncode(v)]));
+const cborMapOf = (entries: [CborValue, CborValue][]) =>
+  concat(new Uint8Array([0xa0 | entries.length]), ...entries.flatMap(([k, v]) => [cborEncode(k), cborEncode(v)]));
 
 /** A mutant that does not apply to this ceremony (a byte position past the end of a shorter signature). */
 const SKIP = Symbol("skip");
@@ -86,24 +93,43 @@ async function regBase(fmt: "none" | "packed", mode: Mode = "smart"): Promise<Re
   const options = await begin("default", user.id, mode);
   const response = await new SoftAuthenticator().register(options, { origin: ORIGIN, attestation: fmt });
   const att = decodeAttestationObject(fromB64url(response.response.attestationObject));
-  return { userId: user.id, mode, options, response, fmt, attStmt: att.get("attStmt") as unknown as Map<string, CborValue>, authData: att.get("authData") };
+  return {
+    userId: user.id,
+    mode,
+    options,
+    response,
+    fmt,
+    attStmt: att.get("attStmt") as unknown as Map<string, CborValue>,
+    authData: att.get("authData"),
+  };
 }
 
-const withResponse = (b: RegBase, patch: Partial<RegistrationResponseJSON["response"]>): RegistrationResponseJSON => ({ ...b.response, response: { ...b.response.response, ...patch } });
+const withResponse = (b: RegBase, patch: Partial<RegistrationResponseJSON["response"]>): RegistrationResponseJSON => ({
+  ...b.response,
+  response: { ...b.response.response, ...patch },
+});
 /** The attestation object rebuilt from parts (same key order as the authenticator's). */
 const attObj = (b: RegBase, parts: { fmt?: CborValue; attStmt?: CborValue; authData?: CborValue }) =>
-  withResponse(b, { attestationObject: b64url(cborEncode({ fmt: parts.fmt ?? b.fmt, attStmt: parts.attStmt ?? b.attStmt, authData: parts.authData ?? b.authData })) });
+  withResponse(b, {
+    attestationObject: b64url(
+      cborEncode({ fmt: parts.fmt ?? b.fmt, attStmt: parts.attStmt ?? b.attStmt, authData: parts.authData ?? b.authData }),
+    ),
+  });
 const withAuthData = (b: RegBase, authData: Uint8Array) => attObj(b, { authData });
 const attStmtWith = (b: RegBase, patch: Record<string, CborValue | undefined>) => {
   const m = new Map(b.attStmt);
-  for (const [k, v] of Object.entries(patch)) (v === undefined ? m.delete(k) : m.set(k, v));
+  for (const [k, v] of Object.entries(patch)) v === undefined ? m.delete(k) : m.set(k, v);
   return attObj(b, { attStmt: m });
 };
 
 async function completeDirect(b: RegBase, body: unknown): Promise<Response> {
-  return dispatch(new Request(`${ORIGIN}/api/identity/default/system/pools/default/users/${b.userId}/${segment(b.mode)}/create/complete`, {
-    method: "POST", headers: { authorization: `Bearer ${await systemToken()}`, "content-type": "application/json" }, body: JSON.stringify(body),
-  }));
+  return dispatch(
+    new Request(`${ORIGIN}/api/identity/default/system/pools/default/users/${b.userId}/${segment(b.mode)}/create/complete`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${await systemToken()}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
 }
 
 const regState = () => digest(["credentials", "consumed_challenges"]);
@@ -144,7 +170,9 @@ const changedChar = (s: string) => (s[0] === "A" ? "B" : "A") + s.slice(1);
 /** clientData mutants that change what the server checks (type, challenge, origin, crossOrigin). */
 function clientDataMutants(type: string): [string, (cd: string, challenge: string) => string][] {
   return [
-    ...["webauthn.get", "webauthn.create", "payment.get", "", `${type} `, type.toUpperCase()].filter((t) => t !== type).map((t): [string, (cd: string) => string] => [`type ${JSON.stringify(t)}`, (cd) => clientData(cd, { type: t })]),
+    ...["webauthn.get", "webauthn.create", "payment.get", "", `${type} `, type.toUpperCase()]
+      .filter((t) => t !== type)
+      .map((t): [string, (cd: string) => string] => [`type ${JSON.stringify(t)}`, (cd) => clientData(cd, { type: t })]),
     ["type removed", (cd) => clientData(cd, { type: undefined })],
     ["type as number", (cd) => clientData(cd, { type: 1 })],
     ["challenge of nobody", (cd) => clientData(cd, { challenge: otherChallenge() })],
@@ -152,11 +180,25 @@ function clientDataMutants(type: string): [string, (cd: string, challenge: strin
     ["challenge with padding", (cd, c) => clientData(cd, { challenge: `${c}=` })],
     ["challenge truncated", (cd, c) => clientData(cd, { challenge: c.slice(1) })],
     ["challenge extended", (cd, c) => clientData(cd, { challenge: `${c}A` })],
-    ["challenge in standard base64", (cd, c) => clientData(cd, { challenge: c.replace(/-/g, "+").replace(/_/g, "/") + (/[-_]/.test(c) ? "" : "+") })],
+    [
+      "challenge in standard base64",
+      (cd, c) => clientData(cd, { challenge: c.replace(/-/g, "+").replace(/_/g, "/") + (/[-_]/.test(c) ? "" : "+") }),
+    ],
     ["challenge empty", (cd) => clientData(cd, { challenge: "" })],
     ["challenge removed", (cd) => clientData(cd, { challenge: undefined })],
-    ...["http://localhost:8788", "https://localhost:8787", "http://localhost:8787/", "http://LOCALHOST:8787", "http://localhost", "http://evil.example",
-      "http://localhost:8787.evil.example", "http://sub.localhost:8787", "null", "", " http://localhost:8787"].map((o): [string, (cd: string) => string] => [`origin ${JSON.stringify(o)}`, (cd) => clientData(cd, { origin: o })]),
+    ...[
+      "http://localhost:8788",
+      "https://localhost:8787",
+      "http://localhost:8787/",
+      "http://LOCALHOST:8787",
+      "http://localhost",
+      "http://evil.example",
+      "http://localhost:8787.evil.example",
+      "http://sub.localhost:8787",
+      "null",
+      "",
+      " http://localhost:8787",
+    ].map((o): [string, (cd: string) => string] => [`origin ${JSON.stringify(o)}`, (cd) => clientData(cd, { origin: o })]),
     ["origin removed", (cd) => clientData(cd, { origin: undefined })],
     ["crossOrigin true", (cd) => clientData(cd, { crossOrigin: true })],
     ["crossOrigin true with topOrigin", (cd) => clientData(cd, { crossOrigin: true, topOrigin: "http://evil.example" })],
@@ -168,20 +210,38 @@ function clientDataMutants(type: string): [string, (cd: string, challenge: strin
 const AT = { flags: 32, counter: 33, aaguid: 37, credIdLen: 53, credId: 55 };
 const FLAG = { UP: 0x01, RFU1: 0x02, UV: 0x04, BE: 0x08, BS: 0x10, RFU2: 0x20, AT: 0x40, ED: 0x80 };
 
-describe("registration mutants are rejected (400 registration_failed, nothing stored)", { timeout: settings.extended ? 3_600_000 : 120_000 }, () => {
+describe("registration mutants are rejected (400 registration_failed, nothing stored)", {
+  timeout: settings.extended ? 3_600_000 : 120_000,
+}, () => {
   it("clientData: every checked member, for fmt none and packed", async () => {
     const failures: string[] = [];
     for (const fmt of ["none", "packed"] as const) {
-      const mutants: RegMutant[] = clientDataMutants("webauthn.create").map(([name, f]) => [`clientData ${name}`, (b) => withResponse(b, { clientDataJSON: f(b.response.response.clientDataJSON, b.options.challenge) })]);
+      const mutants: RegMutant[] = clientDataMutants("webauthn.create").map(([name, f]) => [
+        `clientData ${name}`,
+        (b) => withResponse(b, { clientDataJSON: f(b.response.response.clientDataJSON, b.options.challenge) }),
+      ]);
       // The challenge of a real ceremony, issued for another user (binding to the user, not just "a live challenge").
       const other = await begin("default", (await newUser()).id, "smart");
-      mutants.push(["challenge of another user's live ceremony", (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { challenge: other.challenge }) })]);
+      mutants.push([
+        "challenge of another user's live ceremony",
+        (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { challenge: other.challenge }) }),
+      ]);
       const signin = await loginOptions("default");
-      mutants.push(["challenge of a live sign-in ceremony", (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { challenge: signin.publicKey.challenge }) })]);
+      mutants.push([
+        "challenge of a live sign-in ceremony",
+        (b) =>
+          withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { challenge: signin.publicKey.challenge }) }),
+      ]);
       if (fmt === "packed") {
         // Signed bytes: even changes the server must otherwise ignore break the attestation signature.
-        mutants.push(["clientData with an extra member (signed)", (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { extra: "x" }) })]);
-        mutants.push(["clientData with crossOrigin false (signed)", (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { crossOrigin: false }) })]);
+        mutants.push([
+          "clientData with an extra member (signed)",
+          (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { extra: "x" }) }),
+        ]);
+        mutants.push([
+          "clientData with crossOrigin false (signed)",
+          (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { crossOrigin: false }) }),
+        ]);
       }
       failures.push(...(await runRegistrationMutants(fmt, mutants)));
     }
@@ -191,8 +251,10 @@ describe("registration mutants are rejected (400 registration_failed, nothing st
   it("authenticatorData, fmt packed: every byte position and every flag bit (all of it is signed)", async () => {
     const b = await regBase("packed");
     const mutants: RegMutant[] = [];
-    for (let i = 0; i < b.authData.length; i++) if (i !== AT.flags) mutants.push([`authData byte ${i} ^ 0x01`, (x) => withAuthData(x, flip(x.authData, i))]);
-    for (const [name, bit] of Object.entries(FLAG)) mutants.push([`authData flag ${name} flipped`, (x) => withAuthData(x, flip(x.authData, AT.flags, bit))]);
+    for (let i = 0; i < b.authData.length; i++)
+      if (i !== AT.flags) mutants.push([`authData byte ${i} ^ 0x01`, (x) => withAuthData(x, flip(x.authData, i))]);
+    for (const [name, bit] of Object.entries(FLAG))
+      mutants.push([`authData flag ${name} flipped`, (x) => withAuthData(x, flip(x.authData, AT.flags, bit))]);
     expect(await runRegistrationMutants("packed", mutants)).toEqual([]);
   });
 
@@ -202,10 +264,13 @@ describe("registration mutants are rejected (400 registration_failed, nothing st
     const mutants: RegMutant[] = [];
     for (let i = 0; i < 32; i++) mutants.push([`rpIdHash byte ${i}`, (x) => withAuthData(x, flip(x.authData, i))]);
     // Not BE alone, RFU1, RFU2: unsigned under "none", a client may report them as it likes (see the file comment).
-    for (const name of ["UP", "UV", "AT", "ED", "BS"] as const) mutants.push([`flag ${name} flipped`, (x) => withAuthData(x, flip(x.authData, AT.flags, FLAG[name]))]);
+    for (const name of ["UP", "UV", "AT", "ED", "BS"] as const)
+      mutants.push([`flag ${name} flipped`, (x) => withAuthData(x, flip(x.authData, AT.flags, FLAG[name]))]);
     // Not the counter (33..36) nor the AAGUID (37..52): unsigned under "none".
-    for (const i of [AT.credIdLen, AT.credIdLen + 1]) mutants.push([`credential id length byte ${i}`, (x) => withAuthData(x, flip(x.authData, i))]);
-    for (let i = AT.credId; i < AT.credId + credIdLen; i++) mutants.push([`credential id byte ${i - AT.credId}`, (x) => withAuthData(x, flip(x.authData, i))]);
+    for (const i of [AT.credIdLen, AT.credIdLen + 1])
+      mutants.push([`credential id length byte ${i}`, (x) => withAuthData(x, flip(x.authData, i))]);
+    for (let i = AT.credId; i < AT.credId + credIdLen; i++)
+      mutants.push([`credential id byte ${i - AT.credId}`, (x) => withAuthData(x, flip(x.authData, i))]);
     // Every byte of the COSE key, the length byte of y (0x20 -> 0x21, a length that overruns authData) included.
     for (let i = AT.credId + credIdLen; i < b.authData.length; i++) {
       mutants.push([`COSE key byte ${i - AT.credId - credIdLen}`, (x) => withAuthData(x, flip(x.authData, i))]);
@@ -219,7 +284,9 @@ describe("registration mutants are rejected (400 registration_failed, nothing st
   it("attestation object, fmt none: fmt, attStmt (must be an empty map) and structure", async () => {
     const donor = await regBase("none");
     const mutants: RegMutant[] = [
-      ...["packed", "fido-u2f", "tpm", "android-key", "android-safetynet", "apple", "NONE", "nonE", "", "none\u0000", "unknown"].map((f): RegMutant => [`fmt ${JSON.stringify(f)}`, (b) => attObj(b, { fmt: f })]),
+      ...["packed", "fido-u2f", "tpm", "android-key", "android-safetynet", "apple", "NONE", "nonE", "", "none\u0000", "unknown"].map(
+        (f): RegMutant => [`fmt ${JSON.stringify(f)}`, (b) => attObj(b, { fmt: f })],
+      ),
       ["fmt as a number", (b) => attObj(b, { fmt: 0 })],
       // Known open defect (b): fmt "none" with a non-empty or non-map attStmt.
       ["none with attStmt {x: 1}", (b) => attObj(b, { attStmt: { x: 1 } })],
@@ -231,13 +298,58 @@ describe("registration mutants are rejected (400 registration_failed, nothing st
       ["authData as a text string", (b) => attObj(b, { authData: "x".repeat(b.authData.length) })],
       ["authData of another registration", (b) => attObj(b, { authData: donor.authData })],
       ["attestation object as an array", (b) => withResponse(b, { attestationObject: b64url(cborEncode([b.fmt, {}, b.authData])) })],
-      ["attestation object without fmt", (b) => withResponse(b, { attestationObject: b64url(cborEncode({ attStmt: {}, authData: b.authData })) })],
-      ["attestation object without attStmt", (b) => withResponse(b, { attestationObject: b64url(cborEncode({ fmt: "none", authData: b.authData })) })],
-      ["attestation object with a trailing byte after its CBOR item", (b) => withResponse(b, { attestationObject: b64url(concat(fromB64url(b.response.response.attestationObject), new Uint8Array([0]))) })],
-      ["attestation object truncated by one byte", (b) => withResponse(b, { attestationObject: b64url(fromB64url(b.response.response.attestationObject).subarray(0, -1)) })],
-      ["duplicate fmt key (none, then packed)", (b) => withResponse(b, { attestationObject: b64url(cborMapOf([["fmt", "none"], ["attStmt", {}], ["authData", b.authData], ["fmt", "packed"]])) })],
-      ["duplicate authData key (another credential's second)", (b) => withResponse(b, { attestationObject: b64url(cborMapOf([["fmt", "none"], ["attStmt", {}], ["authData", b.authData], ["authData", donor.authData]])) })],
-      ["credential id changed in id and rawId", (b) => { const id = b64url(flip(fromB64url(b.response.rawId), 0)); return { ...b.response, id, rawId: id }; }],
+      [
+        "attestation object without fmt",
+        (b) => withResponse(b, { attestationObject: b64url(cborEncode({ attStmt: {}, authData: b.authData })) }),
+      ],
+      [
+        "attestation object without attStmt",
+        (b) => withResponse(b, { attestationObject: b64url(cborEncode({ fmt: "none", authData: b.authData })) }),
+      ],
+      [
+        "attestation object with a trailing byte after its CBOR item",
+        (b) =>
+          withResponse(b, { attestationObject: b64url(concat(fromB64url(b.response.response.attestationObject), new Uint8Array([0]))) }),
+      ],
+      [
+        "attestation object truncated by one byte",
+        (b) => withResponse(b, { attestationObject: b64url(fromB64url(b.response.response.attestationObject).subarray(0, -1)) }),
+      ],
+      [
+        "duplicate fmt key (none, then packed)",
+        (b) =>
+          withResponse(b, {
+            attestationObject: b64url(
+              cborMapOf([
+                ["fmt", "none"],
+                ["attStmt", {}],
+                ["authData", b.authData],
+                ["fmt", "packed"],
+              ]),
+            ),
+          }),
+      ],
+      [
+        "duplicate authData key (another credential's second)",
+        (b) =>
+          withResponse(b, {
+            attestationObject: b64url(
+              cborMapOf([
+                ["fmt", "none"],
+                ["attStmt", {}],
+                ["authData", b.authData],
+                ["authData", donor.authData],
+              ]),
+            ),
+          }),
+      ],
+      [
+        "credential id changed in id and rawId",
+        (b) => {
+          const id = b64url(flip(fromB64url(b.response.rawId), 0));
+          return { ...b.response, id, rawId: id };
+        },
+      ],
       ["id differs from rawId", (b) => ({ ...b.response, id: b64url(flip(fromB64url(b.response.rawId), 0)) })],
       ["credProps.rk false in Smart mode", (b) => ({ ...b.response, clientExtensionResults: { credProps: { rk: false } } })],
     ];
@@ -265,8 +377,15 @@ describe("registration mutants are rejected (400 registration_failed, nothing st
       ["packed turned into none (attStmt kept)", (b) => attObj(b, { fmt: "none" })],
       ["authData of another registration, sig kept", (b) => attObj(b, { authData: donor.authData })],
     ];
-    for (let i = 0; i < 72; i++) mutants.push([`attStmt sig byte ${i} ^ 0x01`, (b) => flipOrSkip(b.attStmt.get("sig") as Uint8Array, i, (sig) => attStmtWith(b, { sig }))]);
-    mutants.push(["attStmt sig with a trailing byte after the DER SEQUENCE", (b) => attStmtWith(b, { sig: concat(b.attStmt.get("sig") as Uint8Array, new Uint8Array([0])) })]);
+    for (let i = 0; i < 72; i++)
+      mutants.push([
+        `attStmt sig byte ${i} ^ 0x01`,
+        (b) => flipOrSkip(b.attStmt.get("sig") as Uint8Array, i, (sig) => attStmtWith(b, { sig })),
+      ]);
+    mutants.push([
+      "attStmt sig with a trailing byte after the DER SEQUENCE",
+      (b) => attStmtWith(b, { sig: concat(b.attStmt.get("sig") as Uint8Array, new Uint8Array([0])) }),
+    ]);
     expect(await runRegistrationMutants("packed", mutants)).toEqual([]);
   });
 
@@ -274,14 +393,20 @@ describe("registration mutants are rejected (400 registration_failed, nothing st
     const b = await regBase("packed");
     const cd = fromB64url(b.response.response.clientDataJSON);
     const ao = fromB64url(b.response.response.attestationObject);
-    const flips = fc.sample(fc.tuple(fc.constantFrom("clientDataJSON", "attestationObject"), fc.nat(), fc.integer({ min: 1, max: 255 })), { numRuns: RANDOM_FLIPS, seed: settings.seed });
+    const flips = fc.sample(fc.tuple(fc.constantFrom("clientDataJSON", "attestationObject"), fc.nat(), fc.integer({ min: 1, max: 255 })), {
+      numRuns: RANDOM_FLIPS,
+      seed: settings.seed,
+    });
     const mutants = flips.map(([field, pos, mask]): RegMutant => {
       const bytes = field === "clientDataJSON" ? cd : ao;
       const i = pos % bytes.length;
-      return [`${field} byte ${i} ^ 0x${mask.toString(16)}`, (x) => {
-        const own = fromB64url(field === "clientDataJSON" ? x.response.response.clientDataJSON : x.response.response.attestationObject);
-        return i < own.length ? withResponse(x, { [field]: b64url(flip(own, i, mask)) }) : SKIP;
-      }];
+      return [
+        `${field} byte ${i} ^ 0x${mask.toString(16)}`,
+        (x) => {
+          const own = fromB64url(field === "clientDataJSON" ? x.response.response.clientDataJSON : x.response.response.attestationObject);
+          return i < own.length ? withResponse(x, { [field]: b64url(flip(own, i, mask)) }) : SKIP;
+        },
+      ];
     });
     expect(await runRegistrationMutants("packed", mutants)).toEqual([]);
   });
@@ -294,7 +419,9 @@ interface AssertBase {
   assertion: AuthenticationResponseJSON;
 }
 
-describe("assertion mutants are rejected (401 authentication_failed, no token, sign count unchanged)", { timeout: settings.extended ? 3_600_000 : 120_000 }, () => {
+describe("assertion mutants are rejected (401 authentication_failed, no token, sign count unchanged)", {
+  timeout: settings.extended ? 3_600_000 : 120_000,
+}, () => {
   // Pool "default" through workspace "default" (Smart mode): the userHandle is required and checked.
   let auth: SoftAuthenticator;
   let cred: SoftCredential;
@@ -316,17 +443,27 @@ describe("assertion mutants are rejected (401 authentication_failed, no token, s
   const rowOf = async () => JSON.stringify(await env.DB.prepare("SELECT * FROM credentials WHERE id = ?").bind(entryId).first());
   const state = async () => `${await rowOf()} ${JSON.stringify(await digest(["consumed_challenges"]))}`;
 
-  const storedCount = async () => (await env.DB.prepare("SELECT sign_count AS n FROM credentials WHERE id = ?").bind(entryId).first<{ n: number }>())!.n;
+  const storedCount = async () =>
+    (await env.DB.prepare("SELECT sign_count AS n FROM credentials WHERE id = ?").bind(entryId).first<{ n: number }>())!.n;
 
   async function base(): Promise<AssertBase> {
     const options = await loginOptions("default");
     // The counter one above the stored one, given explicitly (the authenticator then does not store it).
-    const assertion = await auth.authenticate(options.publicKey, { origin: ORIGIN, credential: cred, signCount: (await storedCount()) + 1 });
+    const assertion = await auth.authenticate(options.publicKey, {
+      origin: ORIGIN,
+      credential: cred,
+      signCount: (await storedCount()) + 1,
+    });
     return { options, assertion };
   }
-  const finishDirect = (loginId: string, credential: unknown) => dispatch(new Request(`${ORIGIN}/default/default/login/webauthn/finish`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ login_id: loginId, credential }),
-  }));
+  const finishDirect = (loginId: string, credential: unknown) =>
+    dispatch(
+      new Request(`${ORIGIN}/default/default/login/webauthn/finish`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ login_id: loginId, credential }),
+      }),
+    );
 
   type AMutant = [name: string, make: (b: AssertBase) => unknown | Promise<unknown>, loginId?: (b: AssertBase) => string | Promise<string>];
 
@@ -351,43 +488,101 @@ describe("assertion mutants are rejected (401 authentication_failed, no token, s
     }
     const control = await finishDirect(b.options.login_id, b.assertion);
     const controlText = await control.text();
-    if (control.status !== 200 || !("access_token" in (JSON.parse(controlText) as object))) failures.push(`positive control → ${control.status} ${controlText}`);
+    if (control.status !== 200 || !("access_token" in (JSON.parse(controlText) as object)))
+      failures.push(`positive control → ${control.status} ${controlText}`);
     return failures;
   }
 
-  const withResp = (b: AssertBase, patch: Partial<AuthenticationResponseJSON["response"]>): AuthenticationResponseJSON => ({ ...b.assertion, response: { ...b.assertion.response, ...patch } });
+  const withResp = (b: AssertBase, patch: Partial<AuthenticationResponseJSON["response"]>): AuthenticationResponseJSON => ({
+    ...b.assertion,
+    response: { ...b.assertion.response, ...patch },
+  });
   const bytesOf = (b: AssertBase, field: "authenticatorData" | "clientDataJSON" | "signature") => fromB64url(b.assertion.response[field]);
 
   it("authenticatorData: every byte (rpIdHash, flags, counter) and every flag bit", async () => {
     const mutants: AMutant[] = [];
-    for (let i = 0; i < 37; i++) if (i !== 32) mutants.push([`authenticatorData byte ${i} ^ 0x01`, (b) => withResp(b, { authenticatorData: b64url(flip(bytesOf(b, "authenticatorData"), i)) })]);
-    for (const [name, bit] of Object.entries(FLAG)) mutants.push([`flag ${name} flipped`, (b) => withResp(b, { authenticatorData: b64url(flip(bytesOf(b, "authenticatorData"), 32, bit)) })]);
-    mutants.push(["authenticatorData with a trailing byte", (b) => withResp(b, { authenticatorData: b64url(concat(bytesOf(b, "authenticatorData"), new Uint8Array([0]))) })]);
-    mutants.push(["authenticatorData truncated", (b) => withResp(b, { authenticatorData: b64url(bytesOf(b, "authenticatorData").subarray(0, 36)) })]);
+    for (let i = 0; i < 37; i++)
+      if (i !== 32)
+        mutants.push([
+          `authenticatorData byte ${i} ^ 0x01`,
+          (b) => withResp(b, { authenticatorData: b64url(flip(bytesOf(b, "authenticatorData"), i)) }),
+        ]);
+    for (const [name, bit] of Object.entries(FLAG))
+      mutants.push([
+        `flag ${name} flipped`,
+        (b) => withResp(b, { authenticatorData: b64url(flip(bytesOf(b, "authenticatorData"), 32, bit)) }),
+      ]);
+    mutants.push([
+      "authenticatorData with a trailing byte",
+      (b) => withResp(b, { authenticatorData: b64url(concat(bytesOf(b, "authenticatorData"), new Uint8Array([0]))) }),
+    ]);
+    mutants.push([
+      "authenticatorData truncated",
+      (b) => withResp(b, { authenticatorData: b64url(bytesOf(b, "authenticatorData").subarray(0, 36)) }),
+    ]);
     expect(await run(mutants)).toEqual([]);
   });
 
   it("signature: every byte, truncated, empty-ish, and another credential's", async () => {
     const mutants: AMutant[] = [];
-    for (let i = 0; i < 72; i++) mutants.push([`signature byte ${i} ^ 0x01`, (b) => flipOrSkip(bytesOf(b, "signature"), i, (sig) => withResp(b, { signature: b64url(sig) }))]);
+    for (let i = 0; i < 72; i++)
+      mutants.push([
+        `signature byte ${i} ^ 0x01`,
+        (b) => flipOrSkip(bytesOf(b, "signature"), i, (sig) => withResp(b, { signature: b64url(sig) })),
+      ]);
     mutants.push(["signature truncated", (b) => withResp(b, { signature: b64url(bytesOf(b, "signature").subarray(0, -1)) })]);
-    mutants.push(["signature with a trailing byte after the DER SEQUENCE", (b) => withResp(b, { signature: b64url(concat(bytesOf(b, "signature"), new Uint8Array([0]))) })]);
+    mutants.push([
+      "signature with a trailing byte after the DER SEQUENCE",
+      (b) => withResp(b, { signature: b64url(concat(bytesOf(b, "signature"), new Uint8Array([0]))) }),
+    ]);
     mutants.push(["signature a single zero byte", (b) => withResp(b, { signature: "AA" })]);
-    mutants.push(["signature by another credential's key", async (b) => withResp(b, { signature: (await auth.authenticate(b.options.publicKey, { origin: ORIGIN, credential: stranger })).response.signature })]);
-    mutants.push(["signature tampered inside s (DER intact)", async (b) => (await auth.authenticate(b.options.publicKey, { origin: ORIGIN, credential: cred, signCount: (await storedCount()) + 1, tamperSignature: true }))]);
+    mutants.push([
+      "signature by another credential's key",
+      async (b) =>
+        withResp(b, {
+          signature: (await auth.authenticate(b.options.publicKey, { origin: ORIGIN, credential: stranger })).response.signature,
+        }),
+    ]);
+    mutants.push([
+      "signature tampered inside s (DER intact)",
+      async (b) =>
+        await auth.authenticate(b.options.publicKey, {
+          origin: ORIGIN,
+          credential: cred,
+          signCount: (await storedCount()) + 1,
+          tamperSignature: true,
+        }),
+    ]);
     expect(await run(mutants)).toEqual([]);
   });
 
   it("clientDataJSON: every byte (unsigned changes) and every checked member (validly signed changes)", async () => {
     const probe = await base();
     const mutants: AMutant[] = [];
-    for (let i = 0; i < bytesOf(probe, "clientDataJSON").length; i++) mutants.push([`clientDataJSON byte ${i} ^ 0x01`, (b) => withResp(b, { clientDataJSON: b64url(flip(bytesOf(b, "clientDataJSON"), i)) })]);
+    for (let i = 0; i < bytesOf(probe, "clientDataJSON").length; i++)
+      mutants.push([
+        `clientDataJSON byte ${i} ^ 0x01`,
+        (b) => withResp(b, { clientDataJSON: b64url(flip(bytesOf(b, "clientDataJSON"), i)) }),
+      ]);
     for (const [name, f] of clientDataMutants("webauthn.get")) {
-      mutants.push([`clientData ${name} (unsigned)`, (b) => withResp(b, { clientDataJSON: f(b.assertion.response.clientDataJSON, b.options.publicKey.challenge) })]);
+      mutants.push([
+        `clientData ${name} (unsigned)`,
+        (b) => withResp(b, { clientDataJSON: f(b.assertion.response.clientDataJSON, b.options.publicKey.challenge) }),
+      ]);
     }
     // Validly signed by the credential, with a member the server must refuse.
-    const signed = (name: string, o: Parameters<SoftAuthenticator["authenticate"]>[1] | ((b: AssertBase) => Parameters<SoftAuthenticator["authenticate"]>[1])): AMutant =>
-      [`${name} (signed)`, async (b) => auth.authenticate(b.options.publicKey, { credential: cred, signCount: (await storedCount()) + 1, ...(typeof o === "function" ? o(b) : o) })];
+    const signed = (
+      name: string,
+      o: Parameters<SoftAuthenticator["authenticate"]>[1] | ((b: AssertBase) => Parameters<SoftAuthenticator["authenticate"]>[1]),
+    ): AMutant => [
+      `${name} (signed)`,
+      async (b) =>
+        auth.authenticate(b.options.publicKey, {
+          credential: cred,
+          signCount: (await storedCount()) + 1,
+          ...(typeof o === "function" ? o(b) : o),
+        }),
+    ];
     mutants.push(
       signed("type webauthn.create", { origin: ORIGIN, type: "webauthn.create" }),
       signed("challenge of nobody", { origin: ORIGIN, challenge: otherChallenge() }),
@@ -409,13 +604,33 @@ describe("assertion mutants are rejected (401 authentication_failed, no token, s
     const mutants: AMutant[] = [
       ["userHandle byte 0 ^ 0x01", (b) => withResp(b, { userHandle: b64url(flip(fromB64url(b.assertion.response.userHandle!), 0)) })],
       ["userHandle of another user", (b) => withResp(b, { userHandle: strangerHandle })],
-      ["userHandle removed (Smart needs it)", (b) => { const { userHandle: _drop, ...rest } = b.assertion.response; return { ...b.assertion, response: rest }; }],
+      [
+        "userHandle removed (Smart needs it)",
+        (b) => {
+          const { userHandle: _drop, ...rest } = b.assertion.response;
+          return { ...b.assertion, response: rest };
+        },
+      ],
       ["userHandle empty", (b) => withResp(b, { userHandle: "" })],
       ["userHandle null", (b) => withResp(b, { userHandle: null as unknown as string })],
       ["userHandle truncated", (b) => withResp(b, { userHandle: b64url(fromB64url(b.assertion.response.userHandle!).subarray(1)) })],
-      ["credential id byte 0 ^ 0x01 (id and rawId)", (b) => { const id = b64url(flip(fromB64url(b.assertion.rawId), 0)); return { ...b.assertion, id, rawId: id }; }],
+      [
+        "credential id byte 0 ^ 0x01 (id and rawId)",
+        (b) => {
+          const id = b64url(flip(fromB64url(b.assertion.rawId), 0));
+          return { ...b.assertion, id, rawId: id };
+        },
+      ],
       ["id differs from rawId", (b) => ({ ...b.assertion, id: stranger.idB64 })],
-      ["another user's credential id with this signature", (b) => ({ ...b.assertion, id: stranger.idB64, rawId: stranger.idB64, response: { ...b.assertion.response, userHandle: strangerHandle } })],
+      [
+        "another user's credential id with this signature",
+        (b) => ({
+          ...b.assertion,
+          id: stranger.idB64,
+          rawId: stranger.idB64,
+          response: { ...b.assertion.response, userHandle: strangerHandle },
+        }),
+      ],
       ["the assertion sent to another live login transaction", (b) => b.assertion, () => otherLogin.login_id],
       ["the assertion sent with an unknown login_id", (b) => b.assertion, () => otherChallenge().slice(0, 22)],
     ];
@@ -424,12 +639,20 @@ describe("assertion mutants are rejected (401 authentication_failed, no token, s
 
   it(`random single-byte flips (seeded, ${RANDOM_FLIPS}) of authenticatorData, clientDataJSON, signature and userHandle`, async () => {
     const fields = ["authenticatorData", "clientDataJSON", "signature", "userHandle"] as const;
-    const flips = fc.sample(fc.tuple(fc.constantFrom(...fields), fc.nat(), fc.integer({ min: 1, max: 255 })), { numRuns: RANDOM_FLIPS, seed: settings.seed + 1 });
-    const mutants = flips.map(([field, pos, mask]): AMutant => [`${field} byte ${pos} ^ 0x${mask.toString(16)}`, (b) => {
-      const bytes = fromB64url(b.assertion.response[field]!);
-      const i = pos % bytes.length;
-      return withResp(b, { [field]: b64url(flip(bytes, i, mask)) });
-    }]);
+    const flips = fc.sample(fc.tuple(fc.constantFrom(...fields), fc.nat(), fc.integer({ min: 1, max: 255 })), {
+      numRuns: RANDOM_FLIPS,
+      seed: settings.seed + 1,
+    });
+    const mutants = flips.map(
+      ([field, pos, mask]): AMutant => [
+        `${field} byte ${pos} ^ 0x${mask.toString(16)}`,
+        (b) => {
+          const bytes = fromB64url(b.assertion.response[field]!);
+          const i = pos % bytes.length;
+          return withResp(b, { [field]: b64url(flip(bytes, i, mask)) });
+        },
+      ],
+    );
     expect(await run(mutants)).toEqual([]);
   });
 });

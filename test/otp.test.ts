@@ -12,10 +12,15 @@ import { begin, count, enroll, newPool, newUser, type CredentialJson, type Mode 
 /** Production needs ISSUER_BASE_URL (issue 8), and its tokens carry that issuer: get them through the same env. */
 const PROD = { ...env, ENVIRONMENT: "production", ISSUER_BASE_URL: "https://id.example.com" };
 async function prodToken(tid: string): Promise<string> {
-  const res = await app.request(`${ORIGIN}/${tid}/system/oauth2/token`, {
-    method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic(CLIENT.id, CLIENT.secret) },
-    body: "grant_type=client_credentials&scope=identity",
-  }, PROD);
+  const res = await app.request(
+    `${ORIGIN}/${tid}/system/oauth2/token`,
+    {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic(CLIENT.id, CLIENT.secret) },
+      body: "grant_type=client_credentials&scope=identity",
+    },
+    PROD,
+  );
   return (await json<{ access_token: string }>(res)).access_token;
 }
 
@@ -24,9 +29,19 @@ const TID = "otp-tests";
 let pool = "";
 
 type Message = { to: string; purpose: string; code: string; created_at: string };
-type CodeRow = { tenant_id: string; pool_id: string; user_id: string; purpose: string; code_hash: string; attempts: number; expires_at: number; created_at: number };
+type CodeRow = {
+  tenant_id: string;
+  pool_id: string;
+  user_id: string;
+  purpose: string;
+  code_hash: string;
+  attempts: number;
+  expires_at: number;
+  created_at: number;
+};
 
-const add = (action: "request" | "complete", body: unknown, p = pool) => sys("POST", `/pools/${p}/user/webauthn/add/${action}`, { tid: TID, body });
+const add = (action: "request" | "complete", body: unknown, p = pool) =>
+  sys("POST", `/pools/${p}/user/webauthn/add/${action}`, { tid: TID, body });
 
 async function outbox(tid = TID): Promise<Message[]> {
   return (await json<{ messages: Message[] }>(await sys("GET", "/outbox", { tid }))).messages;
@@ -62,7 +77,11 @@ async function expectOtpInvalid(res: Response): Promise<void> {
 /** A 401 that stored no passkey for any of these users. */
 /** The error code that the last otp.failed event of the user recorded for a failed passkey. */
 async function lastPasskeyFailure(userId: string): Promise<unknown> {
-  const row = await env.DB.prepare("SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.failed' ORDER BY created_at DESC, rowid DESC").bind(userId).first<{ details: string }>();
+  const row = await env.DB.prepare(
+    "SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.failed' ORDER BY created_at DESC, rowid DESC",
+  )
+    .bind(userId)
+    .first<{ details: string }>();
   return row && (JSON.parse(row.details) as { error_code?: string }).error_code;
 }
 
@@ -98,8 +117,15 @@ describe("add/request and add/complete", () => {
     expect(passkeys[0]).toMatchObject({ user_id: user.id, discoverable_id: "", payload: { credential_id: response.id } });
     expect(await codeRow(user.id)).toBeNull();
 
-    const events = (await env.DB.prepare("SELECT type, actor, details FROM audit_events WHERE user_id = ? ORDER BY created_at, type").bind(user.id).all<{ type: string; actor: string; details: string }>()).results;
-    expect(events.map((e) => [e.type, e.actor])).toEqual([["otp.requested", "system:test-client"], ["passkey.registered", "system:test-client"]]);
+    const events = (
+      await env.DB.prepare("SELECT type, actor, details FROM audit_events WHERE user_id = ? ORDER BY created_at, type")
+        .bind(user.id)
+        .all<{ type: string; actor: string; details: string }>()
+    ).results;
+    expect(events.map((e) => [e.type, e.actor])).toEqual([
+      ["otp.requested", "system:test-client"],
+      ["passkey.registered", "system:test-client"],
+    ]);
     expect(JSON.parse(events[0]!.details)).toEqual({ purpose: "enroll_webauthn", channel: "email" });
     expect(events[0]!.details).not.toContain(message!.code);
   });
@@ -110,8 +136,11 @@ describe("add/request and add/complete", () => {
     const code = await codeFor(user.email);
     const res = await add("complete", { identifier: user.email.toUpperCase(), code, new_web_authn: await registration(user.id, "smart") });
     expect(res.status, await res.clone().text()).toBe(204);
-    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(user.id).first<{ user_handle: string }>())!.user_handle;
-    const row = await env.DB.prepare("SELECT discoverable_id FROM credentials WHERE user_id = ? AND type = 'webauthn'").bind(user.id).first<{ discoverable_id: string }>();
+    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(user.id).first<{ user_handle: string }>())!
+      .user_handle;
+    const row = await env.DB.prepare("SELECT discoverable_id FROM credentials WHERE user_id = ? AND type = 'webauthn'")
+      .bind(user.id)
+      .first<{ discoverable_id: string }>();
     expect(row?.discoverable_id).toBe(handle);
   });
 
@@ -120,12 +149,17 @@ describe("add/request and add/complete", () => {
     const mobile = `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
     const user = await newUser(pool, TID, {
       identifiers: [{ identifier: email, type: "email" }],
-      verifiable_addresses: [{ address: email, type: "email", verified: true }, { address: mobile, type: "mobile", verified: true }],
+      verifiable_addresses: [
+        { address: email, type: "email", verified: true },
+        { address: mobile, type: "mobile", verified: true },
+      ],
     });
     await request({ address: mobile });
     const code = await codeFor(mobile);
     expect((await outbox()).some((m) => m.to === email)).toBe(false);
-    const audit = await env.DB.prepare("SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.requested'").bind(user.id).first<{ details: string }>();
+    const audit = await env.DB.prepare("SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.requested'")
+      .bind(user.id)
+      .first<{ details: string }>();
     expect(JSON.parse(audit!.details)).toEqual({ purpose: "enroll_webauthn", channel: "mobile" });
 
     const res = await add("complete", { address: mobile, code, new_web_authn: await registration(user.id) });
@@ -138,7 +172,10 @@ describe("add/request and add/complete", () => {
     const verified = `${uid("v")}@example.com`;
     const a = await newUser(pool, TID, {
       identifiers: [{ identifier: unverified, type: "email" }],
-      verifiable_addresses: [{ address: unverified, type: "email", verified: false }, { address: verified, type: "email", verified: true }],
+      verifiable_addresses: [
+        { address: unverified, type: "email", verified: false },
+        { address: verified, type: "email", verified: true },
+      ],
     });
     await request({ userID: a.id });
     expect((await outbox()).filter((m) => [unverified, verified].includes(m.to)).map((m) => m.to)).toEqual([verified]);
@@ -147,7 +184,10 @@ describe("add/request and add/complete", () => {
     const mobile = `+1650${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
     const b = await newUser(pool, TID, {
       identifiers: [{ identifier: email, type: "email" }],
-      verifiable_addresses: [{ address: email, type: "email", verified: false }, { address: mobile, type: "mobile", verified: true }],
+      verifiable_addresses: [
+        { address: email, type: "email", verified: false },
+        { address: mobile, type: "mobile", verified: true },
+      ],
     });
     // An unverified address does not name its user: nothing is sent, nothing stored.
     await request({ address: email });
@@ -159,7 +199,10 @@ describe("add/request and add/complete", () => {
   it("unknown users and addresses, users without a verified address, inactive users: 204, nothing sent, nothing stored", async () => {
     const before = (await outbox()).length;
     const email = `${uid("nv")}@example.com`;
-    const noAddress = await newUser(pool, TID, { identifiers: [{ identifier: email, type: "email" }], verifiable_addresses: [{ address: email, type: "email", verified: false }] });
+    const noAddress = await newUser(pool, TID, {
+      identifiers: [{ identifier: email, type: "email" }],
+      verifiable_addresses: [{ address: email, type: "email", verified: false }],
+    });
     const inactive = await newUser(pool, TID, { status: "inactive" });
     await request({ userID: "no-such-user" });
     await request({ identifier: "nobody@example.com" });
@@ -189,7 +232,11 @@ describe("add/request and add/complete", () => {
     const user = await newUser(pool, TID);
     const response = await registration(user.id);
     await expectError(await add("complete", { code: "12345678", new_web_authn: response }), 400, "validation_failed");
-    await expectError(await add("complete", { userID: user.id, address: user.email, code: "12345678", new_web_authn: response }), 400, "validation_failed");
+    await expectError(
+      await add("complete", { userID: user.id, address: user.email, code: "12345678", new_web_authn: response }),
+      400,
+      "validation_failed",
+    );
     await expectError(await add("complete", { userID: user.id, code: "abcdefgh", new_web_authn: response }), 400, "validation_failed");
     await expectError(await add("complete", { userID: user.id, code: "12345678" }), 400, "validation_failed");
     expect(await passkeyCount(user.id)).toBe(0);
@@ -215,7 +262,11 @@ describe("add/request and add/complete", () => {
     expect(await codeFor(u6.email)).toMatch(/^[0-9]{6}$/);
     const row6 = (await codeRow(u6.id))!;
     expect(row6.expires_at - row6.created_at).toBe(120_000);
-    const res = await add("complete", { userID: u6.id, code: await codeFor(u6.email), new_web_authn: await registration(u6.id, "classic", short) }, short);
+    const res = await add(
+      "complete",
+      { userID: u6.id, code: await codeFor(u6.email), new_web_authn: await registration(u6.id, "classic", short) },
+      short,
+    );
     expect(res.status, await res.clone().text()).toBe(204);
   });
 
@@ -239,7 +290,10 @@ describe("add/request and add/complete", () => {
     const user = await newUser(pool, TID);
     await request({ userID: user.id });
     const wrong = (c: string) => String((Number(c) + 1) % 1e8).padStart(8, "0");
-    await expectRejected(await add("complete", { userID: user.id, code: wrong(await codeFor(user.email)), new_web_authn: await registration(user.id) }), user.id);
+    await expectRejected(
+      await add("complete", { userID: user.id, code: wrong(await codeFor(user.email)), new_web_authn: await registration(user.id) }),
+      user.id,
+    );
     expect((await codeRow(user.id))!.attempts).toBe(1);
     await request({ userID: user.id });
     expect((await codeRow(user.id))!.attempts).toBe(0);
@@ -252,7 +306,9 @@ describe("add/request and add/complete", () => {
     const wrong = String((Number(code) + 1) % 1e8).padStart(8, "0");
     await expectRejected(await add("complete", { userID: user.id, code: wrong, new_web_authn: await registration(user.id) }), user.id);
     expect((await codeRow(user.id))!.attempts).toBe(1);
-    const failed = await env.DB.prepare("SELECT actor, details FROM audit_events WHERE user_id = ? AND type = 'otp.failed'").bind(user.id).all<{ actor: string; details: string }>();
+    const failed = await env.DB.prepare("SELECT actor, details FROM audit_events WHERE user_id = ? AND type = 'otp.failed'")
+      .bind(user.id)
+      .all<{ actor: string; details: string }>();
     expect(failed.results).toHaveLength(1);
     expect(failed.results[0]!.actor).toBe("system:test-client");
     expect(JSON.parse(failed.results[0]!.details)).toEqual({ purpose: "enroll_webauthn", reason: "code" });
@@ -284,10 +340,17 @@ describe("add/request and add/complete", () => {
     const code = await codeFor(user.email);
     const response = await registration(user.id, "classic", lax);
     const guesses = Array.from({ length: 20 }, (_, i) => String((Number(code) + i + 1) % 1e8).padStart(8, "0"));
-    const results = await Promise.all(guesses.map((g) => sys("POST", `/pools/${lax}/user/webauthn/add/complete`, { tid: TID, body: { userID: user.id, code: g, new_web_authn: response } })));
+    const results = await Promise.all(
+      guesses.map((g) =>
+        sys("POST", `/pools/${lax}/user/webauthn/add/complete`, { tid: TID, body: { userID: user.id, code: g, new_web_authn: response } }),
+      ),
+    );
     expect(results.map((r) => r.status)).toEqual(guesses.map(() => 401));
     expect((await codeRow(user.id))!.attempts).toBe(5);
-    const right = await sys("POST", `/pools/${lax}/user/webauthn/add/complete`, { tid: TID, body: { userID: user.id, code, new_web_authn: response } });
+    const right = await sys("POST", `/pools/${lax}/user/webauthn/add/complete`, {
+      tid: TID,
+      body: { userID: user.id, code, new_web_authn: response },
+    });
     await expectOtpInvalid(right);
     expect(await passkeyCount(user.id)).toBe(0);
   });
@@ -305,7 +368,9 @@ describe("add/request and add/complete", () => {
     const user = await newUser(pool, TID);
     await request({ userID: user.id });
     const code = await codeFor(user.email);
-    await env.DB.prepare("UPDATE one_time_codes SET expires_at = ? WHERE user_id = ?").bind(Date.now() - 1, user.id).run();
+    await env.DB.prepare("UPDATE one_time_codes SET expires_at = ? WHERE user_id = ?")
+      .bind(Date.now() - 1, user.id)
+      .run();
     await expectRejected(await add("complete", { userID: user.id, code, new_web_authn: await registration(user.id) }), user.id);
   });
 
@@ -326,7 +391,9 @@ describe("add/request and add/complete", () => {
     const code = await codeFor(alice.email);
     await expectRejected(await add("complete", { userID: alice.id, code, new_web_authn: await registration(bob.id) }), alice.id, bob.id);
     expect(await codeRow(alice.id)).toBeNull();
-    const failed = await env.DB.prepare("SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.failed'").bind(alice.id).first<{ details: string }>();
+    const failed = await env.DB.prepare("SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.failed'")
+      .bind(alice.id)
+      .first<{ details: string }>();
     expect(JSON.parse(failed!.details)).toEqual({ purpose: "enroll_webauthn", reason: "passkey", error_code: "registration_failed" });
     // Single use: even a good response for alice does not revive the code.
     await expectRejected(await add("complete", { userID: alice.id, code, new_web_authn: await registration(alice.id) }), alice.id);
@@ -348,7 +415,11 @@ describe("add/request and add/complete", () => {
     const auth = new SoftAuthenticator();
     await enroll(auth, one, user.id, "classic", {}, TID);
     await request({ userID: user.id }, one);
-    const res = await add("complete", { userID: user.id, code: await codeFor(user.email), new_web_authn: await registration(user.id, "classic", one) }, one);
+    const res = await add(
+      "complete",
+      { userID: user.id, code: await codeFor(user.email), new_web_authn: await registration(user.id, "classic", one) },
+      one,
+    );
     await expectOtpInvalid(res);
     expect(await passkeyCount(user.id)).toBe(1);
     expect(await lastPasskeyFailure(user.id)).toBe("credential_limit_reached");
@@ -356,7 +427,10 @@ describe("add/request and add/complete", () => {
     const other = await newUser(pool, TID);
     const first = await enroll(auth, pool, other.id, "classic", {}, TID);
     await request({ userID: other.id });
-    const again = await auth.register(await begin(pool, other.id, "classic", TID), { origin: ORIGIN, credentialId: fromB64url(first.response.rawId) });
+    const again = await auth.register(await begin(pool, other.id, "classic", TID), {
+      origin: ORIGIN,
+      credentialId: fromB64url(first.response.rawId),
+    });
     await expectOtpInvalid(await add("complete", { userID: other.id, code: await codeFor(other.email), new_web_authn: again }));
     expect(await passkeyCount(other.id)).toBe(1);
     expect(await lastPasskeyFailure(other.id)).toBe("credential_exists");
@@ -372,8 +446,13 @@ describe("add/request and add/complete", () => {
     await expectOtpInvalid(results.find((r) => r.status === 401)!);
     expect(await passkeyCount(user.id)).toBe(1);
     expect(await lastPasskeyFailure(user.id)).toBeUndefined();
-    expect((await env.DB.prepare("SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.failed'").bind(user.id).first<{ details: string }>())?.details)
-      .toBe(JSON.stringify({ purpose: "enroll_webauthn", reason: "code" }));
+    expect(
+      (
+        await env.DB.prepare("SELECT details FROM audit_events WHERE user_id = ? AND type = 'otp.failed'")
+          .bind(user.id)
+          .first<{ details: string }>()
+      )?.details,
+    ).toBe(JSON.stringify({ purpose: "enroll_webauthn", reason: "code" }));
   });
 
   it("an unknown user or a user without a code is the same 401", async () => {
@@ -421,36 +500,60 @@ describe("webhook messenger (production)", () => {
     expect(req.url).toBe(hook.OTP_WEBHOOK_URL);
     expect(req.headers.get("content-type")).toBe("application/json");
     const body = await req.text();
-    expect(JSON.parse(body)).toEqual({ tenant_id: TID, to: "ada@example.com", purpose: "enroll_webauthn", code: "01234567", created_at: "2026-01-02T03:04:05.678Z" });
+    expect(JSON.parse(body)).toEqual({
+      tenant_id: TID,
+      to: "ada@example.com",
+      purpose: "enroll_webauthn",
+      code: "01234567",
+      created_at: "2026-01-02T03:04:05.678Z",
+    });
 
     const sig = req.headers.get(SIGNATURE_HEADER)!;
     const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(sig);
     expect(m).not.toBeNull();
     expect(Number(m![1])).toBe(Math.floor(now / 1000));
     // Verify as a receiver would: HMAC over "<t>.<raw body>" with the shared secret.
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(hook.OTP_WEBHOOK_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(hook.OTP_WEBHOOK_SECRET),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
     const mac = new Uint8Array(m![2]!.match(/../g)!.map((h) => parseInt(h, 16)));
     expect(await crypto.subtle.verify("HMAC", key, mac, new TextEncoder().encode(`${m![1]}.${body}`))).toBe(true);
-    expect(await crypto.subtle.verify("HMAC", key, mac, new TextEncoder().encode(`${m![1]}.${body.replace("01234567", "01234568")}`))).toBe(false);
+    expect(await crypto.subtle.verify("HMAC", key, mac, new TextEncoder().encode(`${m![1]}.${body.replace("01234567", "01234568")}`))).toBe(
+      false,
+    );
     expect(m![2]).toBe(await hmacHex(hook.OTP_WEBHOOK_SECRET, `${m![1]}.${body}`));
   });
 
   it("a failing webhook throws from send(), but add/request still answers 204 and keeps the code", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("nope", { status: 500 }));
-    await expect(messengerFor(hook).send({ tenantId: TID, to: "x@example.com", purpose: "enroll_webauthn", code: "1" }, Date.now())).rejects.toThrow(/500/);
+    await expect(
+      messengerFor(hook).send({ tenantId: TID, to: "x@example.com", purpose: "enroll_webauthn", code: "1" }, Date.now()),
+    ).rejects.toThrow(/500/);
 
     const user = await newUser(pool, TID);
     const token = await prodToken(TID);
-    const res = await app.request(`${ORIGIN}/api/identity/${TID}/system/pools/${pool}/user/webauthn/add/request`, {
-      method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ userID: user.id }),
-    }, hook);
+    const res = await app.request(
+      `${ORIGIN}/api/identity/${TID}/system/pools/${pool}/user/webauthn/add/request`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ userID: user.id }),
+      },
+      hook,
+    );
     expect(res.status).toBe(204);
     expect(fetchSpy).toHaveBeenCalledTimes(2);
     expect(await codeRow(user.id)).not.toBeNull();
     expect((await outbox()).some((m) => m.to === user.email)).toBe(false);
 
-    fetchSpy.mockImplementation(async () => { throw new Error("connection refused"); });
+    fetchSpy.mockImplementation(async () => {
+      throw new Error("connection refused");
+    });
     await requestEnrollmentCode(hook, { tenantId: TID, poolId: pool }, { userID: user.id }, "test", Date.now());
   });
 
@@ -460,9 +563,15 @@ describe("webhook messenger (production)", () => {
     const user = await newUser(pool, TID);
     const token = await prodToken(TID);
     for (const e of [PROD, { ...hook, OTP_WEBHOOK_SECRET: undefined }]) {
-      const res = await app.request(`${ORIGIN}/api/identity/${TID}/system/pools/${pool}/user/webauthn/add/request`, {
-        method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ userID: user.id }),
-      }, e);
+      const res = await app.request(
+        `${ORIGIN}/api/identity/${TID}/system/pools/${pool}/user/webauthn/add/request`,
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ userID: user.id }),
+        },
+        e,
+      );
       expect(res.status).toBe(204);
     }
     expect(fetchSpy).not.toHaveBeenCalled();
@@ -473,8 +582,14 @@ describe("webhook messenger (production)", () => {
   it("a messenger that throws does not fail the request", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
     const user = await newUser(pool, TID);
-    const broken: Messenger = { send: async () => { throw new Error("down"); } };
-    await expect(requestEnrollmentCode(env, { tenantId: TID, poolId: pool }, { userID: user.id }, "test", Date.now(), broken)).resolves.toBeUndefined();
+    const broken: Messenger = {
+      send: async () => {
+        throw new Error("down");
+      },
+    };
+    await expect(
+      requestEnrollmentCode(env, { tenantId: TID, poolId: pool }, { userID: user.id }, "test", Date.now(), broken),
+    ).resolves.toBeUndefined();
     expect(await codeRow(user.id)).not.toBeNull();
   });
 });

@@ -20,7 +20,11 @@ function attrs(tagSource: string): Record<string, string> {
 const tags = (html: string, name: string) => [...html.matchAll(new RegExp(`<${name}\\b([^>]*)>`, "g"))].map((m) => attrs(m[1]!));
 const bodyData = (html: string) => {
   const body = tags(html, "body")[0]!;
-  return Object.fromEntries(Object.entries(body).filter(([k]) => k.startsWith("data-")).map(([k, v]) => [k.slice(5), v]));
+  return Object.fromEntries(
+    Object.entries(body)
+      .filter(([k]) => k.startsWith("data-"))
+      .map(([k, v]) => [k.slice(5), v]),
+  );
 };
 
 /** Headers and markup every hosted page must have: strict CSP, no framing, no inline script or style, labelled fields. */
@@ -104,10 +108,17 @@ describe("sign-in page GET /{tid}/{wid}/login", () => {
       { wid: "default" },
       { wid: (await setup("classic", { preferred_authentication_mechanism: "password" })).wid },
       { wid: (await setup("smart")).wid },
-      { wid: await newWorkspace(["password", "usernameless_webauthn"], [await newPool({ authentication_mechanisms: ["webauthn", "password"] })]) },
+      {
+        wid: await newWorkspace(
+          ["password", "usernameless_webauthn"],
+          [await newPool({ authentication_mechanisms: ["webauthn", "password"] })],
+        ),
+      },
     ];
     for (const { wid } of cases) {
-      const cfg = await json<{ passkey_mode: string | null; methods: string[]; preferred: string }>(await get(`/default/${wid}/login/config`));
+      const cfg = await json<{ passkey_mode: string | null; methods: string[]; preferred: string }>(
+        await get(`/default/${wid}/login/config`),
+      );
       const d = bodyData(await page(`/default/${wid}/login`));
       const asPage = (m: string) => (m === "webauthn" || m === "usernameless_webauthn" ? "passkey" : m);
       expect(d.mode).toBe(cfg.passkey_mode ?? "");
@@ -117,7 +128,13 @@ describe("sign-in page GET /{tid}/{wid}/login", () => {
   });
 
   it("escapes the workspace name", async () => {
-    const res = await sys("POST", "/workspaces", { body: { name: `<img src=x onerror="alert(1)"> & co`, authentication_mechanisms: ["usernameless_webauthn"], identity_pools: ["default"] } });
+    const res = await sys("POST", "/workspaces", {
+      body: {
+        name: `<img src=x onerror="alert(1)"> & co`,
+        authentication_mechanisms: ["usernameless_webauthn"],
+        identity_pools: ["default"],
+      },
+    });
     const { id } = await json<{ id: string }>(res, 201);
     const html = await page(`/default/${id}/login`);
     expect(html).toContain("&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; co");
@@ -125,7 +142,12 @@ describe("sign-in page GET /{tid}/{wid}/login", () => {
   });
 
   it("answers 404 in the same layout for an unknown workspace, tenant or malformed id", async () => {
-    for (const path of [`/default/${uid("nows")}/login`, `/${uid("noten")}/default/login`, "/default/bad.id/login", "/default/admin-x/login"]) {
+    for (const path of [
+      `/default/${uid("nows")}/login`,
+      `/${uid("noten")}/default/login`,
+      "/default/bad.id/login",
+      "/default/admin-x/login",
+    ]) {
       const html = await page(path, 404);
       expect(html).toContain('<link rel="stylesheet" href="/assets/app.css"/>');
       expect(html).toMatch(/We can(&#39;|')t find this page/);
@@ -212,7 +234,12 @@ describe("portal re-authentication rule (pure)", () => {
 
     const log: string[] = [];
     const cancelled = new Error("cancelled");
-    const auth = { isRecent: () => false, reauth: async () => { throw cancelled; } };
+    const auth = {
+      isRecent: () => false,
+      reauth: async () => {
+        throw cancelled;
+      },
+    };
     await expect(withRecentAuth(auth, async () => void log.push("change"))).rejects.toBe(cancelled);
     expect(log).toEqual([]);
   });
@@ -220,20 +247,45 @@ describe("portal re-authentication rule (pure)", () => {
 
 describe("portal and sign-in wording (pure)", () => {
   const cred = (over: Partial<CredentialJson> & { payload?: CredentialJson["payload"] }): CredentialJson => ({
-    id: "c1", type: "webauthn", name: null, created_at: "2026-01-02T03:04:05.000Z", last_used_at: null,
-    payload: { credential_id: "AAAA", transport: ["internal"], flags: { backupEligible: false }, authenticator: { name: null } }, ...over,
+    id: "c1",
+    type: "webauthn",
+    name: null,
+    created_at: "2026-01-02T03:04:05.000Z",
+    last_used_at: null,
+    payload: { credential_id: "AAAA", transport: ["internal"], flags: { backupEligible: false }, authenticator: { name: null } },
+    ...over,
   });
 
   it("shows unnamed passkeys, unknown authenticators, sync and 'Never', and leaves out the password", () => {
-    const [a, b, ...rest] = passkeyViews([
-      cred({}),
-      cred({ id: "c2", name: "Work laptop", last_used_at: "2026-01-03T00:00:00.000Z", payload: { credential_id: "BBBB", flags: { backupEligible: true }, authenticator: { name: "iCloud Keychain" } } }),
-      cred({ id: "p", type: "password", payload: {} }),
-    ], "en-GB", "UTC");
+    const [a, b, ...rest] = passkeyViews(
+      [
+        cred({}),
+        cred({
+          id: "c2",
+          name: "Work laptop",
+          last_used_at: "2026-01-03T00:00:00.000Z",
+          payload: { credential_id: "BBBB", flags: { backupEligible: true }, authenticator: { name: "iCloud Keychain" } },
+        }),
+        cred({ id: "p", type: "password", payload: {} }),
+      ],
+      "en-GB",
+      "UTC",
+    );
     expect(rest).toEqual([]);
-    expect(a).toMatchObject({ label: "Unnamed passkey", authenticator: "Unknown authenticator", sync: "This device only", lastUsed: null, credentialId: "AAAA" });
+    expect(a).toMatchObject({
+      label: "Unnamed passkey",
+      authenticator: "Unknown authenticator",
+      sync: "This device only",
+      lastUsed: null,
+      credentialId: "AAAA",
+    });
     expect(a!.created).toEqual({ iso: "2026-01-02T03:04:05.000Z", text: "2 Jan 2026, 03:04" });
-    expect(b).toMatchObject({ label: "Work laptop", authenticator: "iCloud Keychain", sync: "Synced", lastUsed: { iso: "2026-01-03T00:00:00.000Z" } });
+    expect(b).toMatchObject({
+      label: "Work laptop",
+      authenticator: "iCloud Keychain",
+      sync: "Synced",
+      lastUsed: { iso: "2026-01-03T00:00:00.000Z" },
+    });
     expect(LAST_PASSKEY_REASON).toBe("You can't remove your only passkey. Add another first.");
   });
 
@@ -249,7 +301,9 @@ describe("portal and sign-in wording (pure)", () => {
     expect(signinMessage(api(404, "not_found"))).toBe(SIGNIN_FAILED);
     expect(signinMessage(api(403, "second_factor_not_enrolled"))).toBe(NOT_ENROLLED);
     const cancelled = Object.assign(new Error("x"), { name: "NotAllowedError" });
-    expect(signinMessage(cancelled, { passwordOffered: true })).toMatch(/cancelled or timed out.*No passkey on this device\? Sign in with your password/);
+    expect(signinMessage(cancelled, { passwordOffered: true })).toMatch(
+      /cancelled or timed out.*No passkey on this device\? Sign in with your password/,
+    );
     expect(signinMessage(new TypeError("Failed to fetch"))).toMatch(/couldn't reach the server/);
   });
 });

@@ -25,7 +25,9 @@ async function collidingPair() {
 }
 
 async function names(userId: string): Promise<Record<string, string | null>> {
-  const rows = await env.DB.prepare("SELECT id, name FROM credentials WHERE user_id = ? AND type = 'webauthn'").bind(userId).all<{ id: string; name: string | null }>();
+  const rows = await env.DB.prepare("SELECT id, name FROM credentials WHERE user_id = ? AND type = 'webauthn'")
+    .bind(userId)
+    .all<{ id: string; name: string | null }>();
   return Object.fromEntries(rows.results.map((x) => [x.id, x.name]));
 }
 

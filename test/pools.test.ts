@@ -29,14 +29,19 @@ describe("pools", () => {
     const list = await json<{ pools: Pool[] }>(await sys("GET", "/pools"));
     expect(list.pools.map((p) => p.id)).toContain(created.id);
 
-    const updated = await json<Pool>(await sys("PUT", `/pools/${created.id}`, {
-      body: {
-        authentication_mechanisms: ["password"],
-        second_factor_authentication_mechanisms: ["webauthn"],
-        passkey_settings: { relying_party_id: "Example.COM", relying_party_origins: ["https://app.example.com", "https://example.com:8443"] },
-        limits: { webauthn_credentials_capacity: 5 },
-      },
-    }));
+    const updated = await json<Pool>(
+      await sys("PUT", `/pools/${created.id}`, {
+        body: {
+          authentication_mechanisms: ["password"],
+          second_factor_authentication_mechanisms: ["webauthn"],
+          passkey_settings: {
+            relying_party_id: "Example.COM",
+            relying_party_origins: ["https://app.example.com", "https://example.com:8443"],
+          },
+          limits: { webauthn_credentials_capacity: 5 },
+        },
+      }),
+    );
     expect(updated).toMatchObject({
       name: "Staff",
       authentication_mechanisms: ["password"],
@@ -77,7 +82,10 @@ describe("pools", () => {
 
   it("deletes a pool's users with it", async () => {
     const pool = await json<Pool>(await createPool({}), 201);
-    const user = await json<{ id: string }>(await sys("POST", `/pools/${pool.id}/users`, { body: { identifiers: [{ identifier: `${uid()}@example.com`, type: "email" }] } }), 201);
+    const user = await json<{ id: string }>(
+      await sys("POST", `/pools/${pool.id}/users`, { body: { identifiers: [{ identifier: `${uid()}@example.com`, type: "email" }] } }),
+      201,
+    );
     expect((await sys("DELETE", `/pools/${pool.id}`)).status).toBe(204);
     const again = await json<Pool>(await createPool({ id: pool.id }), 201);
     await expectError(await sys("GET", `/pools/${again.id}/users/${user.id}`), 404, "not_found");
@@ -135,16 +143,36 @@ describe("pool validation: relying party", () => {
   }
 
   it("allows http only for localhost", async () => {
-    const ok = await json<Pool>(await createPool({ passkey_settings: { relying_party_id: "localhost", relying_party_origins: ["http://localhost:8787", "https://localhost"] } }), 201);
+    const ok = await json<Pool>(
+      await createPool({
+        passkey_settings: { relying_party_id: "localhost", relying_party_origins: ["http://localhost:8787", "https://localhost"] },
+      }),
+      201,
+    );
     expect(ok.passkey_settings.relying_party_origins).toEqual(["http://localhost:8787", "https://localhost"]);
-    await expectError(await createPool({ passkey_settings: { relying_party_id: "localhost", relying_party_origins: ["http://127.0.0.1:8787"] } }), 422, "invalid_configuration");
+    await expectError(
+      await createPool({ passkey_settings: { relying_party_id: "localhost", relying_party_origins: ["http://127.0.0.1:8787"] } }),
+      422,
+      "invalid_configuration",
+    );
   });
 
   it("requires a relying_party_id for origins, and checks origins again when only the RP ID changes", async () => {
-    const noRp = await expectError(await createPool({ passkey_settings: { relying_party_origins: ["https://example.com"] } }), 422, "invalid_configuration");
+    const noRp = await expectError(
+      await createPool({ passkey_settings: { relying_party_origins: ["https://example.com"] } }),
+      422,
+      "invalid_configuration",
+    );
     expect(noRp.details.field).toBe("passkey_settings.relying_party_origins");
-    const pool = await json<Pool>(await createPool({ passkey_settings: { relying_party_id: "example.com", relying_party_origins: ["https://app.example.com"] } }), 201);
-    await expectError(await sys("PUT", `/pools/${pool.id}`, { body: { passkey_settings: { relying_party_id: "example.org" } } }), 422, "invalid_configuration");
+    const pool = await json<Pool>(
+      await createPool({ passkey_settings: { relying_party_id: "example.com", relying_party_origins: ["https://app.example.com"] } }),
+      201,
+    );
+    await expectError(
+      await sys("PUT", `/pools/${pool.id}`, { body: { passkey_settings: { relying_party_id: "example.org" } } }),
+      422,
+      "invalid_configuration",
+    );
     expect((await json<Pool>(await sys("GET", `/pools/${pool.id}`))).passkey_settings.relying_party_id).toBe("example.com");
   });
 
@@ -187,23 +215,51 @@ describe("pool validation: limits and mechanisms", () => {
   });
 
   it("rejects a mechanism in both factor lists, counting both passkey values as one", async () => {
-    const a = await expectError(await createPool({ authentication_mechanisms: ["webauthn", "password"], second_factor_authentication_mechanisms: ["password"] }), 422, "invalid_configuration");
+    const a = await expectError(
+      await createPool({ authentication_mechanisms: ["webauthn", "password"], second_factor_authentication_mechanisms: ["password"] }),
+      422,
+      "invalid_configuration",
+    );
     expect(a.details.field).toBe("second_factor_authentication_mechanisms");
-    await expectError(await createPool({ authentication_mechanisms: ["webauthn"], second_factor_authentication_mechanisms: ["usernameless_webauthn"] }), 422, "invalid_configuration");
+    await expectError(
+      await createPool({ authentication_mechanisms: ["webauthn"], second_factor_authentication_mechanisms: ["usernameless_webauthn"] }),
+      422,
+      "invalid_configuration",
+    );
     await expectError(await createPool({ authentication_mechanisms: ["webauthn", "usernameless_webauthn"] }), 422, "invalid_configuration");
   });
 
   it("requires the preferred mechanisms to be listed, and at least one first factor", async () => {
-    expect((await expectError(await createPool({ authentication_mechanisms: ["password"], preferred_authentication_mechanism: "webauthn" }), 422, "invalid_configuration")).details.field)
-      .toBe("preferred_authentication_mechanism");
-    expect((await expectError(await createPool({ authentication_mechanisms: ["password"], second_factor_authentication_mechanisms: ["webauthn"], second_factor_preferred_authentication_mechanism: "email_otp" }), 422, "invalid_configuration")).details.field)
-      .toBe("second_factor_preferred_authentication_mechanism");
+    expect(
+      (
+        await expectError(
+          await createPool({ authentication_mechanisms: ["password"], preferred_authentication_mechanism: "webauthn" }),
+          422,
+          "invalid_configuration",
+        )
+      ).details.field,
+    ).toBe("preferred_authentication_mechanism");
+    expect(
+      (
+        await expectError(
+          await createPool({
+            authentication_mechanisms: ["password"],
+            second_factor_authentication_mechanisms: ["webauthn"],
+            second_factor_preferred_authentication_mechanism: "email_otp",
+          }),
+          422,
+          "invalid_configuration",
+        )
+      ).details.field,
+    ).toBe("second_factor_preferred_authentication_mechanism");
     await expectError(await createPool({ authentication_mechanisms: [] }), 422, "invalid_configuration");
     await expectError(await createPool({ authentication_mechanisms: ["fingerprint"] }), 400, "validation_failed");
   });
 
   it("validates otp_settings.enroll_webauthn", async () => {
-    expect((await json<Pool>(await createPool({ otp_settings: { enroll_webauthn: { length: 6, ttl: "90s" } } }), 201)).otp_settings).toEqual({ enroll_webauthn: { length: 6, ttl: "90s" } });
+    expect(
+      (await json<Pool>(await createPool({ otp_settings: { enroll_webauthn: { length: 6, ttl: "90s" } } }), 201)).otp_settings,
+    ).toEqual({ enroll_webauthn: { length: 6, ttl: "90s" } });
     await expectError(await createPool({ otp_settings: { enroll_webauthn: { length: 3 } } }), 422, "invalid_configuration");
     await expectError(await createPool({ otp_settings: { enroll_webauthn: { ttl: "10 minutes" } } }), 422, "invalid_configuration");
     await expectError(await createPool({ otp_settings: { enroll_webauthn: { ttl: "30s" } } }), 422, "invalid_configuration");

@@ -10,7 +10,7 @@ async function logged(fn: () => Promise<unknown>): Promise<{ raw: string[]; line
   try {
     await fn();
     const raw = spy.mock.calls.map((args) => args.map(String).join(" "));
-    const lines = raw.filter((r) => r.startsWith("{\"request_id\"")).map((r) => JSON.parse(r) as Line);
+    const lines = raw.filter((r) => r.startsWith('{"request_id"')).map((r) => JSON.parse(r) as Line);
     return { raw, lines };
   } finally {
     spy.mockRestore();
@@ -55,11 +55,20 @@ describe("request log", () => {
     const token = await systemToken();
     const code = "31415926";
     const { raw, lines } = await logged(async () => {
-      const t = await requestToken("default", { grant_type: "client_credentials", scope: "identity" }, { authorization: basic(CLIENT.id, CLIENT.secret) });
+      const t = await requestToken(
+        "default",
+        { grant_type: "client_credentials", scope: "identity" },
+        { authorization: basic(CLIENT.id, CLIENT.secret) },
+      );
       const issued = (await json<{ access_token: string }>(t)).access_token;
       expect(issued.length).toBeGreaterThan(20);
       await sys("POST", "/pools/default/user/webauthn/add/complete", {
-        token, body: { userID: "nobody", code, new_web_authn: { id: "x", rawId: "x", type: "public-key", response: { clientDataJSON: "x", attestationObject: "x" } } },
+        token,
+        body: {
+          userID: "nobody",
+          code,
+          new_web_authn: { id: "x", rawId: "x", type: "public-key", response: { clientDataJSON: "x", attestationObject: "x" } },
+        },
       });
       await SELF.fetch(`${ORIGIN}/default/admin/enroll?user=someone&code=${code}`);
       // The issued token must not show up in the lines logged after it was issued either.
@@ -70,6 +79,8 @@ describe("request log", () => {
     for (const secret of [token, CLIENT.secret, code, "someone", "?", "client_credentials"]) expect(text).not.toContain(secret);
     // No other console.log line carries them either.
     for (const secret of [token, CLIENT.secret, code]) expect(raw.join("\n")).not.toContain(secret);
-    expect(lines.map((l) => l.route)).toEqual(expect.arrayContaining(["/:tid/system/oauth2/token", "/api/identity/:tid/system/pools/:ipID/user/webauthn/add/complete"]));
+    expect(lines.map((l) => l.route)).toEqual(
+      expect.arrayContaining(["/:tid/system/oauth2/token", "/api/identity/:tid/system/pools/:ipID/user/webauthn/add/complete"]),
+    );
   });
 });

@@ -19,22 +19,36 @@ describe("self-service", () => {
   it("a user signed in with a passkey reads /me and adds, names and deletes its own passkeys", async () => {
     const s = await signedUp("smart");
     const opts = await options(s.wid);
-    const { access_token } = await json<Tokens>(await finish(s.wid, opts.login_id, await s.auth.authenticate(opts.publicKey, { origin: ORIGIN })));
-    const me = await json<{ id: string; credentials: CredentialJson[] }>(await call("GET", selfPath(s.wid, "/me"), { token: access_token }));
+    const { access_token } = await json<Tokens>(
+      await finish(s.wid, opts.login_id, await s.auth.authenticate(opts.publicKey, { origin: ORIGIN })),
+    );
+    const me = await json<{ id: string; credentials: CredentialJson[] }>(
+      await call("GET", selfPath(s.wid, "/me"), { token: access_token }),
+    );
     expect(me.id).toBe(s.user.id);
     expect(me.credentials).toHaveLength(1);
 
-    const begin = await json<{ publicKey: Parameters<SoftAuthenticator["register"]>[0] }>(await call("POST", selfPath(s.wid, "/usernameless-webauthn/create/begin"), { token: access_token }));
+    const begin = await json<{ publicKey: Parameters<SoftAuthenticator["register"]>[0] }>(
+      await call("POST", selfPath(s.wid, "/usernameless-webauthn/create/begin"), { token: access_token }),
+    );
     expect(begin.publicKey.authenticatorSelection).toMatchObject({ residentKey: "required" });
     const phone = new SoftAuthenticator();
     const response = await phone.register(begin.publicKey, { origin: ORIGIN });
-    const added = await json<{ credentials: CredentialJson[] }>(await call("POST", selfPath(s.wid, "/usernameless-webauthn/create/complete"), { token: access_token, body: response }));
+    const added = await json<{ credentials: CredentialJson[] }>(
+      await call("POST", selfPath(s.wid, "/usernameless-webauthn/create/complete"), { token: access_token, body: response }),
+    );
     expect(added.credentials).toHaveLength(2);
-    expect(await count("audit_events", "user_id = ? AND type = 'passkey.registered' AND actor = ?", s.user.id, `user:${s.user.id}`)).toBe(1);
+    expect(await count("audit_events", "user_id = ? AND type = 'passkey.registered' AND actor = ?", s.user.id, `user:${s.user.id}`)).toBe(
+      1,
+    );
 
     const newId = added.credentials[1]!.id;
-    expect((await call("PUT", selfPath(s.wid, `/webauthn/${newId}/name`), { token: access_token, body: { name: "Phone" } })).status).toBe(204);
-    expect((await call("DELETE", selfPath(s.wid, `/webauthn/${s.creds[0]!.payload.credential_id}`), { token: access_token })).status).toBe(204);
+    expect((await call("PUT", selfPath(s.wid, `/webauthn/${newId}/name`), { token: access_token, body: { name: "Phone" } })).status).toBe(
+      204,
+    );
+    expect((await call("DELETE", selfPath(s.wid, `/webauthn/${s.creds[0]!.payload.credential_id}`), { token: access_token })).status).toBe(
+      204,
+    );
     const after = await json<{ credentials: CredentialJson[] }>(await call("GET", selfPath(s.wid, "/me"), { token: access_token }));
     expect(after.credentials.map((c) => [c.id, c.name])).toEqual([[newId, "Phone"]]);
   });
@@ -76,8 +90,16 @@ describe("self-service", () => {
   it("scope checks: /me needs view_ss_profile, passkey endpoints need manage_ss_profile (403 insufficient_scope)", async () => {
     const s = await signedUp("smart");
     const viewOnly = await userToken(s.t, { scope: "view_ss_profile" });
-    await expectError(await call("POST", selfPath(s.wid, "/usernameless-webauthn/create/begin"), { token: viewOnly }), 403, "insufficient_scope");
-    await expectError(await call("PUT", selfPath(s.wid, `/webauthn/${s.creds[0]!.id}/name`), { token: viewOnly, body: { name: "x" } }), 403, "insufficient_scope");
+    await expectError(
+      await call("POST", selfPath(s.wid, "/usernameless-webauthn/create/begin"), { token: viewOnly }),
+      403,
+      "insufficient_scope",
+    );
+    await expectError(
+      await call("PUT", selfPath(s.wid, `/webauthn/${s.creds[0]!.id}/name`), { token: viewOnly, body: { name: "x" } }),
+      403,
+      "insufficient_scope",
+    );
     const manageOnly = await userToken(s.t, { scope: "manage_ss_profile" });
     await expectError(await call("GET", selfPath(s.wid, "/me"), { token: manageOnly }), 403, "insufficient_scope");
     await expectError(await call("GET", selfPath(s.wid, "/me"), { token: null }), 401, "unauthorized");
@@ -91,7 +113,11 @@ describe("self-service", () => {
     const { systemToken } = await import("./helpers/api");
     const sysToken = await systemToken();
     await expectError(await call("GET", selfPath(s.wid, "/me"), { token: sysToken }), 403, "insufficient_scope");
-    await expectError(await call("POST", selfPath(s.wid, "/usernameless-webauthn/create/begin"), { token: sysToken }), 403, "insufficient_scope");
+    await expectError(
+      await call("POST", selfPath(s.wid, "/usernameless-webauthn/create/begin"), { token: sysToken }),
+      403,
+      "insufficient_scope",
+    );
     await expectError(await call("DELETE", selfPath(s.wid, `/webauthn/${s.creds[0]!.id}`), { token: sysToken }), 403, "insufficient_scope");
     expect(await count("credentials", "user_id = ? AND type = 'webauthn'", s.user.id)).toBe(1);
   });
@@ -102,11 +128,16 @@ describe("self-service", () => {
       const s = await signedUp("smart");
       const token = await userToken(s.t);
       expect((await call("GET", selfPath(s.wid, "/me"), { token })).status).toBe(200);
-      const res = end === "deactivate"
-        ? await sys("PUT", `/pools/${s.pool}/users/${s.user.id}`, { body: { status: "inactive" } })
-        : await sys("DELETE", `/pools/${s.pool}/users/${s.user.id}`);
+      const res =
+        end === "deactivate"
+          ? await sys("PUT", `/pools/${s.pool}/users/${s.user.id}`, { body: { status: "inactive" } })
+          : await sys("DELETE", `/pools/${s.pool}/users/${s.user.id}`);
       expect(res.status).toBeLessThan(300);
-      for (const [method, p] of [["GET", "/me"], ["POST", "/usernameless-webauthn/create/begin"], ["PUT", `/webauthn/${s.creds[0]!.id}/name`]] as const) {
+      for (const [method, p] of [
+        ["GET", "/me"],
+        ["POST", "/usernameless-webauthn/create/begin"],
+        ["PUT", `/webauthn/${s.creds[0]!.id}/name`],
+      ] as const) {
         const r = await call(method, selfPath(s.wid, p), { token, body: method === "PUT" ? { name: "x" } : undefined });
         await expectError(r, 401, "invalid_token");
         expect(r.headers.get("www-authenticate")).toContain('error="invalid_token"');
@@ -120,24 +151,42 @@ describe("self-service", () => {
     const token = await userToken({ ...a.t, userId: b.id });
     for (const ref of [a.creds[0]!.id, a.creds[0]!.payload.credential_id]) {
       await expectError(await call("DELETE", selfPath(a.wid, `/webauthn/${ref}`), { token }), 404, "not_found");
-      await expectError(await call("PUT", selfPath(a.wid, `/webauthn/${ref}/name`), { token, body: { name: "mine now" } }), 404, "not_found");
+      await expectError(
+        await call("PUT", selfPath(a.wid, `/webauthn/${ref}/name`), { token, body: { name: "mine now" } }),
+        404,
+        "not_found",
+      );
     }
     expect(await count("credentials", "user_id = ? AND type = 'webauthn' AND name IS NULL", a.user.id)).toBe(2);
   });
 
   it("the family that does not match the workspace's mode is 409 passkey_mode_mismatch", async () => {
     const smart = await signedUp("smart");
-    await expectError(await call("POST", selfPath(smart.wid, "/webauthn/create/begin"), { token: await userToken(smart.t) }), 409, "passkey_mode_mismatch");
+    await expectError(
+      await call("POST", selfPath(smart.wid, "/webauthn/create/begin"), { token: await userToken(smart.t) }),
+      409,
+      "passkey_mode_mismatch",
+    );
     const classic = await signedUp("classic");
-    await expectError(await call("POST", selfPath(classic.wid, "/usernameless-webauthn/create/begin"), { token: await userToken(classic.t) }), 409, "passkey_mode_mismatch");
-    const ok = await json<{ publicKey: { authenticatorSelection: { residentKey: string } } }>(await call("POST", selfPath(classic.wid, "/webauthn/create/begin"), { token: await userToken(classic.t) }));
+    await expectError(
+      await call("POST", selfPath(classic.wid, "/usernameless-webauthn/create/begin"), { token: await userToken(classic.t) }),
+      409,
+      "passkey_mode_mismatch",
+    );
+    const ok = await json<{ publicKey: { authenticatorSelection: { residentKey: string } } }>(
+      await call("POST", selfPath(classic.wid, "/webauthn/create/begin"), { token: await userToken(classic.t) }),
+    );
     expect(ok.publicKey.authenticatorSelection.residentKey).toBe("discouraged");
   });
 
   it("names follow the rules (400 for control or bidi characters)", async () => {
     const s = await signedUp("smart");
     const token = await userToken(s.t);
-    await expectError(await call("PUT", selfPath(s.wid, `/webauthn/${s.creds[0]!.id}/name`), { token, body: { name: "evil\u202Etxt.exe" } }), 400, "validation_failed");
+    await expectError(
+      await call("PUT", selfPath(s.wid, `/webauthn/${s.creds[0]!.id}/name`), { token, body: { name: "evil\u202Etxt.exe" } }),
+      400,
+      "validation_failed",
+    );
     expect(await count("credentials", "user_id = ? AND name IS NULL", s.user.id)).toBe(1);
   });
 });

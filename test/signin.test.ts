@@ -6,7 +6,9 @@ import { count, enroll, newUser } from "./helpers/passkeys";
 import { finish, options, optionsRes, password, setup, verifyWithJwks, type Options, type Tokens } from "./helpers/signin";
 
 const credentialState = (id: string) =>
-  env.DB.prepare("SELECT sign_count, last_used_at, clone_warning, backup_state, discoverable_id FROM credentials WHERE credential_id = ?").bind(id).first();
+  env.DB.prepare("SELECT sign_count, last_used_at, clone_warning, backup_state, discoverable_id FROM credentials WHERE credential_id = ?")
+    .bind(id)
+    .first();
 
 describe("Smart sign-in", () => {
   it("signs in with no username; the token's claims verify against the JWKS", async () => {
@@ -24,7 +26,14 @@ describe("Smart sign-in", () => {
     expect(tokens).toMatchObject({ token_type: "Bearer", expires_in: 900, scope: "view_ss_profile manage_ss_profile" });
 
     const claims = await verifyWithJwks(tokens.access_token);
-    expect(claims).toMatchObject({ sub: user.id, tid: "default", wid, pool_id: pool, amr: ["pop"], scope: "view_ss_profile manage_ss_profile" });
+    expect(claims).toMatchObject({
+      sub: user.id,
+      tid: "default",
+      wid,
+      pool_id: pool,
+      amr: ["pop"],
+      scope: "view_ss_profile manage_ss_profile",
+    });
     expect(claims.exp! - claims.iat!).toBe(900);
     expect(Math.abs((claims.auth_time as number) - Date.now() / 1000)).toBeLessThan(5);
     expect(typeof claims.jti).toBe("string");
@@ -61,7 +70,8 @@ describe("Smart sign-in", () => {
     expect(credentials[1]!.discoverable_id).toBe("");
     const opts2 = await options(wid);
     await json<Tokens>(await finish(wid, opts2.login_id, await rk.authenticate(opts2.publicKey, { origin: ORIGIN })));
-    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(user.id).first<{ user_handle: string }>())!.user_handle;
+    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(user.id).first<{ user_handle: string }>())!
+      .user_handle;
     expect((await credentialState(rk.credentials[0]!.idB64))!.discoverable_id).toBe(handle);
   });
 
@@ -72,7 +82,11 @@ describe("Smart sign-in", () => {
     const auth = new SoftAuthenticator();
     await enroll(auth, b.pool, user.id, "smart");
     const opts = await options(a.wid);
-    await expectError(await finish(a.wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })), 401, "authentication_failed");
+    await expectError(
+      await finish(a.wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })),
+      401,
+      "authentication_failed",
+    );
   });
 });
 
@@ -85,7 +99,9 @@ describe("Classic sign-in", () => {
     await enroll(auth, pool, user.id, "classic");
     const opts = await options(wid, { identifier: user.email.toUpperCase() });
     expect(opts.publicKey.allowCredentials!.map((c) => c.id)).toEqual(auth.credentials.map((c) => c.idB64));
-    const tokens = await json<Tokens>(await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN, credential: auth.credentials[1]! })));
+    const tokens = await json<Tokens>(
+      await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN, credential: auth.credentials[1]! })),
+    );
     expect((await verifyWithJwks(tokens.access_token)).sub).toBe(user.id);
   });
 
@@ -100,7 +116,9 @@ describe("Classic sign-in", () => {
       keys: Object.keys(o).sort(),
       pk: Object.keys(o.publicKey).sort(),
       allow: o.publicKey.allowCredentials!.map((c) => ({ keys: Object.keys(c).sort(), type: c.type, len: c.id.length })),
-      rpId: o.publicKey.rpId, uv: o.publicKey.userVerification, timeout: o.publicKey.timeout,
+      rpId: o.publicKey.rpId,
+      uv: o.publicKey.userVerification,
+      timeout: o.publicKey.timeout,
     });
     const ks = shape(known);
     const us = shape(unknown1);
@@ -150,7 +168,12 @@ describe("sign-in rejections: the same 401, no token, no state change", () => {
 
   it("wrong challenge", async () => {
     const t = await enrolled();
-    await rejected(t.wid, t.opts.login_id, await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN, challenge: "A".repeat(43) }), t.cred.idB64);
+    await rejected(
+      t.wid,
+      t.opts.login_id,
+      await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN, challenge: "A".repeat(43) }),
+      t.cred.idB64,
+    );
   });
 
   it("replayed assertion", async () => {
@@ -187,36 +210,60 @@ describe("sign-in rejections: the same 401, no token, no state change", () => {
 
   it("a signature with one bit flipped", async () => {
     const t = await enrolled();
-    await rejected(t.wid, t.opts.login_id, await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN, tamperSignature: true }), t.cred.idB64);
+    await rejected(
+      t.wid,
+      t.opts.login_id,
+      await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN, tamperSignature: true }),
+      t.cred.idB64,
+    );
   });
 
   it("a userHandle of another user", async () => {
     const t = await enrolled();
     const other = await newUser(t.pool);
-    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(other.id).first<{ user_handle: string }>())!.user_handle;
+    const handle = (await env.DB.prepare("SELECT user_handle FROM users WHERE id = ?").bind(other.id).first<{ user_handle: string }>())!
+      .user_handle;
     const { fromB64url } = await import("../src/crypto/bytes");
-    await rejected(t.wid, t.opts.login_id, await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN, userHandle: fromB64url(handle) }), t.cred.idB64);
+    await rejected(
+      t.wid,
+      t.opts.login_id,
+      await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN, userHandle: fromB64url(handle) }),
+      t.cred.idB64,
+    );
   });
 
   it("backup eligibility flipped", async () => {
     const t = await enrolled();
-    await rejected(t.wid, t.opts.login_id, await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN, flags: { be: true, bs: true } }), t.cred.idB64);
+    await rejected(
+      t.wid,
+      t.opts.login_id,
+      await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN, flags: { be: true, bs: true } }),
+      t.cred.idB64,
+    );
   });
 
   it("a counter that does not increase is rejected, flagged cloneWarning and audited; 0/0 is fine", async () => {
     const t = await enrolled();
     await json(await finish(t.wid, t.opts.login_id, await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN, signCount: 5 })));
     const opts = await options(t.wid);
-    await expectError(await finish(t.wid, opts.login_id, await t.auth.authenticate(opts.publicKey, { origin: ORIGIN, signCount: 5 })), 401, "authentication_failed");
+    await expectError(
+      await finish(t.wid, opts.login_id, await t.auth.authenticate(opts.publicKey, { origin: ORIGIN, signCount: 5 })),
+      401,
+      "authentication_failed",
+    );
     expect(await credentialState(t.cred.idB64)).toMatchObject({ sign_count: 5, clone_warning: 1 });
     expect(await count("audit_events", "user_id = ? AND type = 'passkey.clone_warning'", t.user.id)).toBe(1);
-    const details = await json<{ credentials: { payload: { authenticator: { cloneWarning: boolean } } }[] }>(await sys("GET", `/pools/${t.pool}/users/${t.user.id}`));
+    const details = await json<{ credentials: { payload: { authenticator: { cloneWarning: boolean } } }[] }>(
+      await sys("GET", `/pools/${t.pool}/users/${t.user.id}`),
+    );
     expect(details.credentials[0]!.payload.authenticator.cloneWarning).toBe(true);
 
     const synced = await enrolled();
     for (let i = 0; i < 2; i++) {
       const o = await options(synced.wid);
-      await json(await finish(synced.wid, o.login_id, await synced.auth.authenticate(o.publicKey, { origin: ORIGIN, keepZeroCounter: true })));
+      await json(
+        await finish(synced.wid, o.login_id, await synced.auth.authenticate(o.publicKey, { origin: ORIGIN, keepZeroCounter: true })),
+      );
     }
   });
 
@@ -229,7 +276,11 @@ describe("sign-in rejections: the same 401, no token, no state change", () => {
     const t = await enrolled();
     const a = await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN });
     await expectError(await finish(t.wid, "A".repeat(22), a), 401, "authentication_failed");
-    await expectError(await finish(t.wid, t.opts.login_id, { ...a, response: { ...a.response, clientDataJSON: "bm90IGpzb24" } }), 401, "authentication_failed");
+    await expectError(
+      await finish(t.wid, t.opts.login_id, { ...a, response: { ...a.response, clientDataJSON: "bm90IGpzb24" } }),
+      401,
+      "authentication_failed",
+    );
     await expectError(await finish(t.wid, t.opts.login_id, { id: "x" }), 400, "validation_failed");
   });
 
@@ -246,7 +297,10 @@ describe("sign-in rejections: the same 401, no token, no state change", () => {
 
 describe("password and passkey as second factor", () => {
   async function twoFactor() {
-    const { pool, wid } = await setup("classic", { authentication_mechanisms: ["password"], second_factor_authentication_mechanisms: ["webauthn"] });
+    const { pool, wid } = await setup("classic", {
+      authentication_mechanisms: ["password"],
+      second_factor_authentication_mechanisms: ["webauthn"],
+    });
     const user = await newUser(pool, "default", { credentials: [{ type: "password", password: "correct horse battery" }] });
     return { pool, wid, user };
   }
@@ -255,7 +309,9 @@ describe("password and passkey as second factor", () => {
     const { pool, wid, user } = await twoFactor();
     const auth = new SoftAuthenticator();
     await enroll(auth, pool, user.id, "classic");
-    const step = await json<{ login_id: string; next: string[] }>(await password(wid, { identifier: user.email, password: "correct horse battery" }));
+    const step = await json<{ login_id: string; next: string[] }>(
+      await password(wid, { identifier: user.email, password: "correct horse battery" }),
+    );
     expect(step.next).toEqual(["webauthn"]);
     const opts = await options(wid, { login_id: step.login_id });
     expect(opts.login_id).toBe(step.login_id);
@@ -269,14 +325,30 @@ describe("password and passkey as second factor", () => {
     const auth = new SoftAuthenticator();
     await enroll(auth, pool, user.id, "classic");
     const opts = await options(wid, { identifier: user.email });
-    await expectError(await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })), 401, "authentication_failed");
+    await expectError(
+      await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })),
+      401,
+      "authentication_failed",
+    );
   });
 
   it("403 second_factor_not_enrolled for a user with no passkey; a wrong password is the same 401 as an unknown user", async () => {
     const { wid, user } = await twoFactor();
-    await expectError(await password(wid, { identifier: user.email, password: "correct horse battery" }), 403, "second_factor_not_enrolled");
-    const wrong = await expectError(await password(wid, { identifier: user.email, password: "nope nope nope" }), 401, "authentication_failed");
-    const unknown = await expectError(await password(wid, { identifier: "ghost@example.com", password: "nope nope nope" }), 401, "authentication_failed");
+    await expectError(
+      await password(wid, { identifier: user.email, password: "correct horse battery" }),
+      403,
+      "second_factor_not_enrolled",
+    );
+    const wrong = await expectError(
+      await password(wid, { identifier: user.email, password: "nope nope nope" }),
+      401,
+      "authentication_failed",
+    );
+    const unknown = await expectError(
+      await password(wid, { identifier: "ghost@example.com", password: "nope nope nope" }),
+      401,
+      "authentication_failed",
+    );
     expect(unknown).toEqual(wrong);
   });
 
@@ -291,8 +363,16 @@ describe("password and passkey as second factor", () => {
 describe("GET /login/config", () => {
   it("gives the mode and the methods, preferred first", async () => {
     const { wid } = await setup("classic", { preferred_authentication_mechanism: "password" });
-    expect(await json(await call("GET", `/default/${wid}/login/config`))).toEqual({ passkey_mode: "classic", methods: ["password", "webauthn"], preferred: "password" });
-    expect(await json(await call("GET", "/default/default/login/config"))).toEqual({ passkey_mode: "smart", methods: ["usernameless_webauthn", "password"], preferred: "usernameless_webauthn" });
+    expect(await json(await call("GET", `/default/${wid}/login/config`))).toEqual({
+      passkey_mode: "classic",
+      methods: ["password", "webauthn"],
+      preferred: "password",
+    });
+    expect(await json(await call("GET", "/default/default/login/config"))).toEqual({
+      passkey_mode: "smart",
+      methods: ["usernameless_webauthn", "password"],
+      preferred: "usernameless_webauthn",
+    });
     await expectError(await call("GET", "/default/nope/login/config"), 404, "not_found");
   });
 });
@@ -301,9 +381,15 @@ describe("without KEY_ENCRYPTION_SECRET", () => {
   it("Classic options for an unknown identifier answer 503 not_configured rather than predictable fake ids", async () => {
     const { app } = await import("../src/app");
     const { wid } = await setup("classic");
-    const res = await app.request(`${ORIGIN}/default/${wid}/login/webauthn/options`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ identifier: "nobody@example.com" }),
-    }, { ...env, KEY_ENCRYPTION_SECRET: undefined });
+    const res = await app.request(
+      `${ORIGIN}/default/${wid}/login/webauthn/options`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ identifier: "nobody@example.com" }),
+      },
+      { ...env, KEY_ENCRYPTION_SECRET: undefined },
+    );
     await expectError(res, 503, "not_configured");
   });
 });

@@ -40,9 +40,21 @@ async function jwksKids(tid: string): Promise<string[]> {
 const adminUserToken = async (tid: string) => {
   const admin = await newUser("admins", tid);
   const now = Date.now();
-  return signAccessToken(env, `${ORIGIN}/${tid}`, {
-    sub: admin.id, tid, wid: "admin", pool_id: "admins", scope: "identity view_ss_profile manage_ss_profile", amr: ["pop"], auth_time: Math.floor(now / 1000),
-  }, 900, now);
+  return signAccessToken(
+    env,
+    `${ORIGIN}/${tid}`,
+    {
+      sub: admin.id,
+      tid,
+      wid: "admin",
+      pool_id: "admins",
+      scope: "identity view_ss_profile manage_ss_profile",
+      amr: ["pop"],
+      auth_time: Math.floor(now / 1000),
+    },
+    900,
+    now,
+  );
 };
 
 describe("tenants API", () => {
@@ -54,14 +66,27 @@ describe("tenants API", () => {
     const list = await json<{ tenants: Tenant[] }>(await tenants("GET", "", { token: await bootstrap() }));
     expect(list.tenants).toEqual(expect.arrayContaining([b, expect.objectContaining({ id: "default" })]));
     await expectError(await tenants("POST", "", { token: await bootstrap(), body: { id: b.id, name: "again" } }), 409, "tenant_exists");
-    await expectError(await tenants("POST", "", { token: await bootstrap(), body: { id: "default", name: "again" } }), 409, "tenant_exists");
+    await expectError(
+      await tenants("POST", "", { token: await bootstrap(), body: { id: "default", name: "again" } }),
+      409,
+      "tenant_exists",
+    );
 
     // Keys exist before the first token.
     expect((await jwksKids(b.id)).length).toBe(1);
     const pools = await json<{ pools: { id: string; authentication_mechanisms: string[] }[] }>(await sys("GET", "/pools", { tid: b.id }));
     expect(pools.pools.map((p) => [p.id, p.authentication_mechanisms])).toEqual([["admins", ["webauthn"]]]);
-    const ws = await json<{ workspaces: { id: string; authentication_mechanisms: string[]; identity_pools: string[]; passkey_mode: string }[] }>(await sys("GET", "/workspaces", { tid: b.id }));
-    expect(ws.workspaces).toEqual([expect.objectContaining({ id: "admin", authentication_mechanisms: ["usernameless_webauthn"], identity_pools: ["admins"], passkey_mode: "smart" })]);
+    const ws = await json<{
+      workspaces: { id: string; authentication_mechanisms: string[]; identity_pools: string[]; passkey_mode: string }[];
+    }>(await sys("GET", "/workspaces", { tid: b.id }));
+    expect(ws.workspaces).toEqual([
+      expect.objectContaining({
+        id: "admin",
+        authentication_mechanisms: ["usernameless_webauthn"],
+        identity_pools: ["admins"],
+        passkey_mode: "smart",
+      }),
+    ]);
     // The admin workspace signs in (config answers).
     expect((await call("GET", `/${b.id}/admin/login/config`)).status).toBe(200);
 
@@ -95,7 +120,11 @@ describe("tenants API", () => {
       await expectError(await sys("DELETE", `/clients/${stored.client_id}`, { token }), 403, "insufficient_scope");
     }
     // A stored client cannot pass for the bootstrap client by its name.
-    await expectError(await requestToken("default", { grant_type: "client_credentials" }, { authorization: basic(CLIENT.id, stored.client_secret!) }), 401, "invalid_client");
+    await expectError(
+      await requestToken("default", { grant_type: "client_credentials" }, { authorization: basic(CLIENT.id, stored.client_secret!) }),
+      401,
+      "invalid_client",
+    );
   });
 });
 
@@ -103,10 +132,19 @@ describe("system clients API", () => {
   it("creates a client (secret once, high entropy), lists it without the secret, and deletes it", async () => {
     const b = await newTenant();
     const made = await newClient(b.id, { name: "CI" });
-    expect(made).toEqual({ client_id: made.client_id, tenant_id: b.id, name: "CI", scopes: ["identity"], created_at: expect.any(String), client_secret: expect.any(String) });
+    expect(made).toEqual({
+      client_id: made.client_id,
+      tenant_id: b.id,
+      name: "CI",
+      scopes: ["identity"],
+      created_at: expect.any(String),
+      client_secret: expect.any(String),
+    });
     expect(fromB64url(made.client_id).length).toBeGreaterThanOrEqual(16);
     expect(fromB64url(made.client_secret!).length).toBeGreaterThanOrEqual(16);
-    const row = await env.DB.prepare("SELECT secret_hash FROM system_clients WHERE tenant_id = ? AND client_id = ?").bind(b.id, made.client_id).first<{ secret_hash: string }>();
+    const row = await env.DB.prepare("SELECT secret_hash FROM system_clients WHERE tenant_id = ? AND client_id = ?")
+      .bind(b.id, made.client_id)
+      .first<{ secret_hash: string }>();
     expect(row!.secret_hash).not.toContain(made.client_secret!);
 
     const listed = await json<{ clients: Client[] }>(await sys("GET", "/clients", { tid: b.id }));
@@ -118,11 +156,19 @@ describe("system clients API", () => {
     const token = await clientToken(b.id, made.client_id, made.client_secret!);
     expect((await sys("GET", "/pools", { tid: b.id, token })).status).toBe(200);
     await expectError(await sys("GET", "/pools", { tid: "default", token }), 404, "not_found");
-    await expectError(await requestToken("default", { grant_type: "client_credentials" }, { authorization: basic(made.client_id, made.client_secret!) }), 401, "invalid_client");
+    await expectError(
+      await requestToken("default", { grant_type: "client_credentials" }, { authorization: basic(made.client_id, made.client_secret!) }),
+      401,
+      "invalid_client",
+    );
 
     expect((await sys("DELETE", `/clients/${made.client_id}`, { tid: b.id })).status).toBe(204);
     await expectError(await sys("DELETE", `/clients/${made.client_id}`, { tid: b.id }), 404, "not_found");
-    await expectError(await requestToken(b.id, { grant_type: "client_credentials" }, { authorization: basic(made.client_id, made.client_secret!) }), 401, "invalid_client");
+    await expectError(
+      await requestToken(b.id, { grant_type: "client_credentials" }, { authorization: basic(made.client_id, made.client_secret!) }),
+      401,
+      "invalid_client",
+    );
     expect((await json<{ clients: Client[] }>(await sys("GET", "/clients", { tid: b.id }))).clients).toEqual([]);
 
     await expectError(await sys("POST", "/clients", { tid: b.id, body: { scopes: ["admin"] } }), 400, "validation_failed");
@@ -155,7 +201,11 @@ describe("tenant isolation", () => {
     await expectError(await sys("GET", `/pools/${poolA}/users/${userA.id}`, { tid: b.id }), 404, "not_found");
     await expectError(await sys("GET", `/pools/${poolB}/users/${userA.id}`, { tid: b.id }), 404, "not_found");
     await expectError(await sys("DELETE", `/pools/${poolB}/users/${userB.id}/webauthn/${passkeyA}`, { tid: b.id }), 404, "not_found");
-    await expectError(await sys("PUT", `/pools/${poolB}/users/${userB.id}/webauthn/${passkeyA}/name`, { tid: b.id, body: { name: "mine" } }), 404, "not_found");
+    await expectError(
+      await sys("PUT", `/pools/${poolB}/users/${userB.id}/webauthn/${passkeyA}/name`, { tid: b.id, body: { name: "mine" } }),
+      404,
+      "not_found",
+    );
     expect((await json<{ events: unknown[] }>(await sys("GET", `/audit-events?user_id=${userA.id}`, { tid: b.id }))).events).toEqual([]);
     expect(await count("credentials", "id = ?", passkeyA)).toBe(1);
 
@@ -167,19 +217,29 @@ describe("tenant isolation", () => {
     const now = Date.now();
     const { kid, key } = await signingKey(env, b.id, now);
     const forged = await new SignJWT({ sub: CLIENT.id, tid: "default", scope: "identity", client_id: CLIENT.id })
-      .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" }).setIssuer(`${ORIGIN}/default`)
-      .setIssuedAt(Math.floor(now / 1000)).setExpirationTime(Math.floor(now / 1000) + 600).sign(key);
+      .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
+      .setIssuer(`${ORIGIN}/default`)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(now / 1000) + 600)
+      .sign(key);
     await expectError(await sys("GET", "/pools", { tid: "default", token: forged }), 401, "invalid_token");
     await expectError(await tenants("GET", "", { token: forged }), 401, "invalid_token");
     // The same token with B's tenant and issuer is fine (the forgery fails on the tenant, not the format).
     const honest = await new SignJWT({ sub: CLIENT.id, tid: b.id, scope: "identity", client_id: CLIENT.id })
-      .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" }).setIssuer(`${ORIGIN}/${b.id}`)
-      .setIssuedAt(Math.floor(now / 1000)).setExpirationTime(Math.floor(now / 1000) + 600).sign(key);
+      .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
+      .setIssuer(`${ORIGIN}/${b.id}`)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(now / 1000) + 600)
+      .sign(key);
     expect((await sys("GET", "/pools", { tid: b.id, token: honest })).status).toBe(200);
   });
 
   it("lists every table that has a tenant_id column in TENANT_TABLES", async () => {
-    const tables = (await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'd1_migrations'").all<{ name: string }>()).results.map((r) => r.name);
+    const tables = (
+      await env.DB.prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name <> 'd1_migrations'",
+      ).all<{ name: string }>()
+    ).results.map((r) => r.name);
     const withTenant: string[] = [];
     for (const t of tables) {
       const cols = (await env.DB.prepare(`SELECT name FROM pragma_table_info('${t}')`).all<{ name: string }>()).results.map((c) => c.name);
@@ -198,12 +258,32 @@ describe("tenant isolation", () => {
     await newClient(b.id);
     expect((await sys("PUT", `/pools/${pool}/users/${user.id}`, { tid: b.id, body: { status: "inactive" } })).status).toBe(200);
     // Rows a tenant may hold that the API above did not make: a counter.
-    await env.DB.prepare("INSERT INTO rate_counters (tenant_id, key, window_start, count, refused, expires_at) VALUES (?, 'test', 0, 1, 0, ?)").bind(b.id, Date.now() + 60_000).run();
+    await env.DB.prepare(
+      "INSERT INTO rate_counters (tenant_id, key, window_start, count, refused, expires_at) VALUES (?, 'test', 0, 1, 0, ?)",
+    )
+      .bind(b.id, Date.now() + 60_000)
+      .run();
 
-    const rows = async (tid: string) => Object.fromEntries(await Promise.all(TENANT_TABLES.map(async (t) => [t, await count(t, "tenant_id = ?", tid)] as const)));
+    const rows = async (tid: string) =>
+      Object.fromEntries(await Promise.all(TENANT_TABLES.map(async (t) => [t, await count(t, "tenant_id = ?", tid)] as const)));
     const before = await rows(b.id);
     const defaultBefore = await rows("default");
-    for (const t of ["identifiers", "verifiable_addresses", "credentials", "one_time_codes", "users", "workspace_pools", "workspaces", "pools", "system_clients", "signing_keys", "consumed_challenges", "audit_events", "outbox", "rate_counters"]) {
+    for (const t of [
+      "identifiers",
+      "verifiable_addresses",
+      "credentials",
+      "one_time_codes",
+      "users",
+      "workspace_pools",
+      "workspaces",
+      "pools",
+      "system_clients",
+      "signing_keys",
+      "consumed_challenges",
+      "audit_events",
+      "outbox",
+      "rate_counters",
+    ]) {
       expect(before[t], t).toBeGreaterThan(0);
     }
 
@@ -222,7 +302,11 @@ describe("tenant isolation", () => {
 
     await expectError(await tenants("GET", `/${b.id}`, { token: await bootstrap() }), 404, "not_found");
     await expectError(await tenants("DELETE", `/${b.id}`, { token: await bootstrap() }), 404, "not_found");
-    await expectError(await requestToken(b.id, { grant_type: "client_credentials", scope: "identity" }, { authorization: basic(CLIENT.id, CLIENT.secret) }), 404, "not_found");
+    await expectError(
+      await requestToken(b.id, { grant_type: "client_credentials", scope: "identity" }, { authorization: basic(CLIENT.id, CLIENT.secret) }),
+      404,
+      "not_found",
+    );
     await expectError(await call("GET", `/${b.id}/.well-known/jwks.json`), 404, "not_found");
   });
 });

@@ -15,7 +15,9 @@ describe("POST /{tid}/system/oauth2/token", () => {
     expect(body).toMatchObject({ token_type: "Bearer", expires_in: 3600, scope: "identity" });
     expect(decodeProtectedHeader(body.access_token).alg).toBe("ES256");
 
-    const jwks = await json<{ keys: { kid: string; kty: string; d?: string }[] }>(await SELF.fetch(`${ORIGIN}/default/.well-known/jwks.json`));
+    const jwks = await json<{ keys: { kid: string; kty: string; d?: string }[] }>(
+      await SELF.fetch(`${ORIGIN}/default/.well-known/jwks.json`),
+    );
     expect(jwks.keys.length).toBeGreaterThan(0);
     expect(jwks.keys.every((k) => k.kty === "EC" && k.d === undefined)).toBe(true);
     const header = decodeProtectedHeader(body.access_token);
@@ -27,13 +29,18 @@ describe("POST /{tid}/system/oauth2/token", () => {
   });
 
   it("grants with client_secret_post and without an explicit scope", async () => {
-    const body = await json<{ scope: string }>(await requestToken("default", { grant_type: "client_credentials", client_id: CLIENT.id, client_secret: CLIENT.secret }));
+    const body = await json<{ scope: string }>(
+      await requestToken("default", { grant_type: "client_credentials", client_id: CLIENT.id, client_secret: CLIENT.secret }),
+    );
     expect(body.scope).toBe("identity");
   });
 
   it("keeps the private key encrypted at rest", async () => {
     await systemToken("default");
-    const row = await env.DB.prepare("SELECT private_jwk_enc, public_jwk FROM signing_keys WHERE tenant_id = 'default'").first<{ private_jwk_enc: string; public_jwk: string }>();
+    const row = await env.DB.prepare("SELECT private_jwk_enc, public_jwk FROM signing_keys WHERE tenant_id = 'default'").first<{
+      private_jwk_enc: string;
+      public_jwk: string;
+    }>();
     expect(row).not.toBeNull();
     expect(row!.private_jwk_enc).not.toContain('"d"');
     expect(JSON.parse(row!.public_jwk).d).toBeUndefined();
@@ -52,20 +59,29 @@ describe("POST /{tid}/system/oauth2/token", () => {
     const auth = { authorization: basic(CLIENT.id, CLIENT.secret) };
     await expectError(await requestToken("default", { grant_type: "password" }, auth), 400, "unsupported_grant_type");
     await expectError(await requestToken("default", { ...grant, scope: "identity admin" }, auth), 400, "invalid_scope");
-    await expectError(await requestToken("default", { ...grant, client_id: CLIENT.id, client_secret: CLIENT.secret }, auth), 400, "invalid_request");
+    await expectError(
+      await requestToken("default", { ...grant, client_id: CLIENT.id, client_secret: CLIENT.secret }, auth),
+      400,
+      "invalid_request",
+    );
   });
 
   it("answers 404 for an unknown tenant and 415 for a JSON body", async () => {
     await expectError(await requestToken("nosuchtenant", grant, { authorization: basic(CLIENT.id, CLIENT.secret) }), 404, "not_found");
     const res = await SELF.fetch(`${ORIGIN}/default/system/oauth2/token`, {
-      method: "POST", headers: { "content-type": "application/json", authorization: basic(CLIENT.id, CLIENT.secret) }, body: JSON.stringify(grant),
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: basic(CLIENT.id, CLIENT.secret) },
+      body: JSON.stringify(grant),
     });
     await expectError(res, 415, "unsupported_media_type");
   });
 
   it("authenticates stored system clients by their hashed secret", async () => {
     const secret = await createSystemClient(env, "default", `svc-${Date.now()}`, ["identity"], Date.now());
-    const row = await env.DB.prepare("SELECT client_id, secret_hash FROM system_clients ORDER BY created_at DESC LIMIT 1").first<{ client_id: string; secret_hash: string }>();
+    const row = await env.DB.prepare("SELECT client_id, secret_hash FROM system_clients ORDER BY created_at DESC LIMIT 1").first<{
+      client_id: string;
+      secret_hash: string;
+    }>();
     expect(row!.secret_hash).not.toBe(secret);
     await json(await requestToken("default", grant, { authorization: basic(row!.client_id, secret) }));
     await expectError(await requestToken("default", grant, { authorization: basic(row!.client_id, `${secret}x`) }), 401, "invalid_client");
@@ -87,18 +103,34 @@ describe("bearer middleware on the system API", () => {
     const { kid } = decodeProtectedHeader(real);
     const { privateKey } = await generateKeyPair("ES256");
     const forged = await new SignJWT({ tid: "default", scope: "identity", sub: "x" })
-      .setProtectedHeader({ alg: "ES256", kid }).setIssuer(`${ORIGIN}/default`).setIssuedAt().setExpirationTime("1h").sign(privateKey);
+      .setProtectedHeader({ alg: "ES256", kid })
+      .setIssuer(`${ORIGIN}/default`)
+      .setIssuedAt()
+      .setExpirationTime("1h")
+      .sign(privateKey);
     await expectError(await sys("GET", "/pools", { token: forged }), 401, "invalid_token");
 
-    const tampered = real.replace(/\.[^.]+\./, (p) => p.slice(0, -2) + (p.at(-2) === "A" ? "B" : "A") + ".");
+    const tampered = real.replace(/\.[^.]+\./, (p) => `${p.slice(0, -2) + (p.at(-2) === "A" ? "B" : "A")}.`);
     await expectError(await sys("GET", "/pools", { token: tampered }), 401, "invalid_token");
   });
 
   it("401 for an expired token or one of another issuer", async () => {
     const { signAccessToken } = await import("../src/tokens/jwt");
-    const expired = await signAccessToken(env, `${ORIGIN}/default`, { sub: "c", tid: "default", scope: "identity" }, 60, Date.now() - 3600_000);
+    const expired = await signAccessToken(
+      env,
+      `${ORIGIN}/default`,
+      { sub: "c", tid: "default", scope: "identity" },
+      60,
+      Date.now() - 3600_000,
+    );
     await expectError(await sys("GET", "/pools", { token: expired }), 401, "invalid_token");
-    const otherIssuer = await signAccessToken(env, "https://evil.example/default", { sub: "c", tid: "default", scope: "identity" }, 600, Date.now());
+    const otherIssuer = await signAccessToken(
+      env,
+      "https://evil.example/default",
+      { sub: "c", tid: "default", scope: "identity" },
+      600,
+      Date.now(),
+    );
     await expectError(await sys("GET", "/pools", { token: otherIssuer }), 401, "invalid_token");
   });
 

@@ -17,14 +17,24 @@ import type { Principal } from "./principal";
 export const issuerBase = (c: Context<AppEnv>) => serviceOrigin(c.env, c.req.url).issuerBase;
 
 const unauthorized = (message: string, bad: boolean) =>
-  new ApiError(bad ? "invalid_token" : "unauthorized", message, {}, {
-    "www-authenticate": bad ? `Bearer realm="passkey-edge", error="invalid_token"` : `Bearer realm="passkey-edge"`,
-  });
+  new ApiError(
+    bad ? "invalid_token" : "unauthorized",
+    message,
+    {},
+    {
+      "www-authenticate": bad ? `Bearer realm="passkey-edge", error="invalid_token"` : `Bearer realm="passkey-edge"`,
+    },
+  );
 
 const insufficientScope = (scope: string) =>
-  new ApiError("insufficient_scope", `this endpoint needs scope "${scope}"`, { required_scope: scope }, {
-    "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="${scope}"`,
-  });
+  new ApiError(
+    "insufficient_scope",
+    `this endpoint needs scope "${scope}"`,
+    { required_scope: scope },
+    {
+      "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="${scope}"`,
+    },
+  );
 
 export async function authenticate(c: Context<AppEnv>, now: number): Promise<Principal> {
   const header = c.req.header("authorization") ?? "";
@@ -38,14 +48,17 @@ export async function authenticate(c: Context<AppEnv>, now: number): Promise<Pri
 /** Requires a valid token of the path's tenant carrying `scope`. */
 export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    if (!ID_RE.test(c.req.param("tid") ?? "")) throw validationError("param", [{ path: ["tid"], message: "must match ^[A-Za-z0-9_-]{1,64}$" }]);
+    if (!ID_RE.test(c.req.param("tid") ?? ""))
+      throw validationError("param", [{ path: ["tid"], message: "must match ^[A-Za-z0-9_-]{1,64}$" }]);
     const principal = await authenticate(c, Date.now());
     if (principal.tenantId !== c.req.param("tid")) throw notFound("tenant");
     if (!principal.scopes.has(scope)) throw insufficientScope(scope);
     // One read: an administrator's token stops working once the administrator is deactivated or deleted, a client's
     // once its tenant is deleted (signing keys are cached per isolate, so the signature alone cannot tell).
     const { claims } = principal;
-    const live = claims.pool_id ? await userIsActive(c.env.DB, claims.tid, claims.pool_id, claims.sub) : await tenantExists(c.env.DB, claims.tid);
+    const live = claims.pool_id
+      ? await userIsActive(c.env.DB, claims.tid, claims.pool_id, claims.sub)
+      : await tenantExists(c.env.DB, claims.tid);
     if (!live) throw unauthorized("the token's user or tenant no longer exists", true);
     c.set("auth", principal);
     await next();
@@ -61,7 +74,8 @@ export const RECENT_AUTH_SECONDS = 300;
 export function requireUser(scope: string, opts: { recent?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     for (const name of ["tid", "wid"]) {
-      if (!ID_RE.test(c.req.param(name) ?? "")) throw validationError("param", [{ path: [name], message: "must match ^[A-Za-z0-9_-]{1,64}$" }]);
+      if (!ID_RE.test(c.req.param(name) ?? ""))
+        throw validationError("param", [{ path: [name], message: "must match ^[A-Za-z0-9_-]{1,64}$" }]);
     }
     const now = Date.now();
     const principal = await authenticate(c, now);
@@ -74,9 +88,14 @@ export function requireUser(scope: string, opts: { recent?: boolean } = {}): Mid
       throw unauthorized("the user is no longer active", true);
     }
     if (opts.recent && !(typeof claims.auth_time === "number" && now - claims.auth_time * 1000 <= RECENT_AUTH_SECONDS * 1000)) {
-      throw new ApiError("insufficient_user_authentication", "sign in again: this needs a sign-in within the last 5 minutes", { max_age: RECENT_AUTH_SECONDS }, {
-        "www-authenticate": `Bearer error="insufficient_user_authentication", max_age=${RECENT_AUTH_SECONDS}`,
-      });
+      throw new ApiError(
+        "insufficient_user_authentication",
+        "sign in again: this needs a sign-in within the last 5 minutes",
+        { max_age: RECENT_AUTH_SECONDS },
+        {
+          "www-authenticate": `Bearer error="insufficient_user_authentication", max_age=${RECENT_AUTH_SECONDS}`,
+        },
+      );
     }
     c.set("auth", principal);
     await next();

@@ -14,16 +14,27 @@ import type { Principal } from "./principal";
 export function isBootstrap(env: Env, p: Principal): boolean {
   const id = env.SYSTEM_CLIENT_ID;
   if (!id || !env.SYSTEM_CLIENT_SECRET) return false;
-  return p.claims.client_id === id && p.subject === id && p.claims.wid === undefined && p.claims.pool_id === undefined && p.scopes.has("identity");
+  return (
+    p.claims.client_id === id &&
+    p.subject === id &&
+    p.claims.wid === undefined &&
+    p.claims.pool_id === undefined &&
+    p.scopes.has("identity")
+  );
 }
 
 /** After requireScope (it reuses the principal) or alone (it authenticates the token of any tenant). */
 export const requireBootstrap: MiddlewareHandler<AppEnv> = async (c: Context<AppEnv>, next) => {
   const principal = c.get("auth") ?? (await authenticate(c, Date.now()));
   if (!isBootstrap(c.env, principal)) {
-    throw new ApiError("insufficient_scope", "only the bootstrap system client may call this endpoint", { required_client: "bootstrap" }, {
-      "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="identity"`,
-    });
+    throw new ApiError(
+      "insufficient_scope",
+      "only the bootstrap system client may call this endpoint",
+      { required_client: "bootstrap" },
+      {
+        "www-authenticate": `Bearer realm="passkey-edge", error="insufficient_scope", scope="identity"`,
+      },
+    );
   }
   c.set("auth", principal);
   await next();

@@ -13,7 +13,14 @@ type Field = "int" | "bytes" | "text" | "certs";
 const FORMATS: Record<string, Record<string, [Field, boolean]>> = {
   none: {},
   packed: { alg: ["int", true], sig: ["bytes", true], x5c: ["certs", false] },
-  tpm: { ver: ["text", true], alg: ["int", true], x5c: ["certs", true], sig: ["bytes", true], certInfo: ["bytes", true], pubArea: ["bytes", true] },
+  tpm: {
+    ver: ["text", true],
+    alg: ["int", true],
+    x5c: ["certs", true],
+    sig: ["bytes", true],
+    certInfo: ["bytes", true],
+    pubArea: ["bytes", true],
+  },
   "android-key": { alg: ["int", true], sig: ["bytes", true], x5c: ["certs", true] },
   "android-safetynet": { ver: ["text", true], response: ["bytes", true] },
   "fido-u2f": { sig: ["bytes", true], x5c: ["certs", true] },

@@ -77,7 +77,12 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
   const clientData = parseClientData(response.response.clientDataJSON) ?? fail("clientDataJSON is malformed");
   if (clientData.crossOrigin === true) fail("cross-origin ceremony");
   const rec = (await getChallenge(env.CHALLENGES, clientData.challenge)) ?? fail("unknown challenge");
-  if (rec.purpose !== "authenticate" || rec.tenantId !== f.tenantId || rec.context?.workspaceId !== f.workspaceId || rec.context?.loginId !== f.loginId) {
+  if (
+    rec.purpose !== "authenticate" ||
+    rec.tenantId !== f.tenantId ||
+    rec.context?.workspaceId !== f.workspaceId ||
+    rec.context?.loginId !== f.loginId
+  ) {
     fail("challenge issued for another ceremony");
   }
   if (rec.expiresAt <= now) fail("challenge expired");
@@ -106,7 +111,11 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
   let info: Awaited<ReturnType<typeof verifyAuthenticationResponse>>["authenticationInfo"];
   try {
     const v = await verifyAuthenticationResponse({
-      response: { ...response, clientExtensionResults: response.clientExtensionResults ?? {}, response: { ...response.response, userHandle: userHandle ?? undefined } } as Parameters<typeof verifyAuthenticationResponse>[0]["response"],
+      response: {
+        ...response,
+        clientExtensionResults: response.clientExtensionResults ?? {},
+        response: { ...response.response, userHandle: userHandle ?? undefined },
+      } as Parameters<typeof verifyAuthenticationResponse>[0]["response"],
       expectedChallenge: rec.challenge,
       expectedOrigin: originsFor(pool, f.ctx),
       expectedRPID: rpId,
@@ -127,7 +136,12 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
   const stored = cred.signCount;
   const fresh = info.newCounter;
   if ((stored > 0 || fresh > 0) && fresh <= stored) {
-    await flagClone(env.DB, cred.id, { ...audit, type: "passkey.clone_warning", details: { credential: cred.id, stored, received: fresh } }, now);
+    await flagClone(
+      env.DB,
+      cred.id,
+      { ...audit, type: "passkey.clone_warning", details: { credential: cred.id, stored, received: fresh } },
+      now,
+    );
     fail("sign count did not increase");
   }
 

@@ -32,7 +32,8 @@ export function authDataProblem(authData: Uint8Array, ceremony: "registration" |
   if (authData.length < HEADER) return "authenticator data is too short";
   const flags = authData[32]!;
   const attested = (flags & FLAG_AT) !== 0;
-  if (attested !== (ceremony === "registration")) return ceremony === "registration" ? "attested credential data is missing" : "an assertion must not carry attested credential data";
+  if (attested !== (ceremony === "registration"))
+    return ceremony === "registration" ? "attested credential data is missing" : "an assertion must not carry attested credential data";
   let offset = HEADER;
   if (attested) {
     if (authData.length < offset + 18) return "attested credential data is truncated";

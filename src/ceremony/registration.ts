@@ -46,7 +46,13 @@ async function credentialKeyProblem(publicKey: Uint8Array): Promise<string | nul
     const key = decodeCredentialPublicKey(new Uint8Array(publicKey)) as unknown as Map<number, unknown>;
     const [alg, kty, crv] = [key.get(K.alg), key.get(K.kty), key.get(K.crv)];
     if (alg === -7 && kty === cose.COSEKTY.EC2 && crv === cose.COSECRV.P256) {
-      await crypto.subtle.importKey("jwk", { kty: "EC", crv: "P-256", x: bytes(key.get(K.x)), y: bytes(key.get(K.y)) }, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+      await crypto.subtle.importKey(
+        "jwk",
+        { kty: "EC", crv: "P-256", x: bytes(key.get(K.x)), y: bytes(key.get(K.y)) },
+        { name: "ECDSA", namedCurve: "P-256" },
+        false,
+        ["verify"],
+      );
       return null;
     }
     if (alg === -8 && kty === cose.COSEKTY.OKP && crv === cose.COSECRV.ED25519) {
@@ -56,7 +62,13 @@ async function credentialKeyProblem(publicKey: Uint8Array): Promise<string | nul
       return null;
     }
     if (alg === -257 && kty === cose.COSEKTY.RSA) {
-      await crypto.subtle.importKey("jwk", { kty: "RSA", n: bytes(key.get(K.n)), e: bytes(key.get(K.e)) }, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]);
+      await crypto.subtle.importKey(
+        "jwk",
+        { kty: "RSA", n: bytes(key.get(K.n)), e: bytes(key.get(K.e)) },
+        { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+        false,
+        ["verify"],
+      );
       return null;
     }
     return `the credential public key does not fit its algorithm ${String(alg)}`;
@@ -65,7 +77,13 @@ async function credentialKeyProblem(publicKey: Uint8Array): Promise<string | nul
   }
 }
 
-export async function beginRegistration(env: Env, s: Subject, mode: PasskeyMode, ctx: RequestContext, now: number): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function beginRegistration(
+  env: Env,
+  s: Subject,
+  mode: PasskeyMode,
+  ctx: RequestContext,
+  now: number,
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const rpId = rpIdFor(s.pool, ctx);
   const existing = await userPasskeys(env.DB, s.user.tenantId, s.user.id);
   const userName = s.user.identifiers[0]?.identifier ?? s.user.id;
@@ -81,9 +99,10 @@ export async function beginRegistration(env: Env, s: Subject, mode: PasskeyMode,
     timeout: CEREMONY_TIMEOUT_MS,
     attestationType: s.pool.attestation === "direct" ? "direct" : "none",
     excludeCredentials: existing.map((c) => ({ id: c.credentialId!, transports: c.transports ?? undefined })),
-    authenticatorSelection: mode === "smart"
-      ? { residentKey: "required", requireResidentKey: true, userVerification }
-      : { residentKey: "discouraged", requireResidentKey: false, userVerification },
+    authenticatorSelection:
+      mode === "smart"
+        ? { residentKey: "required", requireResidentKey: true, userVerification }
+        : { residentKey: "discouraged", requireResidentKey: false, userVerification },
     // credProps in both modes: a Classic credential the authenticator made discoverable can later serve Smart sign-in.
     extensions: { credProps: true },
     supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
@@ -103,26 +122,41 @@ export async function beginRegistration(env: Env, s: Subject, mode: PasskeyMode,
 
 /** Verifies a registration response for this subject and mode, and stores the passkey. */
 export async function completeRegistration(
-  env: Env, s: Subject, mode: PasskeyMode, response: RegistrationResponseInput, ctx: RequestContext, actor: string, now: number,
+  env: Env,
+  s: Subject,
+  mode: PasskeyMode,
+  response: RegistrationResponseInput,
+  ctx: RequestContext,
+  actor: string,
+  now: number,
 ): Promise<CredentialRow> {
   const clientData = parseClientData(response.response.clientDataJSON);
   if (!clientData) throw registrationFailed("clientDataJSON is malformed");
   if (clientData.crossOrigin === true) throw registrationFailed("cross-origin ceremonies are not accepted");
   const rec = await getChallenge(env.CHALLENGES, clientData.challenge);
   const rpId = rpIdFor(s.pool, ctx);
-  if (!rec || rec.purpose !== "register" || rec.tenantId !== s.user.tenantId || rec.poolId !== s.pool.id || rec.userId !== s.user.id || rec.mode !== mode) {
+  if (
+    rec?.purpose !== "register" ||
+    rec.tenantId !== s.user.tenantId ||
+    rec.poolId !== s.pool.id ||
+    rec.userId !== s.user.id ||
+    rec.mode !== mode
+  ) {
     throw registrationFailed("unknown challenge");
   }
   if (rec.expiresAt <= now) throw registrationFailed("challenge expired");
   if (rec.rpId !== rpId) throw registrationFailed("the pool's relying party changed during the ceremony");
 
   const rawId = fromB64url(response.rawId);
-  if (!rawId || rawId.length === 0 || rawId.length > 1023 || response.id !== response.rawId) throw registrationFailed("invalid credential id");
+  if (!rawId || rawId.length === 0 || rawId.length > 1023 || response.id !== response.rawId)
+    throw registrationFailed("invalid credential id");
 
   let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
   try {
     verification = await verifyRegistrationResponse({
-      response: { ...response, clientExtensionResults: response.clientExtensionResults ?? {} } as Parameters<typeof verifyRegistrationResponse>[0]["response"],
+      response: { ...response, clientExtensionResults: response.clientExtensionResults ?? {} } as Parameters<
+        typeof verifyRegistrationResponse
+      >[0]["response"],
       expectedChallenge: rec.challenge,
       expectedOrigin: originsFor(s.pool, ctx),
       expectedRPID: rpId,
@@ -183,7 +217,14 @@ export async function completeRegistration(
     { challenge: rec.challenge, tenantId: rec.tenantId, purpose: "register", expiresAt: rec.expiresAt },
     row,
     { capacity: s.pool.webauthnCapacity, max: s.pool.maxCredentials },
-    { tenantId: row.tenantId, poolId: row.poolId, userId: row.userId, actor, type: "passkey.registered", details: { credential: row.id, mode, aaguid: row.aaguid } },
+    {
+      tenantId: row.tenantId,
+      poolId: row.poolId,
+      userId: row.userId,
+      actor,
+      type: "passkey.registered",
+      details: { credential: row.id, mode, aaguid: row.aaguid },
+    },
     now,
   );
   if (outcome === "challenge_used") throw registrationFailed("challenge already used");

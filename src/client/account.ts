@@ -12,6 +12,7 @@ import {
   startAuthentication,
   startRegistration,
   type PublicKeyCredentialDescriptorJSON,
+  type AuthenticationResponseJSON,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
 } from "@simplewebauthn/browser";
@@ -91,16 +92,24 @@ async function confirmWithPasskey(): Promise<void> {
   }
   announce("For your security, confirm it's you with one of your passkeys.");
   const login = `${workspacePath}/login/webauthn`;
-  let credential;
+  let credential: AuthenticationResponseJSON;
   let opts: Options;
   try {
     opts = await api<Options>("POST", `${login}/options`, mode === "classic" ? { identifier: me?.identifiers[0]?.identifier ?? "" } : {});
   } catch {
     throw new ReauthError("We couldn't start the passkey check. Your change wasn't made. Try again, or sign in again.");
   }
-  const optionsJSON: PublicKeyCredentialRequestOptionsJSON = mode === "smart"
-    ? { ...opts.publicKey, allowCredentials: passkeys.map((p) => ({ id: p.credentialId, type: "public-key", transports: p.transports as PublicKeyCredentialDescriptorJSON["transports"] })) }
-    : opts.publicKey;
+  const optionsJSON: PublicKeyCredentialRequestOptionsJSON =
+    mode === "smart"
+      ? {
+          ...opts.publicKey,
+          allowCredentials: passkeys.map((p) => ({
+            id: p.credentialId,
+            type: "public-key",
+            transports: p.transports as PublicKeyCredentialDescriptorJSON["transports"],
+          })),
+        }
+      : opts.publicKey;
   try {
     credential = await startAuthentication({ optionsJSON });
   } catch (err) {
@@ -150,7 +159,8 @@ function changeFailed(err: unknown, fallback: string) {
       not_found: "That passkey no longer exists. The list is up to date now.",
     };
     if (err.code === "insufficient_user_authentication") again.hidden = false;
-    if (err.status === 400 && err.code === "validation_failed") return announce("That name can't be used. Use 1 to 64 ordinary characters.", "error");
+    if (err.status === 400 && err.code === "validation_failed")
+      return announce("That name can't be used. Use 1 to 64 ordinary characters.", "error");
     if (err.status === 429) return announce("Too many attempts. Wait a minute, then try again.", "error");
     return announce(byCode[err.code] ?? fallback, "error");
   }
@@ -178,7 +188,14 @@ function nameCell(p: PasskeyView, index: number) {
     return el("th", { scope: "row", "data-label": "Name" }, el("span", { class: p.name ? "pk-name" : "pk-name unnamed" }, p.label));
   }
   const inputId = `rename-${index}`;
-  const input = el("input", { id: inputId, type: "text", name: "name", maxlength: "64", autocomplete: "off", "aria-describedby": `${inputId}-hint` });
+  const input = el("input", {
+    id: inputId,
+    type: "text",
+    name: "name",
+    maxlength: "64",
+    autocomplete: "off",
+    "aria-describedby": `${inputId}-hint`,
+  });
   input.value = p.name ?? "";
   const cancel = el("button", { type: "button", class: "secondary" }, "Cancel");
   const form = el(
@@ -208,7 +225,12 @@ function nameCell(p: PasskeyView, index: number) {
 
 function actionsCell(p: PasskeyView, index: number) {
   const only = passkeys.length === 1;
-  const renameButton = el("button", { type: "button", class: "secondary small", "data-rename": p.id }, "Rename", el("span", { class: "visually-hidden" }, ` ${p.label}`));
+  const renameButton = el(
+    "button",
+    { type: "button", class: "secondary small", "data-rename": p.id },
+    "Rename",
+    el("span", { class: "visually-hidden" }, ` ${p.label}`),
+  );
   renameButton.addEventListener("click", () => {
     editing = p.id;
     $("#signin-again-row").hidden = true;
@@ -217,7 +239,12 @@ function actionsCell(p: PasskeyView, index: number) {
     rows.querySelector<HTMLInputElement>(`#rename-${index}`)?.select();
   });
   const reasonId = `delete-reason-${index}`;
-  const deleteButton = el("button", { type: "button", class: "danger small", "data-delete": p.id }, "Delete", el("span", { class: "visually-hidden" }, ` ${p.label}`));
+  const deleteButton = el(
+    "button",
+    { type: "button", class: "danger small", "data-delete": p.id },
+    "Delete",
+    el("span", { class: "visually-hidden" }, ` ${p.label}`),
+  );
   const cell = el("td", { class: "actions", "data-label": "Actions" }, el("div", { class: "row" }, renameButton, deleteButton));
   if (only) {
     deleteButton.disabled = true;

@@ -37,11 +37,16 @@ function start(token: string, scopes: string[]) {
   $("#console").hidden = false;
 
   if (!scopes.includes("identity")) {
-    fill($("#main"), h("div", { class: "card" },
-      h("h1", {}, "Not an administrator"),
-      h("p", {}, "You are signed in, but this account may not manage the tenant. Sign in with an administrator's passkey."),
-      h("button", { type: "button", onclick: signOut }, "Sign out"),
-    ));
+    fill(
+      $("#main"),
+      h(
+        "div",
+        { class: "card" },
+        h("h1", {}, "Not an administrator"),
+        h("p", {}, "You are signed in, but this account may not manage the tenant. Sign in with an administrator's passkey."),
+        h("button", { type: "button", onclick: signOut }, "Sign out"),
+      ),
+    );
     return;
   }
 
@@ -120,7 +125,10 @@ function start(token: string, scopes: string[]) {
         return;
       }
       show("pool", "pools");
-      fill(picker, all.map((p) => h("option", { value: p.id, selected: p.id === pool.id }, `${p.name} (${p.id})`)));
+      fill(
+        picker,
+        all.map((p) => h("option", { value: p.id, selected: p.id === pool.id }, `${p.name} (${p.id})`)),
+      );
       picker.value = pool.id;
       $("#crumb-pool").textContent = pool.name;
       const sub = parts[2] === "users" ? "users" : "signin";

@@ -1,5 +1,5 @@
 /** Enrollment-link page: one-time code → creation options → passkey prompt → complete → "your passkey is ready". */
-import { startRegistration, type PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/browser";
+import { startRegistration, type PublicKeyCredentialCreationOptionsJSON, type RegistrationResponseJSON } from "@simplewebauthn/browser";
 import { api, ApiFailure } from "./lib/api";
 import { $, announce, data } from "./lib/dom";
 import { passkeyMessage } from "./lib/passkey-errors";
@@ -42,11 +42,14 @@ async function enroll(code: string) {
   try {
     options = await api("POST", `${base}/options`, { user_id: userId, code });
   } catch (e) {
-    announce(e instanceof ApiFailure && e.status === 401 ? INVALID : "The service is not reachable right now. Try again in a moment.", "error");
+    announce(
+      e instanceof ApiFailure && e.status === 401 ? INVALID : "The service is not reachable right now. Try again in a moment.",
+      "error",
+    );
     codeInput.setAttribute("aria-invalid", String(e instanceof ApiFailure && e.status === 401));
     return;
   }
-  let credential;
+  let credential: RegistrationResponseJSON;
   try {
     credential = await startRegistration({ optionsJSON: options.publicKey });
   } catch (e) {
@@ -57,7 +60,10 @@ async function enroll(code: string) {
   try {
     await api("POST", `${base}/complete`, { user_id: userId, code, credential });
   } catch (e) {
-    announce(e instanceof ApiFailure && e.status === 401 ? INVALID : "The service is not reachable right now. Try again in a moment.", "error");
+    announce(
+      e instanceof ApiFailure && e.status === 401 ? INVALID : "The service is not reachable right now. Try again in a moment.",
+      "error",
+    );
     return;
   }
   showDone();

@@ -57,7 +57,13 @@ function setBusy(on: boolean, button?: HTMLButtonElement | null) {
     return;
   }
   busyButton?.removeAttribute("aria-busy");
-  if (busyButton && !busyButton.hidden && !busyButton.closest("[hidden]") && (document.activeElement === document.body || !document.activeElement)) busyButton.focus();
+  if (
+    busyButton &&
+    !busyButton.hidden &&
+    !busyButton.closest("[hidden]") &&
+    (document.activeElement === document.body || !document.activeElement)
+  )
+    busyButton.focus();
   busyButton = null;
 }
 
@@ -75,7 +81,8 @@ function done(tokens: Tokens) {
   leaving = true; // the buttons stay disabled while the next page loads
   saveToken(tid, wid, tokens.access_token);
   announce("You're signed in. Taking you to your account…", "success");
-  const target = safeReturnTo(new URLSearchParams(location.search).get("return_to")) ?? `/${encodeURIComponent(tid)}/${encodeURIComponent(wid)}/account`;
+  const target =
+    safeReturnTo(new URLSearchParams(location.search).get("return_to")) ?? `/${encodeURIComponent(tid)}/${encodeURIComponent(wid)}/account`;
   location.assign(target);
 }
 
@@ -200,7 +207,7 @@ form?.addEventListener("submit", (e) => {
   for (const input of form.querySelectorAll("input")) input.removeAttribute("aria-invalid");
   const submitter = e.submitter as HTMLButtonElement | null;
   // Enter in the password field means the password, whichever button comes first in the form.
-  const method = document.activeElement === password && password?.value ? "password" : submitter?.value ?? "password";
+  const method = document.activeElement === password && password?.value ? "password" : (submitter?.value ?? "password");
   if (method === "password") return void passwordSignIn(submitter);
   if (mode === "smart") return void passkeySignIn({}, submitter);
   if (!identifier?.value.trim()) return invalid(identifier!, "Enter your email or username, then continue with your passkey.");

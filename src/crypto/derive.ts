@@ -11,7 +11,12 @@ export const MIN_SECRET_LENGTH = 16;
 export function serverSecret(env: { KEY_ENCRYPTION_SECRET?: string }): string {
   const s = env.KEY_ENCRYPTION_SECRET;
   if (!s || s.length < MIN_SECRET_LENGTH) {
-    throw new ApiError("not_configured", `KEY_ENCRYPTION_SECRET is not set (at least ${MIN_SECRET_LENGTH} characters)`, {}, { "retry-after": "60" });
+    throw new ApiError(
+      "not_configured",
+      `KEY_ENCRYPTION_SECRET is not set (at least ${MIN_SECRET_LENGTH} characters)`,
+      {},
+      { "retry-after": "60" },
+    );
   }
   return s;
 }
@@ -26,7 +31,13 @@ function derive(secret: string, purpose: string, algorithm: DerivedAlgorithm, us
   if (!key) {
     key = (async () => {
       const ikm = await crypto.subtle.importKey("raw", utf8.encode(secret), "HKDF", false, ["deriveKey"]);
-      return crypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: utf8.encode("passkey-edge"), info: utf8.encode(purpose) }, ikm, algorithm, false, usages);
+      return crypto.subtle.deriveKey(
+        { name: "HKDF", hash: "SHA-256", salt: utf8.encode("passkey-edge"), info: utf8.encode(purpose) },
+        ikm,
+        algorithm,
+        false,
+        usages,
+      );
     })();
     key.catch(() => cache.delete(cacheKey));
     cache.set(cacheKey, key);
@@ -35,7 +46,8 @@ function derive(secret: string, purpose: string, algorithm: DerivedAlgorithm, us
 }
 
 /** AES-256-GCM key for sealing data at rest. */
-export const aesKey = (secret: string, purpose: string) => derive(secret, purpose, { name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]);
+export const aesKey = (secret: string, purpose: string) =>
+  derive(secret, purpose, { name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]);
 
 /** HMAC-SHA256 key (e.g. one-time code hashes, fake credential ids). */
 export const hmacKey = (env: { KEY_ENCRYPTION_SECRET?: string }, purpose: string) =>

@@ -15,7 +15,9 @@ export const tenants = sqliteTable("tenants", {
 export const pools = sqliteTable(
   "pools",
   {
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     id: text("id").notNull(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
@@ -45,7 +47,9 @@ export type OtpSettings = { enroll_webauthn: { length: number; ttl: string } };
 export const workspaces = sqliteTable(
   "workspaces",
   {
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     id: text("id").notNull(),
     name: text("name").notNull(),
     mechanisms: text("authentication_mechanisms", { mode: "json" }).$type<string[]>().notNull(),
@@ -64,10 +68,7 @@ export const workspacePools = sqliteTable(
     poolId: text("pool_id").notNull(),
     position: integer("position").notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.tenantId, t.workspaceId, t.poolId] }),
-    index("workspace_pools_pool").on(t.tenantId, t.poolId),
-  ],
+  (t) => [primaryKey({ columns: [t.tenantId, t.workspaceId, t.poolId] }), index("workspace_pools_pool").on(t.tenantId, t.poolId)],
 );
 
 export const users = sqliteTable(
@@ -90,7 +91,9 @@ export const users = sqliteTable(
 export const identifiers = sqliteTable(
   "identifiers",
   {
-    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     tenantId: text("tenant_id").notNull(),
     poolId: text("pool_id").notNull(),
     identifier: text("identifier").notNull(),
@@ -99,16 +102,15 @@ export const identifiers = sqliteTable(
     type: text("type").notNull(),
     position: integer("position").notNull(),
   },
-  (t) => [
-    uniqueIndex("identifiers_pool_key").on(t.tenantId, t.poolId, t.identifierKey),
-    index("identifiers_user").on(t.userId),
-  ],
+  (t) => [uniqueIndex("identifiers_pool_key").on(t.tenantId, t.poolId, t.identifierKey), index("identifiers_user").on(t.userId)],
 );
 
 export const verifiableAddresses = sqliteTable(
   "verifiable_addresses",
   {
-    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     tenantId: text("tenant_id").notNull(),
     poolId: text("pool_id").notNull(),
     address: text("address").notNull(),
@@ -130,7 +132,9 @@ export const credentials = sqliteTable(
     id: text("id").primaryKey(),
     tenantId: text("tenant_id").notNull(),
     poolId: text("pool_id").notNull(),
-    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     type: text("type").$type<"password" | "webauthn">().notNull(),
     state: text("state").notNull().default("valid"),
     name: text("name"),
@@ -165,7 +169,9 @@ export const credentials = sqliteTable(
 export const systemClients = sqliteTable(
   "system_clients",
   {
-    tenantId: text("tenant_id").notNull().references(() => tenants.id, { onDelete: "cascade" }),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id, { onDelete: "cascade" }),
     clientId: text("client_id").notNull(),
     secretHash: text("secret_hash").notNull(),
     scopes: text("scopes").notNull(),
@@ -196,7 +202,9 @@ export const oneTimeCodes = sqliteTable(
   {
     tenantId: text("tenant_id").notNull(),
     poolId: text("pool_id").notNull(),
-    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     purpose: text("purpose").notNull(),
     codeHash: text("code_hash").notNull(),
     attempts: integer("attempts").notNull().default(0),

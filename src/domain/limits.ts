@@ -24,13 +24,22 @@ export interface CounterLimit {
 }
 
 export const PASSWORD_FAILURES: CounterLimit = {
-  name: "password_failures", windowMs: 15 * MINUTE, defaultLimit: 5, poolField: { name: "password_failures", min: 1, max: 100 },
+  name: "password_failures",
+  windowMs: 15 * MINUTE,
+  defaultLimit: 5,
+  poolField: { name: "password_failures", min: 1, max: 100 },
 };
 export const OTP_REQUESTS: CounterLimit = {
-  name: "otp_requests", windowMs: 60 * MINUTE, defaultLimit: 5, poolField: { name: "otp_requests_per_hour", min: 1, max: 100 },
+  name: "otp_requests",
+  windowMs: 60 * MINUTE,
+  defaultLimit: 5,
+  poolField: { name: "otp_requests_per_hour", min: 1, max: 100 },
 };
 export const OTP_FAILURES: CounterLimit = {
-  name: "otp_failures", windowMs: 24 * 60 * MINUTE, defaultLimit: 10, poolField: { name: "otp_failures_per_day", min: 1, max: 1000 },
+  name: "otp_failures",
+  windowMs: 24 * 60 * MINUTE,
+  defaultLimit: 10,
+  poolField: { name: "otp_failures_per_day", min: 1, max: 1000 },
 };
 /** Not per pool: system clients belong to the tenant. */
 export const CLIENT_AUTH_FAILURES: CounterLimit = { name: "client_auth_failures", windowMs: MINUTE, defaultLimit: 10 };

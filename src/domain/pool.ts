@@ -97,23 +97,31 @@ export function mergePool(current: PoolConfig, input: PoolInput): Check<PoolConf
   const secondChanged = input.second_factor_authentication_mechanisms !== undefined;
 
   if (mechanisms.length === 0) return fail("authentication_mechanisms", "authentication_mechanisms needs at least one mechanism");
-  const dup = checkMechanismList(mechanisms, "authentication_mechanisms") ?? checkMechanismList(second, "second_factor_authentication_mechanisms");
+  const dup =
+    checkMechanismList(mechanisms, "authentication_mechanisms") ?? checkMechanismList(second, "second_factor_authentication_mechanisms");
   if (dup) return dup;
   const firstFamilies = new Set(mechanisms.map(family));
   const both = second.find((m) => firstFamilies.has(family(m)));
   if (both) return fail("second_factor_authentication_mechanisms", `${both} cannot be both a first and a second factor`);
 
   // Preferred: explicit value must be listed; otherwise keep the current one while it is still listed, else the first.
-  let preferred = input.preferred_authentication_mechanism || (mechanismsChanged && !mechanisms.includes(current.preferredMechanism) ? mechanisms[0]! : current.preferredMechanism);
+  let preferred =
+    input.preferred_authentication_mechanism ||
+    (mechanismsChanged && !mechanisms.includes(current.preferredMechanism) ? mechanisms[0]! : current.preferredMechanism);
   if (!mechanisms.includes(preferred)) {
-    if (input.preferred_authentication_mechanism) return fail("preferred_authentication_mechanism", "preferred_authentication_mechanism must be one of authentication_mechanisms");
+    if (input.preferred_authentication_mechanism)
+      return fail("preferred_authentication_mechanism", "preferred_authentication_mechanism must be one of authentication_mechanisms");
     preferred = mechanisms[0]!;
   }
   let secondPreferred: Mechanism | "" =
-    input.second_factor_preferred_authentication_mechanism ?? (secondChanged && !second.includes(current.secondFactorPreferred as Mechanism) ? (second[0] ?? "") : current.secondFactorPreferred);
+    input.second_factor_preferred_authentication_mechanism ??
+    (secondChanged && !second.includes(current.secondFactorPreferred as Mechanism) ? (second[0] ?? "") : current.secondFactorPreferred);
   if (secondPreferred !== "" && !second.includes(secondPreferred)) {
     if (input.second_factor_preferred_authentication_mechanism) {
-      return fail("second_factor_preferred_authentication_mechanism", "second_factor_preferred_authentication_mechanism must be one of second_factor_authentication_mechanisms");
+      return fail(
+        "second_factor_preferred_authentication_mechanism",
+        "second_factor_preferred_authentication_mechanism must be one of second_factor_authentication_mechanisms",
+      );
     }
     secondPreferred = second[0] ?? "";
   }
@@ -145,8 +153,16 @@ export function mergePool(current: PoolConfig, input: PoolInput): Check<PoolConf
     return fail("limits.webauthn_credentials_capacity", "webauthn_credentials_capacity must not exceed max_credentials");
   }
 
-  const abuse = { passwordFailures: current.passwordFailures, otpRequestsPerHour: current.otpRequestsPerHour, otpFailuresPerDay: current.otpFailuresPerDay };
-  for (const [prop, def] of [["passwordFailures", PASSWORD_FAILURES], ["otpRequestsPerHour", OTP_REQUESTS], ["otpFailuresPerDay", OTP_FAILURES]] as const) {
+  const abuse = {
+    passwordFailures: current.passwordFailures,
+    otpRequestsPerHour: current.otpRequestsPerHour,
+    otpFailuresPerDay: current.otpFailuresPerDay,
+  };
+  for (const [prop, def] of [
+    ["passwordFailures", PASSWORD_FAILURES],
+    ["otpRequestsPerHour", OTP_REQUESTS],
+    ["otpFailuresPerDay", OTP_FAILURES],
+  ] as const) {
     const f = def.poolField!;
     const v = input.limits?.[f.name as "password_failures" | "otp_requests_per_hour" | "otp_failures_per_day"] ?? current[prop];
     if (!Number.isInteger(v) || v < f.min || v > f.max) return fail(`limits.${f.name}`, `${f.name} must be between ${f.min} and ${f.max}`);

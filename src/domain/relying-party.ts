@@ -14,7 +14,13 @@ export function checkRpId(input: string): RpCheck {
   if (id.includes("://")) return { ok: false, message: "relying_party_id must not contain a scheme" };
   if (/[/?#]/.test(id)) return { ok: false, message: "relying_party_id must not contain a path" };
   if (id.includes("[") || id.includes(":")) {
-    return { ok: false, message: id.includes("[") || id.split(":").length > 2 ? "relying_party_id must not be an IP address" : "relying_party_id must not contain a port" };
+    return {
+      ok: false,
+      message:
+        id.includes("[") || id.split(":").length > 2
+          ? "relying_party_id must not be an IP address"
+          : "relying_party_id must not contain a port",
+    };
   }
   if (IPV4.test(id) || /^[0-9.]+$/.test(id)) return { ok: false, message: "relying_party_id must not be an IP address" };
   if (id === "localhost") return { ok: true, value: id };
@@ -47,7 +53,8 @@ export function checkOrigin(input: string, rpId: string): RpCheck {
     return { ok: false, message: `"${input}" must use https (or http for localhost)` };
   }
   const host = url.hostname;
-  if (url.protocol === "http:" && !isLocalhost(host)) return { ok: false, message: `"${input}" must use https; http is allowed only for localhost` };
+  if (url.protocol === "http:" && !isLocalhost(host))
+    return { ok: false, message: `"${input}" must use https; http is allowed only for localhost` };
   if (url.username || url.password || url.search || url.hash || /^[a-z]+:\/\/[^/]+\/./i.test(input.trim()) || input.trim().endsWith("/")) {
     return { ok: false, message: `"${input}" must be scheme://host[:port] with no path, query or credentials` };
   }

@@ -29,7 +29,10 @@ export function checkWorkspaceMechanisms(mechanisms: Mechanism[]): Check<Mechani
  * The workspace's sign-in methods, preferred first: the first pool's preferred mechanism, named as the workspace
  * names passkeys (webauthn or usernameless_webauthn); else the workspace's first mechanism.
  */
-export function orderedMethods(mechanisms: readonly string[], firstPoolPreferred: string | undefined): { methods: string[]; preferred: string | null } {
+export function orderedMethods(
+  mechanisms: readonly string[],
+  firstPoolPreferred: string | undefined,
+): { methods: string[]; preferred: string | null } {
   const asWorkspace = (m: string | undefined) => (m && isPasskey(m) ? mechanisms.find(isPasskey) : mechanisms.find((x) => x === m));
   const preferred = asWorkspace(firstPoolPreferred) ?? mechanisms[0] ?? null;
   return { methods: preferred ? [preferred, ...mechanisms.filter((m) => m !== preferred)] : [...mechanisms], preferred };

@@ -6,7 +6,10 @@ import { validationFailed, type ApiError } from "../errors";
 type Issue = { path: PropertyKey[]; message: string };
 
 export function validationError(target: string, issues: readonly Issue[]): ApiError {
-  return validationFailed(target, issues.map((i) => ({ field: i.path.map(String).join(".") || target, message: i.message })));
+  return validationFailed(
+    target,
+    issues.map((i) => ({ field: i.path.map(String).join(".") || target, message: i.message })),
+  );
 }
 
 export function newApp() {

@@ -7,7 +7,12 @@ export function errorResponse(err: ApiError): Response {
   const body = { status_code: err.status, error: err.message, error_code: err.code, details: err.details };
   return new Response(JSON.stringify(body), {
     status: err.status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...err.headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      ...err.headers,
+    },
   });
 }
 
@@ -15,7 +20,8 @@ export function errorResponse(err: ApiError): Response {
  * Transient storage failures (D1/KV unavailable, overloaded, timed out, reset) are 503 with Retry-After.
  * Anything else from storage (a SQL error) is a bug and stays a 500.
  */
-const TRANSIENT = /network connection lost|overloaded|transient|timed? ?out|exceeded|object to be reset|unavailable|internal error in D1|KV (GET|PUT|DELETE) failed/i;
+const TRANSIENT =
+  /network connection lost|overloaded|transient|timed? ?out|exceeded|object to be reset|unavailable|internal error in D1|KV (GET|PUT|DELETE) failed/i;
 
 export function isStorageFailure(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {

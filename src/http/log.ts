@@ -27,8 +27,14 @@ export const requestLog: MiddlewareHandler = async (c, next) => {
     await next();
   } finally {
     c.res.headers.set("x-request-id", requestId);
-    console.log(JSON.stringify({
-      request_id: requestId, method: c.req.method, route: routeOf(c), status: c.res.status, duration_ms: Date.now() - started,
-    }));
+    console.log(
+      JSON.stringify({
+        request_id: requestId,
+        method: c.req.method,
+        route: routeOf(c),
+        status: c.res.status,
+        duration_ms: Date.now() - started,
+      }),
+    );
   }
 };

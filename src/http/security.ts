@@ -9,9 +9,18 @@ export const HSTS = "max-age=31536000; includeSubDomains";
 
 /** Every header secureHeaders sets by default, off: each use below turns on only what it means. */
 const NONE = {
-  crossOriginResourcePolicy: false, crossOriginOpenerPolicy: false, originAgentCluster: false, referrerPolicy: false,
-  strictTransportSecurity: false, xContentTypeOptions: false, xDnsPrefetchControl: false, xDownloadOptions: false,
-  xFrameOptions: false, xPermittedCrossDomainPolicies: false, xXssProtection: false, removePoweredBy: false,
+  crossOriginResourcePolicy: false,
+  crossOriginOpenerPolicy: false,
+  originAgentCluster: false,
+  referrerPolicy: false,
+  strictTransportSecurity: false,
+  xContentTypeOptions: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xFrameOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+  removePoweredBy: false,
 } as const;
 
 const plain = secureHeaders({ ...NONE, xContentTypeOptions: true });
@@ -27,7 +36,11 @@ export const responseHeaders: MiddlewareHandler = (c, next) => (c.req.url.starts
 export const docsHeaders = secureHeaders({
   ...NONE,
   contentSecurityPolicy: {
-    defaultSrc: ["'none'"], styleSrc: [NONCE], formAction: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"],
+    defaultSrc: ["'none'"],
+    styleSrc: [NONCE],
+    formAction: ["'none'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
   },
   xFrameOptions: "DENY",
   referrerPolicy: "no-referrer",
@@ -38,8 +51,14 @@ export const docsHeaders = secureHeaders({
  * no framing, no referrer. Nosniff comes from `responseHeaders`; pages add Cache-Control: no-store (`noStore`).
  */
 export const PAGE_CSP = {
-  defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", "data:"], connectSrc: ["'self'"],
-  formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"],
+  defaultSrc: ["'none'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", "data:"],
+  connectSrc: ["'self'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
 };
 
 export const pageHeaders = secureHeaders({

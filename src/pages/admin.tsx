@@ -13,11 +13,12 @@ import { NotFoundPage } from "./not-found";
 
 export const adminPages = new Hono<AppEnv>();
 
-
 const Session = () => (
   <div class="session" id="session" hidden>
     <span id="who" class="who"></span>
-    <button type="button" id="signout" class="secondary small">Sign out</button>
+    <button type="button" id="signout" class="secondary small">
+      Sign out
+    </button>
   </div>
 );
 
@@ -29,24 +30,34 @@ adminPages.get("/:tid/admin", async (c) => {
 
   return c.html(
     <Layout title="Admin console" script="admin" wide data={{ tid }} nav={<Session />}>
-      <p id="loading" class="hint">Loading the admin console…</p>
+      <p id="loading" class="hint">
+        Loading the admin console…
+      </p>
       <div id="console" class="console" hidden>
         <div class="console-head">
           <h1>Admin console</h1>
           <span class="badge">tenant {tid}</span>
         </div>
         <nav class="tabs" aria-label="Console sections">
-          <a href="#/methods" data-tab="methods">Authentication</a>
-          <a href="#/pools" data-tab="pools">Users</a>
+          <a href="#/methods" data-tab="methods">
+            Authentication
+          </a>
+          <a href="#/pools" data-tab="pools">
+            Users
+          </a>
         </nav>
         <Status />
 
         <section id="screen-methods" class="screen" aria-labelledby="methods-title" hidden>
-          <p class="crumbs">Authentication <span aria-hidden="true">›</span> Settings</p>
-          <h2 id="methods-title" tabindex={-1}>Methods</h2>
+          <p class="crumbs">
+            Authentication <span aria-hidden="true">›</span> Settings
+          </p>
+          <h2 id="methods-title" tabindex={-1}>
+            Methods
+          </h2>
           <p class="hint intro">
-            How people sign in to each workspace. A workspace uses passkeys in one mode: Smart (people pick their passkey, no
-            username to type) or Classic (people enter their username first).
+            How people sign in to each workspace. A workspace uses passkeys in one mode: Smart (people pick their passkey, no username to
+            type) or Classic (people enter their username first).
           </p>
           <div id="workspaces"></div>
         </section>
@@ -62,10 +73,16 @@ adminPages.get("/:tid/admin", async (c) => {
               <select id="pool-picker"></select>
             </div>
           </div>
-          <h2 id="pool-title" tabindex={-1}></h2>
+          <h2 id="pool-title" tabindex={-1}>
+            Pool
+          </h2>
           <nav class="tabs sub" aria-label="Pool sections">
-            <a id="subtab-signin" data-subtab="signin">Sign-in and Sign-up</a>
-            <a id="subtab-users" data-subtab="users">Users</a>
+            <a id="subtab-signin" data-subtab="signin" href="#/pools">
+              Sign-in and Sign-up
+            </a>
+            <a id="subtab-users" data-subtab="users" href="#/pools">
+              Users
+            </a>
           </nav>
           <div id="pool-body"></div>
         </section>

@@ -18,7 +18,10 @@ enrollPages.get("/:tid/:wid/enroll", async (c) => {
   const { tid, wid } = c.req.param();
   const workspace = ID_RE.test(tid) && ID_RE.test(wid) ? await getWorkspace(c.env.DB, tid, wid) : undefined;
   if (!workspace) {
-    return c.html(<NotFoundPage what="enrollment page" help="Check the link in your message, or ask your administrator for a new one." />, 404);
+    return c.html(
+      <NotFoundPage what="enrollment page" help="Check the link in your message, or ask your administrator for a new one." />,
+      404,
+    );
   }
 
   const user = c.req.query("user") ?? "";
@@ -36,21 +39,39 @@ enrollPages.get("/:tid/:wid/enroll", async (c) => {
             <>
               <div id="enroll-step">
                 <p>
-                  Create the passkey you will use to sign in to <strong>{workspace.name}</strong>. Your device keeps it and
-                  asks for your fingerprint, face or screen lock; there is no password to remember.
+                  Create the passkey you will use to sign in to <strong>{workspace.name}</strong>. Your device keeps it and asks for your
+                  fingerprint, face or screen lock; there is no password to remember.
                 </p>
                 <form id="enroll-form" novalidate>
                   <label for="code">One-time code</label>
-                  <input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" spellcheck={false}
-                    maxlength={32} required value={CODE_RE.test(code) ? code : ""} aria-describedby="code-hint" />
-                  <p class="hint" id="code-hint">The code from your enrollment message. It works once and expires after a few minutes.</p>
-                  <button type="submit" class="block" id="create">Create a passkey</button>
+                  <input
+                    type="text"
+                    id="code"
+                    name="code"
+                    inputmode="numeric"
+                    autocomplete="one-time-code"
+                    spellcheck={false}
+                    maxlength={32}
+                    required
+                    value={CODE_RE.test(code) ? code : ""}
+                    aria-describedby="code-hint"
+                  />
+                  <p class="hint" id="code-hint">
+                    The code from your enrollment message. It works once and expires after a few minutes.
+                  </p>
+                  <button type="submit" class="block" id="create">
+                    Create a passkey
+                  </button>
                 </form>
               </div>
               <div id="enroll-done" hidden>
-                <h2 id="done-title" tabindex={-1}>Your passkey is ready</h2>
+                <h2 id="done-title" tabindex={-1}>
+                  Your passkey is ready
+                </h2>
                 <p>From now on, sign in with it: your device asks for your fingerprint, face or screen lock.</p>
-                <a class="button" href={loginUrl} id="signin-link">{isAdmin ? "Sign in to the admin console" : "Sign in"}</a>
+                <a class="button" href={loginUrl} id="signin-link">
+                  {isAdmin ? "Sign in to the admin console" : "Sign in"}
+                </a>
               </div>
               <Status />
             </>

@@ -17,26 +17,26 @@ export const Layout: FC<LayoutProps> = ({ title, script, data = {}, wide, nav, c
   const attrs = Object.fromEntries(Object.entries(data).map(([k, v]) => [`data-${k}`, v]));
   return (
     <>
-    {raw("<!DOCTYPE html>")}
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
-        <title>{`${title} · passkey-edge`}</title>
-        <link rel="stylesheet" href="/assets/app.css" />
-        {script && <script type="module" src={`/assets/js/${script}.js`}></script>}
-      </head>
-      <body {...attrs}>
-        <header class="top">
-          <span class="brand">passkey-edge</span>
-          {nav}
-        </header>
-        <main class={wide ? "wide" : undefined} id="main">
-          {children}
-        </main>
-      </body>
-    </html>
+      {raw("<!DOCTYPE html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          <meta name="referrer" content="no-referrer" />
+          <title>{`${title} · passkey-edge`}</title>
+          <link rel="stylesheet" href="/assets/app.css" />
+          {script && <script type="module" src={`/assets/js/${script}.js`}></script>}
+        </head>
+        <body {...attrs}>
+          <header class="top">
+            <span class="brand">passkey-edge</span>
+            {nav}
+          </header>
+          <main class={wide ? "wide" : undefined} id="main">
+            {children}
+          </main>
+        </body>
+      </html>
     </>
   );
 };

@@ -6,7 +6,7 @@
  * attributes, so the script needs no extra round trip. Browser code: src/client/login.ts.
  */
 import { Hono } from "hono";
-import type { Child, FC } from "hono/jsx";
+import type { FC } from "hono/jsx";
 import { isPasskey } from "../domain/mechanisms";
 import { orderedMethods, passkeyMode, type PasskeyMode } from "../domain/workspace";
 import type { AppEnv } from "../env";
@@ -52,8 +52,14 @@ const IdentifierField: FC<{ autofill: boolean }> = ({ autofill }) => (
   <>
     <label for="identifier">Email or username</label>
     <input
-      id="identifier" name="identifier" type="text" inputmode="email" autocapitalize="none" spellcheck={false}
-      autocomplete={autofill ? "username webauthn" : "username"} aria-describedby="identifier-hint"
+      id="identifier"
+      name="identifier"
+      type="text"
+      inputmode="email"
+      autocapitalize="none"
+      spellcheck={false}
+      autocomplete={autofill ? "username webauthn" : "username"}
+      aria-describedby="identifier-hint"
     />
     <p class="hint" id="identifier-hint">
       {autofill ? "Your browser may offer your passkey when you select this field." : "The email address or username of your account."}
@@ -77,7 +83,9 @@ const SmartStart: FC<{ cfg: SigninConfig }> = ({ cfg }) => {
       <button type="button" id="passkey-button" class={`block${passkeyFirst ? "" : " secondary"}`} aria-describedby="passkey-hint">
         Sign in with a passkey
       </button>
-      <p class="hint" id="passkey-hint">Use your fingerprint, face or screen lock. No username needed.</p>
+      <p class="hint" id="passkey-hint">
+        Use your fingerprint, face or screen lock. No username needed.
+      </p>
     </div>
   );
   const form = (
@@ -158,7 +166,8 @@ const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: SigninConfig
           <p class="warning">This page needs JavaScript to sign you in. Turn it on for this site and reload.</p>
         </noscript>
         <p id="no-passkeys" class="warning" hidden>
-          This browser can't use passkeys.{cfg.methods.includes("password") ? " Sign in with your password instead." : " Try another browser or device."}
+          This browser can't use passkeys.
+          {cfg.methods.includes("password") ? " Sign in with your password instead." : " Try another browser or device."}
         </p>
 
         <div id="first-step">
@@ -172,10 +181,16 @@ const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: SigninConfig
         </div>
 
         <section id="second-factor" aria-labelledby="second-factor-title" hidden>
-          <h2 id="second-factor-title" tabindex={-1}>Confirm it's you</h2>
+          <h2 id="second-factor-title" tabindex={-1}>
+            Confirm it's you
+          </h2>
           <p>To finish signing in, use your passkey: your fingerprint, face, screen lock or security key.</p>
-          <button type="button" id="second-factor-button" class="block">Continue with a passkey</button>
-          <button type="button" id="start-over" class="block secondary">Start over</button>
+          <button type="button" id="second-factor-button" class="block">
+            Continue with a passkey
+          </button>
+          <button type="button" id="start-over" class="block secondary">
+            Start over
+          </button>
         </section>
 
         <Status />

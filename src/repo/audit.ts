@@ -5,9 +5,17 @@ import { orm } from "../db/client";
 import { auditEvents } from "../db/schema";
 
 export type AuditType =
-  | "passkey.registered" | "passkey.renamed" | "passkey.deleted" | "passkey.clone_warning"
-  | "otp.requested" | "otp.failed" | "signin.succeeded" | "signin.failed"
-  | "config.changed" | "user.deactivated" | "user.deleted"
+  | "passkey.registered"
+  | "passkey.renamed"
+  | "passkey.deleted"
+  | "passkey.clone_warning"
+  | "otp.requested"
+  | "otp.failed"
+  | "signin.succeeded"
+  | "signin.failed"
+  | "config.changed"
+  | "user.deactivated"
+  | "user.deleted"
   | "rate_limited";
 
 export interface AuditEvent {
@@ -62,6 +70,10 @@ export async function listAudit(d1: D1Database, tenantId: string, q: AuditQuery)
     const { createdAt, id } = q.after;
     where.push(or(lt(auditEvents.createdAt, createdAt), and(eq(auditEvents.createdAt, createdAt), lt(auditEvents.id, id)))!);
   }
-  return orm(d1).select().from(auditEvents).where(and(...where))
-    .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id)).limit(q.limit);
+  return orm(d1)
+    .select()
+    .from(auditEvents)
+    .where(and(...where))
+    .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
+    .limit(q.limit);
 }

@@ -21,15 +21,24 @@ export interface CodeKey {
 }
 
 /** Stores (or replaces, resetting attempts) the user's code for this purpose, and audits it, in one batch. */
-export async function saveCode(d1: D1Database, k: CodeKey, codeHash: string, expiresAt: number, audit: AuditEvent, now: number): Promise<void> {
+export async function saveCode(
+  d1: D1Database,
+  k: CodeKey,
+  codeHash: string,
+  expiresAt: number,
+  audit: AuditEvent,
+  now: number,
+): Promise<void> {
   await d1.batch([
-    d1.prepare(
-      `INSERT INTO one_time_codes (tenant_id, pool_id, user_id, purpose, code_hash, attempts, expires_at, created_at)
+    d1
+      .prepare(
+        `INSERT INTO one_time_codes (tenant_id, pool_id, user_id, purpose, code_hash, attempts, expires_at, created_at)
        VALUES (?, ?, ?, ?, ?, 0, ?, ?)
        ON CONFLICT (user_id, purpose) DO UPDATE SET
          tenant_id = excluded.tenant_id, pool_id = excluded.pool_id, code_hash = excluded.code_hash,
          attempts = 0, expires_at = excluded.expires_at, created_at = excluded.created_at`,
-    ).bind(k.tenantId, k.poolId, k.userId, k.purpose, codeHash, expiresAt, now),
+      )
+      .bind(k.tenantId, k.poolId, k.userId, k.purpose, codeHash, expiresAt, now),
     auditStmt(d1, audit, now),
   ]);
 }
@@ -43,16 +52,21 @@ const keyBinds = (k: CodeKey) => [k.tenantId, k.poolId, k.userId, k.purpose];
  * cannot compare more than MAX_CODE_ATTEMPTS times. Null when no live code is left.
  */
 export async function takeCodeAttempt(d1: D1Database, k: CodeKey, now: number): Promise<string | null> {
-  const row = await d1.prepare(
-    `UPDATE one_time_codes SET attempts = attempts + 1 WHERE ${ofUser} AND attempts < ${MAX_CODE_ATTEMPTS} AND expires_at > ? RETURNING code_hash`,
-  ).bind(...keyBinds(k), now).first<{ code_hash: string }>();
+  const row = await d1
+    .prepare(
+      `UPDATE one_time_codes SET attempts = attempts + 1 WHERE ${ofUser} AND attempts < ${MAX_CODE_ATTEMPTS} AND expires_at > ? RETURNING code_hash`,
+    )
+    .bind(...keyBinds(k), now)
+    .first<{ code_hash: string }>();
   return row?.code_hash ?? null;
 }
 
 /** Gives back an attempt taken for the right code that is not consumed yet (an enrollment link checked it early). */
 export async function returnCodeAttempt(d1: D1Database, k: CodeKey, codeHash: string): Promise<void> {
-  await d1.prepare(`UPDATE one_time_codes SET attempts = attempts - 1 WHERE ${ofUser} AND code_hash = ? AND attempts > 0`)
-    .bind(...keyBinds(k), codeHash).run();
+  await d1
+    .prepare(`UPDATE one_time_codes SET attempts = attempts - 1 WHERE ${ofUser} AND code_hash = ? AND attempts > 0`)
+    .bind(...keyBinds(k), codeHash)
+    .run();
 }
 
 /**
@@ -60,8 +74,10 @@ export async function returnCodeAttempt(d1: D1Database, k: CodeKey, codeHash: st
  * parallel calls with the right code exactly one gets true.
  */
 export async function consumeCode(d1: D1Database, k: CodeKey, codeHash: string, now: number): Promise<boolean> {
-  const row = await d1.prepare(`DELETE FROM one_time_codes WHERE ${ofUser} AND code_hash = ? AND expires_at > ? RETURNING user_id`)
-    .bind(...keyBinds(k), codeHash, now).first<{ user_id: string }>();
+  const row = await d1
+    .prepare(`DELETE FROM one_time_codes WHERE ${ofUser} AND code_hash = ? AND expires_at > ? RETURNING user_id`)
+    .bind(...keyBinds(k), codeHash, now)
+    .first<{ user_id: string }>();
   return row !== null;
 }
 
@@ -78,7 +94,11 @@ export async function insertOutbox(d1: D1Database, m: OutboxMessage, now: number
 
 /** The tenant's newest outbox messages first (insertion order breaks ties within a millisecond). */
 export async function listOutbox(d1: D1Database, tenantId: string, limit: number) {
-  const rows = await orm(d1).select().from(outbox).where(eq(outbox.tenantId, tenantId))
-    .orderBy(desc(outbox.createdAt), desc(sql`rowid`)).limit(limit);
+  const rows = await orm(d1)
+    .select()
+    .from(outbox)
+    .where(eq(outbox.tenantId, tenantId))
+    .orderBy(desc(outbox.createdAt), desc(sql`rowid`))
+    .limit(limit);
   return rows.map((r) => ({ to: r.to, purpose: r.purpose, code: r.code, created_at: iso(r.createdAt)! }));
 }

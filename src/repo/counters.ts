@@ -29,7 +29,14 @@ const FIRST_REFUSAL = `SELECT 1 FROM rate_counters WHERE tenant_id = ? AND "key"
  * Takes one slot of the counter's current window (a new window of `windowMs` starts when the last one has passed).
  * Refused when the window already holds `limit`; the first refusal of a window is audited with `audit`.
  */
-export async function reserve(d1: D1Database, c: CounterRef, limit: number, windowMs: number, now: number, audit: AuditEvent): Promise<Reservation> {
+export async function reserve(
+  d1: D1Database,
+  c: CounterRef,
+  limit: number,
+  windowMs: number,
+  now: number,
+  audit: AuditEvent,
+): Promise<Reservation> {
   for (let attempt = 0; attempt < 2; attempt++) {
     const taken = await d1.prepare(RESERVE).bind(c.tenantId, c.key, now, windowMs, limit).first<{ count: number; expires_at: number }>();
     if (taken) return { ok: true, expiresAt: taken.expires_at };
@@ -46,13 +53,21 @@ export async function reserve(d1: D1Database, c: CounterRef, limit: number, wind
 
 /** Gives back a slot taken by `reserve` in the window that ends at `expiresAt` (a no-op once that window has passed). */
 export async function refund(d1: D1Database, c: CounterRef, expiresAt: number): Promise<void> {
-  await d1.prepare(`UPDATE rate_counters SET "count" = "count" - 1 WHERE tenant_id = ? AND "key" = ? AND expires_at = ? AND "count" > 0`)
-    .bind(c.tenantId, c.key, expiresAt).run();
+  await d1
+    .prepare(`UPDATE rate_counters SET "count" = "count" - 1 WHERE tenant_id = ? AND "key" = ? AND expires_at = ? AND "count" > 0`)
+    .bind(c.tenantId, c.key, expiresAt)
+    .run();
 }
 
 /** The counter's state in its live window, or null (tests and diagnostics). */
-export async function readCounter(d1: D1Database, c: CounterRef, now: number): Promise<{ count: number; refused: number; expiresAt: number } | null> {
-  const row = await d1.prepare(`SELECT "count", refused, expires_at FROM rate_counters WHERE tenant_id = ? AND "key" = ? AND expires_at > ?`)
-    .bind(c.tenantId, c.key, now).first<{ count: number; refused: number; expires_at: number }>();
+export async function readCounter(
+  d1: D1Database,
+  c: CounterRef,
+  now: number,
+): Promise<{ count: number; refused: number; expiresAt: number } | null> {
+  const row = await d1
+    .prepare(`SELECT "count", refused, expires_at FROM rate_counters WHERE tenant_id = ? AND "key" = ? AND expires_at > ?`)
+    .bind(c.tenantId, c.key, now)
+    .first<{ count: number; refused: number; expires_at: number }>();
   return row && { count: row.count, refused: row.refused, expiresAt: row.expires_at };
 }

@@ -12,14 +12,19 @@ import type { CredentialRow } from "./users";
 export type { CredentialRow };
 
 export async function userPasskeys(d1: D1Database, tenantId: string, userId: string): Promise<CredentialRow[]> {
-  return orm(d1).select().from(credentials)
+  return orm(d1)
+    .select()
+    .from(credentials)
     .where(and(eq(credentials.tenantId, tenantId), eq(credentials.userId, userId), eq(credentials.type, "webauthn")))
     .orderBy(asc(credentials.createdAt), asc(credentials.id));
 }
 
 export async function passkeyByCredentialId(d1: D1Database, tenantId: string, credentialId: string): Promise<CredentialRow | undefined> {
-  return orm(d1).select().from(credentials)
-    .where(and(eq(credentials.tenantId, tenantId), eq(credentials.credentialId, credentialId))).get();
+  return orm(d1)
+    .select()
+    .from(credentials)
+    .where(and(eq(credentials.tenantId, tenantId), eq(credentials.credentialId, credentialId)))
+    .get();
 }
 
 export interface PasskeyRef {
@@ -40,14 +45,25 @@ const RESOLVED = `tenant_id = ? AND pool_id = ? AND user_id = ? AND type = 'weba
   (SELECT id FROM credentials WHERE tenant_id = ? AND credential_id = ? AND pool_id = ? AND user_id = ? AND type = 'webauthn'))`;
 
 const resolvedBinds = (t: PasskeyRef) => [
-  t.tenantId, t.poolId, t.userId,
-  t.ref, t.tenantId, t.poolId, t.userId,
-  t.tenantId, t.ref, t.poolId, t.userId,
+  t.tenantId,
+  t.poolId,
+  t.userId,
+  t.ref,
+  t.tenantId,
+  t.poolId,
+  t.userId,
+  t.tenantId,
+  t.ref,
+  t.poolId,
+  t.userId,
 ];
 
 /** A user's passkey by reference (entry id first, then credential id): at most one row. */
 export async function userPasskey(d1: D1Database, t: PasskeyRef): Promise<{ id: string } | null> {
-  return d1.prepare(`SELECT id FROM credentials WHERE ${RESOLVED}`).bind(...resolvedBinds(t)).first<{ id: string }>();
+  return d1
+    .prepare(`SELECT id FROM credentials WHERE ${RESOLVED}`)
+    .bind(...resolvedBinds(t))
+    .first<{ id: string }>();
 }
 
 export interface ConsumedChallenge {
@@ -58,22 +74,67 @@ export interface ConsumedChallenge {
 }
 
 export function consumeChallengeStmt(d1: D1Database, c: ConsumedChallenge, now: number): D1PreparedStatement {
-  return d1.prepare("INSERT INTO consumed_challenges (challenge, tenant_id, purpose, consumed_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+  return d1
+    .prepare("INSERT INTO consumed_challenges (challenge, tenant_id, purpose, consumed_at, expires_at) VALUES (?, ?, ?, ?, ?)")
     .bind(c.challenge, c.tenantId, c.purpose, now, c.expiresAt);
 }
 
 const COLUMNS = [
-  "id", "tenant_id", "pool_id", "user_id", "type", "state", "name", "credential_id", "public_key", "algorithm", "sign_count",
-  "transports", "aaguid", "authenticator_name", "attachment", "user_present", "user_verified", "backup_eligible",
-  "backup_state", "attestation_type", "discoverable_id", "clone_warning", "created_at", "updated_at", "last_used_at",
+  "id",
+  "tenant_id",
+  "pool_id",
+  "user_id",
+  "type",
+  "state",
+  "name",
+  "credential_id",
+  "public_key",
+  "algorithm",
+  "sign_count",
+  "transports",
+  "aaguid",
+  "authenticator_name",
+  "attachment",
+  "user_present",
+  "user_verified",
+  "backup_eligible",
+  "backup_state",
+  "attestation_type",
+  "discoverable_id",
+  "clone_warning",
+  "created_at",
+  "updated_at",
+  "last_used_at",
 ] as const;
 
 function rowValues(r: CredentialRow): unknown[] {
   const b = (v: boolean | null) => (v === null ? null : v ? 1 : 0);
   return [
-    r.id, r.tenantId, r.poolId, r.userId, r.type, r.state, r.name, r.credentialId, r.publicKey, r.algorithm, r.signCount,
-    JSON.stringify(r.transports ?? []), r.aaguid, r.authenticatorName, r.attachment, b(r.userPresent), b(r.userVerified),
-    b(r.backupEligible), b(r.backupState), r.attestationType, r.discoverableId, b(r.cloneWarning), r.createdAt, r.updatedAt, r.lastUsedAt,
+    r.id,
+    r.tenantId,
+    r.poolId,
+    r.userId,
+    r.type,
+    r.state,
+    r.name,
+    r.credentialId,
+    r.publicKey,
+    r.algorithm,
+    r.signCount,
+    JSON.stringify(r.transports ?? []),
+    r.aaguid,
+    r.authenticatorName,
+    r.attachment,
+    b(r.userPresent),
+    b(r.userVerified),
+    b(r.backupEligible),
+    b(r.backupState),
+    r.attestationType,
+    r.discoverableId,
+    b(r.cloneWarning),
+    r.createdAt,
+    r.updatedAt,
+    r.lastUsedAt,
   ];
 }
 
@@ -84,14 +145,21 @@ export type RegisterOutcome = "registered" | "challenge_used" | "credential_exis
  * id is new in the tenant, and audit only if the row landed.
  */
 export async function registerPasskey(
-  d1: D1Database, consumed: ConsumedChallenge, row: CredentialRow, limits: { capacity: number; max: number }, audit: AuditEvent, now: number,
+  d1: D1Database,
+  consumed: ConsumedChallenge,
+  row: CredentialRow,
+  limits: { capacity: number; max: number },
+  audit: AuditEvent,
+  now: number,
 ): Promise<RegisterOutcome> {
-  const insert = d1.prepare(
-    `INSERT INTO credentials (${COLUMNS.join(", ")}) SELECT ${COLUMNS.map(() => "?").join(", ")}
+  const insert = d1
+    .prepare(
+      `INSERT INTO credentials (${COLUMNS.join(", ")}) SELECT ${COLUMNS.map(() => "?").join(", ")}
      WHERE (SELECT count(*) FROM credentials WHERE user_id = ? AND type = 'webauthn') < ?
        AND (SELECT count(*) FROM credentials WHERE user_id = ?) < ?
        AND NOT EXISTS (SELECT 1 FROM credentials WHERE tenant_id = ? AND credential_id = ?)`,
-  ).bind(...rowValues(row), row.userId, limits.capacity, row.userId, limits.max, row.tenantId, row.credentialId);
+    )
+    .bind(...rowValues(row), row.userId, limits.capacity, row.userId, limits.max, row.tenantId, row.credentialId);
   try {
     const [, ins] = await d1.batch([
       consumeChallengeStmt(d1, consumed, now),
@@ -121,7 +189,12 @@ export async function deletePasskey(d1: D1Database, t: PasskeyRef, audit: AuditE
  * Deletes a passkey only if the user keeps at least one other: a single conditional DELETE, so two parallel
  * deletes of a user's last two passkeys leave one. Returns "deleted", "last" or "missing".
  */
-export async function deletePasskeyKeepingOne(d1: D1Database, t: PasskeyRef, audit: AuditEvent, now: number): Promise<"deleted" | "last" | "missing"> {
+export async function deletePasskeyKeepingOne(
+  d1: D1Database,
+  t: PasskeyRef,
+  audit: AuditEvent,
+  now: number,
+): Promise<"deleted" | "last" | "missing"> {
   const binds = [...resolvedBinds(t), t.userId];
   const others = "(SELECT count(*) FROM credentials WHERE user_id = ? AND type = 'webauthn') > 1";
   const [, del] = await d1.batch([

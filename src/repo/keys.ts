@@ -6,14 +6,19 @@ import { signingKeys } from "../db/schema";
 export type SigningKeyRow = typeof signingKeys.$inferSelect;
 
 export async function activeKeys(d1: D1Database, tenantId: string): Promise<SigningKeyRow[]> {
-  return orm(d1).select().from(signingKeys)
+  return orm(d1)
+    .select()
+    .from(signingKeys)
     .where(and(eq(signingKeys.tenantId, tenantId), eq(signingKeys.status, "active")))
     .orderBy(asc(signingKeys.createdAt), asc(signingKeys.kid));
 }
 
 export async function keyById(d1: D1Database, tenantId: string, kid: string): Promise<SigningKeyRow | undefined> {
-  return orm(d1).select().from(signingKeys)
-    .where(and(eq(signingKeys.kid, kid), eq(signingKeys.tenantId, tenantId))).get();
+  return orm(d1)
+    .select()
+    .from(signingKeys)
+    .where(and(eq(signingKeys.kid, kid), eq(signingKeys.tenantId, tenantId)))
+    .get();
 }
 
 export async function insertKey(d1: D1Database, row: SigningKeyRow): Promise<void> {

@@ -1,7 +1,7 @@
 /** Storage of identity pools (table pools). */
 import { and, asc, eq, sql } from "drizzle-orm";
 import { orm } from "../db/client";
-import { pools, users, workspacePools } from "../db/schema";
+import { pools, users } from "../db/schema";
 
 export type PoolRow = typeof pools.$inferSelect;
 
@@ -10,7 +10,11 @@ export async function listPools(d1: D1Database, tenantId: string): Promise<PoolR
 }
 
 export async function getPool(d1: D1Database, tenantId: string, id: string): Promise<PoolRow | undefined> {
-  return orm(d1).select().from(pools).where(and(eq(pools.tenantId, tenantId), eq(pools.id, id))).get();
+  return orm(d1)
+    .select()
+    .from(pools)
+    .where(and(eq(pools.tenantId, tenantId), eq(pools.id, id)))
+    .get();
 }
 
 /** Inserts a pool; false when the id is taken in this tenant. */
@@ -21,7 +25,10 @@ export async function insertPool(d1: D1Database, row: PoolRow): Promise<boolean>
 
 export async function updatePool(d1: D1Database, row: PoolRow): Promise<boolean> {
   const { tenantId, id, createdAt: _c, ...rest } = row;
-  const res = await orm(d1).update(pools).set(rest).where(and(eq(pools.tenantId, tenantId), eq(pools.id, id)));
+  const res = await orm(d1)
+    .update(pools)
+    .set(rest)
+    .where(and(eq(pools.tenantId, tenantId), eq(pools.id, id)));
   return res.meta.changes === 1;
 }
 

@@ -44,7 +44,12 @@ const SELECT = `SELECT c.id, c.tenant_id, c.pool_id, c.user_id, c.credential_id,
   WHERE c.tenant_id = ? AND c.type = 'webauthn'`;
 
 /** A passkey by credential id, only if it belongs to one of the workspace's pools. */
-export async function workspaceCredential(d1: D1Database, tenantId: string, workspaceId: string, credentialId: string): Promise<SigninCredential | null> {
+export async function workspaceCredential(
+  d1: D1Database,
+  tenantId: string,
+  workspaceId: string,
+  credentialId: string,
+): Promise<SigninCredential | null> {
   const r = await d1.prepare(`${SELECT} AND c.credential_id = ?`).bind(workspaceId, tenantId, credentialId).first<Row>();
   return r ? toCredential(r) : null;
 }
@@ -62,16 +67,24 @@ export interface SigninUser {
  * The user with this identifier key in the workspace's pools (first pool in the workspace's order wins), with its
  * password hash and passkeys: one query.
  */
-export async function workspaceUserByIdentifier(d1: D1Database, tenantId: string, workspaceId: string, identifierKey: string): Promise<SigninUser | null> {
-  const rows = await d1.prepare(
-    `WITH hit AS (
+export async function workspaceUserByIdentifier(
+  d1: D1Database,
+  tenantId: string,
+  workspaceId: string,
+  identifierKey: string,
+): Promise<SigninUser | null> {
+  const rows = await d1
+    .prepare(
+      `WITH hit AS (
        SELECT u.id, u.pool_id, u.status FROM identifiers i
        JOIN users u ON u.id = i.user_id
        JOIN workspace_pools wp ON wp.tenant_id = i.tenant_id AND wp.pool_id = i.pool_id AND wp.workspace_id = ?
        WHERE i.tenant_id = ? AND i.identifier_key = ? ORDER BY wp.position LIMIT 1)
      SELECT hit.id, hit.pool_id, hit.status, c.type, c.password_hash, c.credential_id, c.transports
      FROM hit LEFT JOIN credentials c ON c.user_id = hit.id ORDER BY c.created_at, c.id`,
-  ).bind(workspaceId, tenantId, identifierKey).all<Row>();
+    )
+    .bind(workspaceId, tenantId, identifierKey)
+    .all<Row>();
   const first = rows.results[0];
   if (!first) return null;
   return {
@@ -79,10 +92,12 @@ export async function workspaceUserByIdentifier(d1: D1Database, tenantId: string
     poolId: first.pool_id as string,
     status: first.status as string,
     passwordHash: (rows.results.find((r) => r.type === "password")?.password_hash as string | undefined) ?? null,
-    passkeys: rows.results.filter((r) => r.type === "webauthn").map((r) => ({
-      credentialId: r.credential_id as string,
-      transports: JSON.parse((r.transports as string | null) ?? "[]") as string[],
-    })),
+    passkeys: rows.results
+      .filter((r) => r.type === "webauthn")
+      .map((r) => ({
+        credentialId: r.credential_id as string,
+        transports: JSON.parse((r.transports as string | null) ?? "[]") as string[],
+      })),
   };
 }
 
@@ -100,9 +115,16 @@ export type ClassicTarget =
  * answer then mirrors a real user's pool, passkey count and credential id lengths, so it has the same distribution as
  * real answers.
  */
-export async function classicTarget(d1: D1Database, tenantId: string, workspaceId: string, identifierKey: string, seed: string): Promise<ClassicTarget> {
-  const rows = await d1.prepare(
-    `WITH hit AS (
+export async function classicTarget(
+  d1: D1Database,
+  tenantId: string,
+  workspaceId: string,
+  identifierKey: string,
+  seed: string,
+): Promise<ClassicTarget> {
+  const rows = await d1
+    .prepare(
+      `WITH hit AS (
        SELECT u.id, u.pool_id FROM identifiers i
        JOIN users u ON u.id = i.user_id AND u.status = 'active'
        JOIN workspace_pools wp ON wp.tenant_id = i.tenant_id AND wp.pool_id = i.pool_id AND wp.workspace_id = ?1
@@ -122,20 +144,38 @@ export async function classicTarget(d1: D1Database, tenantId: string, workspaceI
      SELECT 'decoy', NULL, c.pool_id, NULL, length(c.credential_id) * 3 / 4, c.created_at, c.id
        FROM decoy JOIN credentials c ON c.user_id = decoy.id AND c.type = 'webauthn'
      ORDER BY 1, 6, 7`,
-  ).bind(workspaceId, tenantId, identifierKey, seed).all<Row>();
+    )
+    .bind(workspaceId, tenantId, identifierKey, seed)
+    .all<Row>();
   const first = rows.results[0];
   if (!first) return { kind: "none" };
   if (first.kind === "user") {
-    return { kind: "user", userId: first.user_id as string, poolId: first.pool_id as string, credentialIds: rows.results.map((r) => r.credential_id as string) };
+    return {
+      kind: "user",
+      userId: first.user_id as string,
+      poolId: first.pool_id as string,
+      credentialIds: rows.results.map((r) => r.credential_id as string),
+    };
   }
   return { kind: "decoy", poolId: first.pool_id as string, idLengths: rows.results.map((r) => r.id_length as number) };
 }
 
 /** The passkeys of one user (for a second-factor step). */
-export async function userPasskeyIds(d1: D1Database, tenantId: string, userId: string): Promise<{ credentialId: string; transports: string[] }[]> {
-  const rows = await d1.prepare("SELECT credential_id, transports FROM credentials WHERE tenant_id = ? AND user_id = ? AND type = 'webauthn' ORDER BY created_at, id")
-    .bind(tenantId, userId).all<Row>();
-  return rows.results.map((r) => ({ credentialId: r.credential_id as string, transports: JSON.parse((r.transports as string | null) ?? "[]") as string[] }));
+export async function userPasskeyIds(
+  d1: D1Database,
+  tenantId: string,
+  userId: string,
+): Promise<{ credentialId: string; transports: string[] }[]> {
+  const rows = await d1
+    .prepare(
+      "SELECT credential_id, transports FROM credentials WHERE tenant_id = ? AND user_id = ? AND type = 'webauthn' ORDER BY created_at, id",
+    )
+    .bind(tenantId, userId)
+    .all<Row>();
+  return rows.results.map((r) => ({
+    credentialId: r.credential_id as string,
+    transports: JSON.parse((r.transports as string | null) ?? "[]") as string[],
+  }));
 }
 
 export interface AssertionUpdate {
@@ -151,15 +191,32 @@ export interface AssertionUpdate {
  * One batch: consume the challenge and record the use of the passkey (counter, backup state, last use) with an
  * audit event. False when the challenge was already consumed (a replay): nothing is changed then.
  */
-export async function commitAssertion(d1: D1Database, consumed: ConsumedChallenge, u: AssertionUpdate, audit: AuditEvent, now: number): Promise<boolean> {
+export async function commitAssertion(
+  d1: D1Database,
+  consumed: ConsumedChallenge,
+  u: AssertionUpdate,
+  audit: AuditEvent,
+  now: number,
+): Promise<boolean> {
   try {
     await d1.batch([
       consumeChallengeStmt(d1, consumed, now),
-      d1.prepare(
-        `UPDATE credentials SET sign_count = ?, backup_state = ?, user_verified = ?, last_used_at = ?, updated_at = ?,
+      d1
+        .prepare(
+          `UPDATE credentials SET sign_count = ?, backup_state = ?, user_verified = ?, last_used_at = ?, updated_at = ?,
            discoverable_id = CASE WHEN discoverable_id = '' AND ? IS NOT NULL THEN ? ELSE discoverable_id END
          WHERE id = ?`,
-      ).bind(u.signCount, u.backupState ? 1 : 0, u.userVerified ? 1 : 0, now, now, u.discoverableId ?? null, u.discoverableId ?? null, u.credentialEntryId),
+        )
+        .bind(
+          u.signCount,
+          u.backupState ? 1 : 0,
+          u.userVerified ? 1 : 0,
+          now,
+          now,
+          u.discoverableId ?? null,
+          u.discoverableId ?? null,
+          u.credentialEntryId,
+        ),
       auditStmt(d1, audit, now),
     ]);
     return true;

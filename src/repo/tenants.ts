@@ -15,9 +15,20 @@ export type NewPoolRow = typeof pools.$inferInsert;
  * (test/tenants.test.ts fails while one is missing).
  */
 export const TENANT_TABLES = [
-  "identifiers", "verifiable_addresses", "credentials", "one_time_codes", "users",
-  "workspace_pools", "workspaces", "pools",
-  "system_clients", "signing_keys", "consumed_challenges", "audit_events", "outbox", "rate_counters",
+  "identifiers",
+  "verifiable_addresses",
+  "credentials",
+  "one_time_codes",
+  "users",
+  "workspace_pools",
+  "workspaces",
+  "pools",
+  "system_clients",
+  "signing_keys",
+  "consumed_challenges",
+  "audit_events",
+  "outbox",
+  "rate_counters",
 ] as const;
 
 export async function tenantExists(d1: D1Database, id: string): Promise<boolean> {
@@ -33,9 +44,16 @@ export async function listTenants(d1: D1Database): Promise<TenantRow[]> {
 }
 
 /** Inserts a tenant with its starting pools and workspaces in one batch; false when the id is taken (nothing written). */
-export async function insertTenant(d1: D1Database, tenant: TenantRow, poolRows: NewPoolRow[], workspaceRows: WorkspaceWithPools[]): Promise<boolean> {
+export async function insertTenant(
+  d1: D1Database,
+  tenant: TenantRow,
+  poolRows: NewPoolRow[],
+  workspaceRows: WorkspaceWithPools[],
+): Promise<boolean> {
   const db = orm(d1);
-  const links = workspaceRows.flatMap((w) => w.poolIds.map((poolId, position) => ({ tenantId: w.tenantId, workspaceId: w.id, poolId, position })));
+  const links = workspaceRows.flatMap((w) =>
+    w.poolIds.map((poolId, position) => ({ tenantId: w.tenantId, workspaceId: w.id, poolId, position })),
+  );
   const rest = [
     ...poolRows.map((p) => db.insert(pools).values(p)),
     ...workspaceRows.map(({ poolIds: _p, ...w }) => db.insert(workspaces).values(w)),

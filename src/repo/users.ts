@@ -30,7 +30,9 @@ async function withData(d1: D1Database, userRows: UserRow[]): Promise<UserWithDa
     db.select().from(verifiableAddresses).where(inArray(verifiableAddresses.userId, ids)).orderBy(asc(verifiableAddresses.position)),
     db.select().from(credentials).where(inArray(credentials.userId, ids)).orderBy(asc(credentials.createdAt), asc(credentials.id)),
   ]);
-  const gi = group(idents), ga = group(addrs), gc = group(creds);
+  const gi = group(idents),
+    ga = group(addrs),
+    gc = group(creds);
   return userRows.map((u) => ({ ...u, identifiers: gi.get(u.id) ?? [], addresses: ga.get(u.id) ?? [], credentials: gc.get(u.id) ?? [] }));
 }
 
@@ -38,10 +40,25 @@ async function withData(d1: D1Database, userRows: UserRow[]): Promise<UserWithDa
 export async function getUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<UserWithData | undefined> {
   const db = orm(d1);
   const [u, idents, addrs, creds] = await db.batch([
-    db.select().from(users).where(and(scope(tenantId, poolId), eq(users.id, userId))),
-    db.select().from(identifiers).where(and(eq(identifiers.userId, userId), eq(identifiers.tenantId, tenantId))).orderBy(asc(identifiers.position)),
-    db.select().from(verifiableAddresses).where(and(eq(verifiableAddresses.userId, userId), eq(verifiableAddresses.tenantId, tenantId))).orderBy(asc(verifiableAddresses.position)),
-    db.select().from(credentials).where(and(eq(credentials.userId, userId), eq(credentials.tenantId, tenantId))).orderBy(asc(credentials.createdAt), asc(credentials.id)),
+    db
+      .select()
+      .from(users)
+      .where(and(scope(tenantId, poolId), eq(users.id, userId))),
+    db
+      .select()
+      .from(identifiers)
+      .where(and(eq(identifiers.userId, userId), eq(identifiers.tenantId, tenantId)))
+      .orderBy(asc(identifiers.position)),
+    db
+      .select()
+      .from(verifiableAddresses)
+      .where(and(eq(verifiableAddresses.userId, userId), eq(verifiableAddresses.tenantId, tenantId)))
+      .orderBy(asc(verifiableAddresses.position)),
+    db
+      .select()
+      .from(credentials)
+      .where(and(eq(credentials.userId, userId), eq(credentials.tenantId, tenantId)))
+      .orderBy(asc(credentials.createdAt), asc(credentials.id)),
   ]);
   const row = u[0];
   return row && { ...row, identifiers: idents, addresses: addrs, credentials: creds };
@@ -49,8 +66,13 @@ export async function getUser(d1: D1Database, tenantId: string, poolId: string, 
 
 /** A page of a pool's users with their data: two round trips whatever the page size. */
 export async function listUsers(d1: D1Database, tenantId: string, poolId: string, limit: number, offset: number): Promise<UserWithData[]> {
-  const rows = await orm(d1).select().from(users).where(scope(tenantId, poolId))
-    .orderBy(desc(users.createdAt), asc(users.id)).limit(limit).offset(offset);
+  const rows = await orm(d1)
+    .select()
+    .from(users)
+    .where(scope(tenantId, poolId))
+    .orderBy(desc(users.createdAt), asc(users.id))
+    .limit(limit)
+    .offset(offset);
   return withData(d1, rows);
 }
 
@@ -110,15 +132,40 @@ export async function updateUser(d1: D1Database, current: UserRow, upd: UserUpda
   }
   if (upd.passwordHash) {
     stmts.push(
-      db.insert(credentials)
-        .values({ id: upd.passwordHash.id, tenantId: current.tenantId, poolId: current.poolId, userId: current.id, type: "password", passwordHash: upd.passwordHash.hash, createdAt: now, updatedAt: now })
-        .onConflictDoUpdate({ target: credentials.userId, targetWhere: sql`type = 'password'`, set: { passwordHash: upd.passwordHash.hash, updatedAt: now } }),
+      db
+        .insert(credentials)
+        .values({
+          id: upd.passwordHash.id,
+          tenantId: current.tenantId,
+          poolId: current.poolId,
+          userId: current.id,
+          type: "password",
+          passwordHash: upd.passwordHash.hash,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .onConflictDoUpdate({
+          target: credentials.userId,
+          targetWhere: sql`type = 'password'`,
+          set: { passwordHash: upd.passwordHash.hash, updatedAt: now },
+        }),
     );
   }
-  const set = { updatedAt: now, ...(upd.status && { status: upd.status }), ...(upd.payload && { payload: upd.payload }), ...(upd.metadata && { metadata: upd.metadata }) };
+  const set = {
+    updatedAt: now,
+    ...(upd.status && { status: upd.status }),
+    ...(upd.payload && { payload: upd.payload }),
+    ...(upd.metadata && { metadata: upd.metadata }),
+  };
   let changed = 0;
   await runOrTaken(async () => {
-    const [first] = await db.batch([db.update(users).set(set).where(and(scope(current.tenantId, current.poolId), eq(users.id, current.id))), ...stmts]);
+    const [first] = await db.batch([
+      db
+        .update(users)
+        .set(set)
+        .where(and(scope(current.tenantId, current.poolId), eq(users.id, current.id))),
+      ...stmts,
+    ]);
     changed = first.meta.changes;
   });
   return changed === 1;
@@ -126,36 +173,55 @@ export async function updateUser(d1: D1Database, current: UserRow, upd: UserUpda
 
 export async function deleteUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<boolean> {
   // RETURNING, not meta.changes: D1 counts the rows removed by ON DELETE CASCADE in changes.
-  const rows = await orm(d1).delete(users).where(and(scope(tenantId, poolId), eq(users.id, userId))).returning({ id: users.id });
+  const rows = await orm(d1)
+    .delete(users)
+    .where(and(scope(tenantId, poolId), eq(users.id, userId)))
+    .returning({ id: users.id });
   return rows.length === 1;
 }
 
 /** The id of the user of this pool with that identifier (`key` is services/users identifierKey form), if any. */
 export async function findUserIdByIdentifier(d1: D1Database, tenantId: string, poolId: string, key: string): Promise<string | undefined> {
-  const row = await orm(d1).select({ userId: identifiers.userId }).from(identifiers)
-    .where(and(eq(identifiers.tenantId, tenantId), eq(identifiers.poolId, poolId), eq(identifiers.identifierKey, key))).get();
+  const row = await orm(d1)
+    .select({ userId: identifiers.userId })
+    .from(identifiers)
+    .where(and(eq(identifiers.tenantId, tenantId), eq(identifiers.poolId, poolId), eq(identifiers.identifierKey, key)))
+    .get();
   return row?.userId;
 }
 
 /** Ids of the users of this pool that have that address (`key` in identifierKey form) as a verified address. */
 export async function findUserIdsByVerifiedAddress(d1: D1Database, tenantId: string, poolId: string, key: string): Promise<string[]> {
-  const rows = await orm(d1).selectDistinct({ userId: verifiableAddresses.userId }).from(verifiableAddresses)
-    .where(and(
-      eq(verifiableAddresses.tenantId, tenantId), eq(verifiableAddresses.poolId, poolId),
-      eq(verifiableAddresses.addressKey, key), eq(verifiableAddresses.verified, true),
-    )).limit(2);
+  const rows = await orm(d1)
+    .selectDistinct({ userId: verifiableAddresses.userId })
+    .from(verifiableAddresses)
+    .where(
+      and(
+        eq(verifiableAddresses.tenantId, tenantId),
+        eq(verifiableAddresses.poolId, poolId),
+        eq(verifiableAddresses.addressKey, key),
+        eq(verifiableAddresses.verified, true),
+      ),
+    )
+    .limit(2);
   return rows.map((r) => r.userId);
 }
 
 /** The pool a user of this tenant belongs to, if the user exists. */
 export async function userPoolId(d1: D1Database, tenantId: string, userId: string): Promise<string | undefined> {
-  const row = await orm(d1).select({ poolId: users.poolId }).from(users).where(and(eq(users.tenantId, tenantId), eq(users.id, userId))).get();
+  const row = await orm(d1)
+    .select({ poolId: users.poolId })
+    .from(users)
+    .where(and(eq(users.tenantId, tenantId), eq(users.id, userId)))
+    .get();
   return row?.poolId;
 }
 
 /** True when the user exists in this pool and is active: tokens of deactivated or deleted users stop working. */
 export async function userIsActive(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<boolean> {
-  const row = await d1.prepare("SELECT 1 AS ok FROM users WHERE id = ? AND tenant_id = ? AND pool_id = ? AND status = 'active'")
-    .bind(userId, tenantId, poolId).first<{ ok: number }>();
+  const row = await d1
+    .prepare("SELECT 1 AS ok FROM users WHERE id = ? AND tenant_id = ? AND pool_id = ? AND status = 'active'")
+    .bind(userId, tenantId, poolId)
+    .first<{ ok: number }>();
   return row !== null;
 }

@@ -22,9 +22,15 @@ export async function listWorkspaces(d1: D1Database, tenantId: string): Promise<
 export async function getWorkspace(d1: D1Database, tenantId: string, id: string): Promise<WorkspaceWithPools | undefined> {
   const db = orm(d1);
   const [rows, links] = await db.batch([
-    db.select().from(workspaces).where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id))),
-    db.select().from(workspacePools)
-      .where(and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id))).orderBy(asc(workspacePools.position)),
+    db
+      .select()
+      .from(workspaces)
+      .where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id))),
+    db
+      .select()
+      .from(workspacePools)
+      .where(and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id)))
+      .orderBy(asc(workspacePools.position)),
   ]);
   return attach(rows, links)[0];
 }
@@ -32,7 +38,10 @@ export async function getWorkspace(d1: D1Database, tenantId: string, id: string)
 /** Which of these pool ids exist in the tenant. */
 export async function existingPoolIds(d1: D1Database, tenantId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await orm(d1).select({ id: pools.id }).from(pools).where(and(eq(pools.tenantId, tenantId), inArray(pools.id, ids)));
+  const rows = await orm(d1)
+    .select({ id: pools.id })
+    .from(pools)
+    .where(and(eq(pools.tenantId, tenantId), inArray(pools.id, ids)));
   return new Set(rows.map((r) => r.id));
 }
 
@@ -62,7 +71,10 @@ export async function updateWorkspace(d1: D1Database, w: WorkspaceWithPools): Pr
   const { poolIds, tenantId, id, createdAt: _c, ...rest } = w;
   const where = and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id));
   const links = linkRows(tenantId, id, poolIds);
-  const update = db.update(workspaces).set(rest).where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id)));
+  const update = db
+    .update(workspaces)
+    .set(rest)
+    .where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id)));
   const results = links.length
     ? await db.batch([update, db.delete(workspacePools).where(where), db.insert(workspacePools).values(links)])
     : await db.batch([update, db.delete(workspacePools).where(where)]);
@@ -79,11 +91,20 @@ export async function deleteWorkspace(d1: D1Database, tenantId: string, id: stri
 }
 
 /** A workspace with its pools' rows in the workspace's order: one round trip. */
-export async function workspaceWithPoolRows(d1: D1Database, tenantId: string, id: string): Promise<{ workspace: WorkspaceRow; pools: (typeof pools.$inferSelect)[] } | undefined> {
+export async function workspaceWithPoolRows(
+  d1: D1Database,
+  tenantId: string,
+  id: string,
+): Promise<{ workspace: WorkspaceRow; pools: (typeof pools.$inferSelect)[] } | undefined> {
   const db = orm(d1);
   const [ws, rows] = await db.batch([
-    db.select().from(workspaces).where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id))),
-    db.select({ pool: pools }).from(workspacePools)
+    db
+      .select()
+      .from(workspaces)
+      .where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id))),
+    db
+      .select({ pool: pools })
+      .from(workspacePools)
       .innerJoin(pools, and(eq(pools.tenantId, workspacePools.tenantId), eq(pools.id, workspacePools.poolId)))
       .where(and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id)))
       .orderBy(asc(workspacePools.position)),

@@ -18,35 +18,45 @@ const Link = {
 const OptionsInput = z.object(Link).openapi("EnrollLinkOptionsInput");
 const CompleteInput = z.object({ ...Link, credential: RegistrationResponse }).openapi("EnrollLinkCompleteInput");
 
-const FAILURE = "Any failure (unknown workspace or user, user outside the workspace's pools, passkeys not enabled, "
-  + "missing, expired, wrong or used code, failed verification) is the same 401 otp_invalid.";
+const FAILURE =
+  "Any failure (unknown workspace or user, user outside the workspace's pools, passkeys not enabled, " +
+  "missing, expired, wrong or used code, failed verification) is the same 401 otp_invalid.";
 
 export const enroll = newApp();
 enroll.use("/:tid/:wid/enroll/webauthn/*", noStore, limitBody, requireContentType("json"));
 
 enroll.openapi(
   createRoute({
-    method: "post", path: "/{tid}/{wid}/enroll/webauthn/options", tags,
+    method: "post",
+    path: "/{tid}/{wid}/enroll/webauthn/options",
+    tags,
     summary: "Enrollment link: check the code (without using it up) and get creation options in the workspace's mode",
-    description: "The user must belong to one of the workspace's pools. The code is checked against the user's live "
-      + "enroll_webauthn code; a wrong code counts an attempt (5 wrong attempts kill the code) but a right one stays valid, "
-      + "so a cancelled passkey prompt can be retried. Smart workspaces get Smart options (residentKey required), "
-      + `Classic ones Classic options. ${FAILURE}`,
+    description:
+      "The user must belong to one of the workspace's pools. The code is checked against the user's live " +
+      "enroll_webauthn code; a wrong code counts an attempt (5 wrong attempts kill the code) but a right one stays valid, " +
+      "so a cancelled passkey prompt can be retried. Smart workspaces get Smart options (residentKey required), " +
+      `Classic ones Classic options. ${FAILURE}`,
     request: { params: WorkspaceScopedParams, ...jsonBody(OptionsInput) },
     responses: { 200: json(CreationOptions, "PublicKeyCredentialCreationOptionsJSON"), ...errors(400, 401, 413, 415, 429) },
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(await enrollmentLinkOptions(c.env, { tenantId: tid, workspaceId: wid }, c.req.valid("json"), requestContext(c), Date.now()), 200);
+    return c.json(
+      await enrollmentLinkOptions(c.env, { tenantId: tid, workspaceId: wid }, c.req.valid("json"), requestContext(c), Date.now()),
+      200,
+    );
   },
 );
 
 enroll.openapi(
   createRoute({
-    method: "post", path: "/{tid}/{wid}/enroll/webauthn/complete", tags,
+    method: "post",
+    path: "/{tid}/{wid}/enroll/webauthn/complete",
+    tags,
     summary: "Enrollment link: use up the code and register the passkey",
-    description: "`credential` answers the options issued for that user. The right code is used up even when the passkey "
-      + `then fails to register. ${FAILURE}`,
+    description:
+      "`credential` answers the options issued for that user. The right code is used up even when the passkey " +
+      `then fails to register. ${FAILURE}`,
     request: { params: WorkspaceScopedParams, ...jsonBody(CompleteInput) },
     responses: { 204: { description: "Passkey registered" }, ...errors(400, 401, 413, 415, 429) },
   }),

@@ -9,22 +9,29 @@ import { errors, json, TenantParams } from "../schemas/common";
 import { grantSystemToken, type TokenRequest } from "../services/system-token";
 import { jwks } from "../tokens/keys";
 
-const TokenForm = z.object({
-  grant_type: z.string().max(64).optional(),
-  scope: z.string().max(512).optional(),
-  client_id: z.string().max(256).optional(),
-  client_secret: z.string().max(512).optional(),
-}).openapi("TokenRequest");
+const TokenForm = z
+  .object({
+    grant_type: z.string().max(64).optional(),
+    scope: z.string().max(512).optional(),
+    client_id: z.string().max(256).optional(),
+    client_secret: z.string().max(512).optional(),
+  })
+  .openapi("TokenRequest");
 
-const TokenResponse = z.object({
-  access_token: z.string(),
-  token_type: z.literal("Bearer"),
-  expires_in: z.number().int(),
-  scope: z.string(),
-}).openapi("TokenResponse");
+const TokenResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int(),
+    scope: z.string(),
+  })
+  .openapi("TokenResponse");
 
 /** Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1: form-urlencoded id and secret) or the form. */
-function clientCredentials(header: string | undefined, form: z.infer<typeof TokenForm>): Pick<TokenRequest, "clientId" | "clientSecret" | "method"> {
+function clientCredentials(
+  header: string | undefined,
+  form: z.infer<typeof TokenForm>,
+): Pick<TokenRequest, "clientId" | "clientSecret" | "method"> {
   const basic = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header ?? "");
   if (basic && (form.client_id !== undefined || form.client_secret !== undefined)) {
     throw new ApiError("invalid_request", "use one client authentication method, not both");
@@ -35,7 +42,11 @@ function clientCredentials(header: string | undefined, form: z.infer<typeof Toke
       decoded = atob(basic[1]!);
       const i = decoded.indexOf(":");
       if (i < 0) throw new Error("no colon");
-      return { clientId: decodeURIComponent(decoded.slice(0, i).replace(/\+/g, " ")), clientSecret: decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, " ")), method: "basic" };
+      return {
+        clientId: decodeURIComponent(decoded.slice(0, i).replace(/\+/g, " ")),
+        clientSecret: decodeURIComponent(decoded.slice(i + 1).replace(/\+/g, " ")),
+        method: "basic",
+      };
     } catch {
       throw new ApiError("invalid_client", "malformed Basic credentials", {}, { "www-authenticate": `Basic realm="passkey-edge"` });
     }
@@ -52,7 +63,9 @@ oauth.use("/:tid/system/oauth2/token", noStore, limitBody, requireContentType("f
 
 oauth.openapi(
   createRoute({
-    method: "post", path: "/{tid}/system/oauth2/token", tags: ["Tokens"],
+    method: "post",
+    path: "/{tid}/system/oauth2/token",
+    tags: ["Tokens"],
     summary: "Client-credentials grant (client_secret_basic or client_secret_post)",
     request: { params: TenantParams, body: { content: { "application/x-www-form-urlencoded": { schema: TokenForm } }, required: true } },
     responses: { 200: json(TokenResponse, "An ES256 access token"), ...errors(400, 401, 404, 413, 415, 429) },
@@ -70,8 +83,12 @@ const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).open
 
 oauth.openapi(
   createRoute({
-    method: "get", path: "/{tid}/.well-known/jwks.json", tags: ["Tokens"], summary: "The tenant's public signing keys",
-    request: { params: TenantParams }, responses: { 200: json(Jwks, "JSON Web Key Set"), ...errors(400, 404) },
+    method: "get",
+    path: "/{tid}/.well-known/jwks.json",
+    tags: ["Tokens"],
+    summary: "The tenant's public signing keys",
+    request: { params: TenantParams },
+    responses: { 200: json(Jwks, "JSON Web Key Set"), ...errors(400, 404) },
   }),
   async (c) => {
     const { tid } = c.req.valid("param");

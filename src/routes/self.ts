@@ -18,7 +18,8 @@ const security = bearerSecurity;
 const Params = z.object({ tid: Id, wid: Id });
 const CredParams = z.object({ tid: Id, wid: Id, credentialID: CredentialIdB64.min(1) });
 const manage = requireUser("manage_ss_profile", { recent: true });
-const recentNote = "Needs scope manage_ss_profile and a sign-in within the last 300 s (else 401 insufficient_user_authentication, max_age=300).";
+const recentNote =
+  "Needs scope manage_ss_profile and a sign-in within the last 300 s (else 401 insufficient_user_authentication, max_age=300).";
 
 function ref(c: Context<AppEnv>): SelfRef {
   const { claims } = c.get("auth")!;
@@ -30,24 +31,52 @@ self.use("/:tid/:wid/identity/v2/self/*", workspaceCors);
 self.use("/:tid/:wid/identity/v2/self/*", noStore, limitBody, requireContentType("json"));
 
 self.openapi(
-  createRoute({ method: "get", path: "/{tid}/{wid}/identity/v2/self/me", tags, security, middleware: [requireUser("view_ss_profile")] as const,
-    summary: "The signed-in user with its credentials", request: { params: Params },
-    responses: { 200: json(UserWithData, "The user"), ...errors(400, 401, 403, 404) } }),
+  createRoute({
+    method: "get",
+    path: "/{tid}/{wid}/identity/v2/self/me",
+    tags,
+    security,
+    middleware: [requireUser("view_ss_profile")] as const,
+    summary: "The signed-in user with its credentials",
+    request: { params: Params },
+    responses: { 200: json(UserWithData, "The user"), ...errors(400, 401, 403, 404) },
+  }),
   async (c) => c.json(userWithDataView(await me(c.env, ref(c))), 200),
 );
 
-for (const [segment, mode] of [["webauthn", "classic"], ["usernameless-webauthn", "smart"]] as const) {
+for (const [segment, mode] of [
+  ["webauthn", "classic"],
+  ["usernameless-webauthn", "smart"],
+] as const) {
   self.openapi(
-    createRoute({ method: "post", path: `/{tid}/{wid}/identity/v2/self/${segment}/create/begin`, tags, security, middleware: [manage] as const,
-      summary: `Add a passkey (${mode === "smart" ? "Smart" : "Classic"}): creation options`, description: `${recentNote} The family must match the workspace's mode (else 409 passkey_mode_mismatch).`,
-      request: { params: Params }, responses: { 200: json(CreationOptions, "PublicKeyCredentialCreationOptionsJSON"), ...errors(400, 401, 403, 404, 409) } }),
+    createRoute({
+      method: "post",
+      path: `/{tid}/{wid}/identity/v2/self/${segment}/create/begin`,
+      tags,
+      security,
+      middleware: [manage] as const,
+      summary: `Add a passkey (${mode === "smart" ? "Smart" : "Classic"}): creation options`,
+      description: `${recentNote} The family must match the workspace's mode (else 409 passkey_mode_mismatch).`,
+      request: { params: Params },
+      responses: { 200: json(CreationOptions, "PublicKeyCredentialCreationOptionsJSON"), ...errors(400, 401, 403, 404, 409) },
+    }),
     async (c) => c.json(await selfBegin(c.env, ref(c), mode, requestContext(c), Date.now()), 200),
   );
   self.openapi(
-    createRoute({ method: "post", path: `/{tid}/{wid}/identity/v2/self/${segment}/create/complete`, tags, security, middleware: [manage] as const,
-      summary: `Add a passkey (${mode === "smart" ? "Smart" : "Classic"}): verify and store`, description: recentNote,
+    createRoute({
+      method: "post",
+      path: `/{tid}/{wid}/identity/v2/self/${segment}/create/complete`,
+      tags,
+      security,
+      middleware: [manage] as const,
+      summary: `Add a passkey (${mode === "smart" ? "Smart" : "Classic"}): verify and store`,
+      description: recentNote,
       request: { params: Params, ...jsonBody(RegistrationResponse) },
-      responses: { 200: json(z.object({ credentials: z.array(Credential) }), "All the user's passkeys"), ...errors(400, 401, 403, 404, 409, 413, 415) } }),
+      responses: {
+        200: json(z.object({ credentials: z.array(Credential) }), "All the user's passkeys"),
+        ...errors(400, 401, 403, 404, 409, 413, 415),
+      },
+    }),
     async (c) => {
       const rows = await selfComplete(c.env, ref(c), mode, c.req.valid("json"), requestContext(c), Date.now());
       return c.json({ credentials: rows.map(credentialView) }, 200);
@@ -56,9 +85,17 @@ for (const [segment, mode] of [["webauthn", "classic"], ["usernameless-webauthn"
 }
 
 self.openapi(
-  createRoute({ method: "delete", path: "/{tid}/{wid}/identity/v2/self/webauthn/{credentialID}", tags, security, middleware: [manage] as const,
-    summary: "Delete one of your passkeys (never the last: 409 last_credential)", description: recentNote,
-    request: { params: CredParams }, responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 409) } }),
+  createRoute({
+    method: "delete",
+    path: "/{tid}/{wid}/identity/v2/self/webauthn/{credentialID}",
+    tags,
+    security,
+    middleware: [manage] as const,
+    summary: "Delete one of your passkeys (never the last: 409 last_credential)",
+    description: recentNote,
+    request: { params: CredParams },
+    responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 409) },
+  }),
   async (c) => {
     await selfDelete(c.env, ref(c), c.req.valid("param").credentialID, Date.now());
     return c.body(null, 204);
@@ -66,9 +103,17 @@ self.openapi(
 );
 
 self.openapi(
-  createRoute({ method: "put", path: "/{tid}/{wid}/identity/v2/self/webauthn/{credentialID}/name", tags, security, middleware: [manage] as const,
-    summary: "Name one of your passkeys", description: recentNote,
-    request: { params: CredParams, ...jsonBody(NameInput) }, responses: { 204: { description: "Renamed" }, ...errors(400, 401, 403, 404, 413, 415) } }),
+  createRoute({
+    method: "put",
+    path: "/{tid}/{wid}/identity/v2/self/webauthn/{credentialID}/name",
+    tags,
+    security,
+    middleware: [manage] as const,
+    summary: "Name one of your passkeys",
+    description: recentNote,
+    request: { params: CredParams, ...jsonBody(NameInput) },
+    responses: { 204: { description: "Renamed" }, ...errors(400, 401, 403, 404, 413, 415) },
+  }),
   async (c) => {
     await selfRename(c.env, ref(c), c.req.valid("param").credentialID, c.req.valid("json").name, Date.now());
     return c.body(null, 204);

@@ -4,34 +4,48 @@ import { AuthenticationResponse } from "./webauthn";
 
 export const WorkspaceScopedParams = z.object({ tid: Id, wid: Id });
 
-const Scope = z.string().max(256).optional().openapi({ description: "space-separated, from: openid profile view_ss_profile manage_ss_profile" });
+const Scope = z
+  .string()
+  .max(256)
+  .optional()
+  .openapi({ description: "space-separated, from: openid profile view_ss_profile manage_ss_profile" });
 
-export const LoginConfig = z.object({
-  passkey_mode: z.enum(["smart", "classic"]).nullable(),
-  methods: z.array(z.string()),
-  preferred: z.string().nullable(),
-}).openapi("LoginConfig");
+export const LoginConfig = z
+  .object({
+    passkey_mode: z.enum(["smart", "classic"]).nullable(),
+    methods: z.array(z.string()),
+    preferred: z.string().nullable(),
+  })
+  .openapi("LoginConfig");
 
-export const OptionsInput = z.object({
-  identifier: IdentifierText.optional(),
-  login_id: z.string().max(64).optional(),
-  scope: Scope,
-}).openapi("LoginOptionsInput");
+export const OptionsInput = z
+  .object({
+    identifier: IdentifierText.optional(),
+    login_id: z.string().max(64).optional(),
+    scope: Scope,
+  })
+  .openapi("LoginOptionsInput");
 
-export const OptionsResponse = z.object({
-  login_id: z.string(),
-  publicKey: z.record(z.string(), z.unknown()).openapi({ description: "PublicKeyCredentialRequestOptionsJSON" }),
-}).openapi("LoginOptions");
+export const OptionsResponse = z
+  .object({
+    login_id: z.string(),
+    publicKey: z.record(z.string(), z.unknown()).openapi({ description: "PublicKeyCredentialRequestOptionsJSON" }),
+  })
+  .openapi("LoginOptions");
 
 export const FinishInput = z.object({ login_id: z.string().max(64), credential: AuthenticationResponse }).openapi("LoginFinishInput");
 
-export const PasswordInput = z.object({
-  identifier: IdentifierText,
-  password: z.string().min(1).max(1024),
-  scope: Scope,
-}).openapi("PasswordLoginInput");
+export const PasswordInput = z
+  .object({
+    identifier: IdentifierText,
+    password: z.string().min(1).max(1024),
+    scope: Scope,
+  })
+  .openapi("PasswordLoginInput");
 
-export const TokenOrNext = z.union([
-  z.object({ access_token: z.string(), token_type: z.literal("Bearer"), expires_in: z.number().int(), scope: z.string() }),
-  z.object({ login_id: z.string(), next: z.array(z.string()) }),
-]).openapi("LoginResult");
+export const TokenOrNext = z
+  .union([
+    z.object({ access_token: z.string(), token_type: z.literal("Bearer"), expires_in: z.number().int(), scope: z.string() }),
+    z.object({ login_id: z.string(), next: z.array(z.string()) }),
+  ])
+  .openapi("LoginResult");

@@ -4,22 +4,30 @@ import { Id, Mechanism, Timestamp } from "./common";
 
 const range = (l: CounterLimit) => `default ${l.defaultLimit}, ${l.poolField!.min}..${l.poolField!.max} (else 422 naming the field)`;
 const LIMIT_DOCS = {
-  password_failures: `Abuse limit: wrong passwords per identifier per 15 minutes (a fixed window from the first failure); then `
-    + `every password attempt for that identifier is 429 rate_limited with Retry-After until the window passes. Unknown `
-    + `identifiers are counted alike; a workspace applies the strictest value of its pools. Passkey sign-in is never blocked by it. ${range(PASSWORD_FAILURES)}.`,
-  otp_requests_per_hour: `Abuse limit: one-time-code requests (add/request) per user per hour; a request that names nobody is `
-    + `counted on its lookup value. Then 429 rate_limited with Retry-After. ${range(OTP_REQUESTS)}.`,
-  otp_failures_per_day: `Abuse limit: wrong one-time codes per user per 24 hours (add/complete and enrollment links); then every `
-    + `code check for the user is 429 rate_limited with Retry-After. Each code also dies after 5 wrong codes. ${range(OTP_FAILURES)}.`,
+  password_failures:
+    `Abuse limit: wrong passwords per identifier per 15 minutes (a fixed window from the first failure); then ` +
+    `every password attempt for that identifier is 429 rate_limited with Retry-After until the window passes. Unknown ` +
+    `identifiers are counted alike; a workspace applies the strictest value of its pools. Passkey sign-in is never blocked by it. ${range(PASSWORD_FAILURES)}.`,
+  otp_requests_per_hour:
+    `Abuse limit: one-time-code requests (add/request) per user per hour; a request that names nobody is ` +
+    `counted on its lookup value. Then 429 rate_limited with Retry-After. ${range(OTP_REQUESTS)}.`,
+  otp_failures_per_day:
+    `Abuse limit: wrong one-time codes per user per 24 hours (add/complete and enrollment links); then every ` +
+    `code check for the user is 429 rate_limited with Retry-After. Each code also dies after 5 wrong codes. ${range(OTP_FAILURES)}.`,
 };
-const LIMITS_DOC = "Passkey limits and abuse limits of the pool. Deploy-time limits that are not per pool: "
-  + `${SIGNIN_IP.defaultLimit} sign-in requests (login/webauthn/options, finish, login/password) per client IP per minute `
-  + "(Workers Rate Limiting binding SIGNIN_IP_LIMITER in wrangler.toml) and 10 client-authentication failures per client "
-  + "per minute at the token endpoint.";
+const LIMITS_DOC =
+  "Passkey limits and abuse limits of the pool. Deploy-time limits that are not per pool: " +
+  `${SIGNIN_IP.defaultLimit} sign-in requests (login/webauthn/options, finish, login/password) per client IP per minute ` +
+  "(Workers Rate Limiting binding SIGNIN_IP_LIMITER in wrangler.toml) and 10 client-authentication failures per client " +
+  "per minute at the token endpoint.";
 
 const PasskeySettings = z.object({
   relying_party_id: z.string().max(253).optional().openapi({ example: "yourcompany.com" }),
-  relying_party_origins: z.array(z.string().max(2048)).max(50).optional().openapi({ example: ["https://app.yourcompany.com"] }),
+  relying_party_origins: z
+    .array(z.string().max(2048))
+    .max(50)
+    .optional()
+    .openapi({ example: ["https://app.yourcompany.com"] }),
   user_verification: z.enum(["required", "preferred", "discouraged"]).optional(),
   attestation: z.enum(["none", "direct"]).optional(),
 });
@@ -70,13 +78,15 @@ export const Pool = z
       user_verification: z.enum(["required", "preferred", "discouraged"]),
       attestation: z.enum(["none", "direct"]),
     }),
-    limits: z.object({
-      max_credentials: z.number().int(),
-      webauthn_credentials_capacity: z.number().int(),
-      password_failures: z.number().int().openapi({ description: LIMIT_DOCS.password_failures }),
-      otp_requests_per_hour: z.number().int().openapi({ description: LIMIT_DOCS.otp_requests_per_hour }),
-      otp_failures_per_day: z.number().int().openapi({ description: LIMIT_DOCS.otp_failures_per_day }),
-    }).openapi({ description: LIMITS_DOC }),
+    limits: z
+      .object({
+        max_credentials: z.number().int(),
+        webauthn_credentials_capacity: z.number().int(),
+        password_failures: z.number().int().openapi({ description: LIMIT_DOCS.password_failures }),
+        otp_requests_per_hour: z.number().int().openapi({ description: LIMIT_DOCS.otp_requests_per_hour }),
+        otp_failures_per_day: z.number().int().openapi({ description: LIMIT_DOCS.otp_failures_per_day }),
+      })
+      .openapi({ description: LIMITS_DOC }),
     otp_settings: z.object({ enroll_webauthn: z.object({ length: z.number().int(), ttl: z.string() }) }),
     created_at: Timestamp,
     updated_at: Timestamp,

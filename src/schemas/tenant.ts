@@ -10,9 +10,7 @@ export const TenantInput = z
   })
   .openapi("TenantInput");
 
-export const Tenant = z
-  .object({ id: z.string(), name: z.string(), created_at: Timestamp })
-  .openapi("Tenant");
+export const Tenant = z.object({ id: z.string(), name: z.string(), created_at: Timestamp }).openapi("Tenant");
 
 /** /api/identity/system/tenants/{tid} */
 export const TenantIdParams = z.object({ tid: Id });
@@ -20,7 +18,11 @@ export const TenantIdParams = z.object({ tid: Id });
 export const SystemClientInput = z
   .object({
     name: z.string().trim().max(128).optional(),
-    scopes: z.array(z.enum(SYSTEM_SCOPES)).min(1).max(SYSTEM_SCOPES.length).optional()
+    scopes: z
+      .array(z.enum(SYSTEM_SCOPES))
+      .min(1)
+      .max(SYSTEM_SCOPES.length)
+      .optional()
       .openapi({ description: `default ${JSON.stringify([...SYSTEM_SCOPES])}` }),
   })
   .openapi("SystemClientInput");
@@ -29,8 +31,8 @@ export const SystemClient = z
   .object({ client_id: z.string(), tenant_id: z.string(), name: z.string(), scopes: z.array(z.string()), created_at: Timestamp })
   .openapi("SystemClient");
 
-export const SystemClientCreated = SystemClient
-  .extend({ client_secret: z.string().openapi({ description: "shown only in this answer; stored as a SHA-256 hash" }) })
-  .openapi("SystemClientCreated");
+export const SystemClientCreated = SystemClient.extend({
+  client_secret: z.string().openapi({ description: "shown only in this answer; stored as a SHA-256 hash" }),
+}).openapi("SystemClientCreated");
 
 export const ClientParams = z.object({ tid: Id, cid: Id });

@@ -15,7 +15,10 @@ export const AddressInput = z.object({
   verified: z.boolean().optional(),
 });
 
-export const PasswordInput = z.object({ type: z.literal("password"), password: z.string().min(8).max(256).refine(isWellFormed, "must be well-formed Unicode text") });
+export const PasswordInput = z.object({
+  type: z.literal("password"),
+  password: z.string().min(8).max(256).refine(isWellFormed, "must be well-formed Unicode text"),
+});
 
 export const UserInput = z
   .object({
@@ -43,19 +46,21 @@ export const Credential = z
     state: z.string(),
     name: z.string().nullable(),
     discoverable_id: z.string(),
-    payload: z.object({
-      credential_id: z.string(),
-      attestationType: z.string(),
-      transport: z.array(z.string()),
-      flags: z.object({ userPresent: z.boolean(), userVerified: z.boolean(), backupEligible: z.boolean(), backupState: z.boolean() }),
-      authenticator: z.object({
-        AAGUID: z.string(),
-        name: z.string().nullable(),
-        signCount: z.number().int(),
-        cloneWarning: z.boolean(),
-        attachment: z.string().nullable(),
-      }),
-    }).partial(),
+    payload: z
+      .object({
+        credential_id: z.string(),
+        attestationType: z.string(),
+        transport: z.array(z.string()),
+        flags: z.object({ userPresent: z.boolean(), userVerified: z.boolean(), backupEligible: z.boolean(), backupState: z.boolean() }),
+        authenticator: z.object({
+          AAGUID: z.string(),
+          name: z.string().nullable(),
+          signCount: z.number().int(),
+          cloneWarning: z.boolean(),
+          attachment: z.string().nullable(),
+        }),
+      })
+      .partial(),
     created_at: Timestamp,
     updated_at: Timestamp,
     last_used_at: Timestamp.nullable(),

@@ -1,14 +1,16 @@
 /** The browser JSON forms of WebAuthn ceremonies (base64url byte fields), bounded in size. */
 import { z } from "@hono/zod-openapi";
 
-const b64url = (max: number) => z.string().max(max).regex(/^[A-Za-z0-9_-]*$/, "must be base64url without padding");
+const b64url = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9_-]*$/, "must be base64url without padding");
 
 /** Credential ids are at most 1023 bytes: 1364 base64url characters. */
 export const CredentialIdB64 = b64url(1364);
 
-const ClientExtensionResults = z
-  .object({ credProps: z.object({ rk: z.boolean().optional() }).optional() })
-  .catchall(z.unknown());
+const ClientExtensionResults = z.object({ credProps: z.object({ rk: z.boolean().optional() }).optional() }).catchall(z.unknown());
 
 /** Fields both ceremony responses share. */
 const credentialFields = {

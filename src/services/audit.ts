@@ -36,7 +36,13 @@ export interface AuditFilter {
 }
 
 export async function auditPage(d1: D1Database, tenantId: string, f: AuditFilter): Promise<{ events: AuditRow[]; next: string | null }> {
-  const after = f.after === undefined ? undefined : (decodeCursor(f.after) ?? (() => { throw badCursor(); })());
+  const after =
+    f.after === undefined
+      ? undefined
+      : (decodeCursor(f.after) ??
+        (() => {
+          throw badCursor();
+        })());
   const limit = Math.min(Math.max(f.limit ?? AUDIT_PAGE_DEFAULT, 1), AUDIT_PAGE_MAX);
   // One row more than the page tells whether another page follows.
   const rows = await listAudit(d1, tenantId, { userId: f.userId, type: f.type, after, limit: limit + 1 });

@@ -28,7 +28,10 @@ const actorFor = (userId: string) => `user:${userId}`;
 
 /** The pool of the workspace that holds the user, and the workspace's passkey mode; otpInvalid otherwise. */
 async function locate(env: Env, ref: WorkspaceRef, userId: string): Promise<{ pool: PoolRow; mode: PasskeyMode }> {
-  const [w, poolId] = await Promise.all([workspaceWithPoolRows(env.DB, ref.tenantId, ref.workspaceId), userPoolId(env.DB, ref.tenantId, userId)]);
+  const [w, poolId] = await Promise.all([
+    workspaceWithPoolRows(env.DB, ref.tenantId, ref.workspaceId),
+    userPoolId(env.DB, ref.tenantId, userId),
+  ]);
   const mode = w && passkeyMode(w.workspace.mechanisms);
   const pool = w?.pools.find((p) => p.id === poolId);
   if (!mode || !pool) throw otpInvalid();
@@ -36,18 +39,40 @@ async function locate(env: Env, ref: WorkspaceRef, userId: string): Promise<{ po
 }
 
 /** options: checks the code (without consuming it) and begins a registration in the workspace's mode. */
-export async function enrollmentLinkOptions(env: Env, ref: WorkspaceRef, input: { user_id: string; code: string }, ctx: RequestContext, now: number) {
+export async function enrollmentLinkOptions(
+  env: Env,
+  ref: WorkspaceRef,
+  input: { user_id: string; code: string },
+  ctx: RequestContext,
+  now: number,
+) {
   const { pool, mode } = await locate(env, ref, input.user_id);
-  const user = await checkEnrollmentCode(env, { tenantId: ref.tenantId, poolId: pool.id }, { userID: input.user_id }, input.code, actorFor(input.user_id), now);
+  const user = await checkEnrollmentCode(
+    env,
+    { tenantId: ref.tenantId, poolId: pool.id },
+    { userID: input.user_id },
+    input.code,
+    actorFor(input.user_id),
+    now,
+  );
   return { publicKey: await beginRegistration(env, { pool, user }, mode, ctx, now) };
 }
 
 /** complete: consumes the code and registers the passkey against the begin issued for that user. */
 export async function enrollmentLinkComplete(
-  env: Env, ref: WorkspaceRef, input: { user_id: string; code: string; credential: RegistrationResponseInput }, ctx: RequestContext, now: number,
+  env: Env,
+  ref: WorkspaceRef,
+  input: { user_id: string; code: string; credential: RegistrationResponseInput },
+  ctx: RequestContext,
+  now: number,
 ): Promise<void> {
   const { pool } = await locate(env, ref, input.user_id);
   await completeEnrollmentWithCode(
-    env, { tenantId: ref.tenantId, poolId: pool.id }, { who: { userID: input.user_id }, code: input.code, response: input.credential }, ctx, actorFor(input.user_id), now,
+    env,
+    { tenantId: ref.tenantId, poolId: pool.id },
+    { who: { userID: input.user_id }, code: input.code, response: input.credential },
+    ctx,
+    actorFor(input.user_id),
+    now,
   );
 }

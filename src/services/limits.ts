@@ -6,14 +6,26 @@
  * A refusal is 429 rate_limited with Retry-After (seconds until the counter's window ends).
  */
 import {
-  CLIENT_AUTH_FAILURES, counterKeys, OTP_FAILURES, OTP_REQUESTS, PASSWORD_FAILURES, retryAfterSeconds, SIGNIN_IP, type CounterLimit,
+  CLIENT_AUTH_FAILURES,
+  counterKeys,
+  OTP_FAILURES,
+  OTP_REQUESTS,
+  PASSWORD_FAILURES,
+  retryAfterSeconds,
+  SIGNIN_IP,
+  type CounterLimit,
 } from "../domain/limits";
 import { ApiError } from "../errors";
 import { refund, reserve, type CounterRef } from "../repo/counters";
 import type { PoolRow } from "../repo/pools";
 
 export const rateLimited = (limit: string, retryAfter: number) =>
-  new ApiError("rate_limited", "too many requests; try again later", { limit, retry_after: retryAfter }, { "retry-after": String(retryAfter) });
+  new ApiError(
+    "rate_limited",
+    "too many requests; try again later",
+    { limit, retry_after: retryAfter },
+    { "retry-after": String(retryAfter) },
+  );
 
 /** A taken slot: `release` gives it back (the guarded check succeeded, so it was no failure). */
 export interface Slot {
@@ -24,10 +36,14 @@ type PoolLimits = Pick<PoolRow, "passwordFailures" | "otpRequestsPerHour" | "otp
 
 /** The pool's value for a per-pool limit, or the default when the pool has none in range. */
 export function poolLimit(pool: PoolLimits | undefined, def: CounterLimit): number {
-  const v = pool && def === PASSWORD_FAILURES ? pool.passwordFailures
-    : pool && def === OTP_REQUESTS ? pool.otpRequestsPerHour
-    : pool && def === OTP_FAILURES ? pool.otpFailuresPerDay
-    : undefined;
+  const v =
+    pool && def === PASSWORD_FAILURES
+      ? pool.passwordFailures
+      : pool && def === OTP_REQUESTS
+        ? pool.otpRequestsPerHour
+        : pool && def === OTP_FAILURES
+          ? pool.otpFailuresPerDay
+          : undefined;
   const r = def.poolField;
   return v !== undefined && r && Number.isInteger(v) && v >= r.min && v <= r.max ? v : def.defaultLimit;
 }
@@ -51,10 +67,23 @@ async function take(d1: D1Database, def: CounterLimit, limit: number, c: Counter
  * that identifier, and the limit is the strictest of the workspace's pools, so the answer is the same whether the
  * identifier belongs to a user of either pool or to nobody (no enumeration through the lockout).
  */
-export function takePasswordAttempt(d1: D1Database, tenantId: string, pools: readonly PoolRow[], identifierKey: string, who: { poolId?: string; userId?: string }, now: number): Promise<Slot> {
+export function takePasswordAttempt(
+  d1: D1Database,
+  tenantId: string,
+  pools: readonly PoolRow[],
+  identifierKey: string,
+  who: { poolId?: string; userId?: string },
+  now: number,
+): Promise<Slot> {
   const limit = pools.length ? Math.min(...pools.map((p) => poolLimit(p, PASSWORD_FAILURES))) : PASSWORD_FAILURES.defaultLimit;
-  return take(d1, PASSWORD_FAILURES, limit, { tenantId, key: counterKeys.password(identifierKey) },
-    { tenantId, poolId: who.poolId ?? null, userId: who.userId ?? null, actor: "anonymous" }, now);
+  return take(
+    d1,
+    PASSWORD_FAILURES,
+    limit,
+    { tenantId, key: counterKeys.password(identifierKey) },
+    { tenantId, poolId: who.poolId ?? null, userId: who.userId ?? null, actor: "anonymous" },
+    now,
+  );
 }
 
 /**
@@ -62,23 +91,54 @@ export function takePasswordAttempt(d1: D1Database, tenantId: string, pools: rea
  * for nobody is limited exactly like one for a user. Requests are never given back.
  */
 export async function countCodeRequest(
-  d1: D1Database, tenantId: string, pool: PoolRow, target: { userId: string } | { kind: string; value: string }, actor: string, now: number,
+  d1: D1Database,
+  tenantId: string,
+  pool: PoolRow,
+  target: { userId: string } | { kind: string; value: string },
+  actor: string,
+  now: number,
 ): Promise<void> {
-  const key = "userId" in target ? counterKeys.otpRequestsUser(target.userId) : counterKeys.otpRequestsLookup(pool.id, target.kind, target.value);
-  await take(d1, OTP_REQUESTS, poolLimit(pool, OTP_REQUESTS), { tenantId, key },
-    { tenantId, poolId: pool.id, userId: "userId" in target ? target.userId : null, actor }, now);
+  const key =
+    "userId" in target ? counterKeys.otpRequestsUser(target.userId) : counterKeys.otpRequestsLookup(pool.id, target.kind, target.value);
+  await take(
+    d1,
+    OTP_REQUESTS,
+    poolLimit(pool, OTP_REQUESTS),
+    { tenantId, key },
+    { tenantId, poolId: pool.id, userId: "userId" in target ? target.userId : null, actor },
+    now,
+  );
 }
 
 /** One code check for a user (per-user daily wrong-code limit); release it when the code was right. */
-export function takeUserCodeAttempt(d1: D1Database, tenantId: string, pool: PoolRow, userId: string, actor: string, now: number): Promise<Slot> {
-  return take(d1, OTP_FAILURES, poolLimit(pool, OTP_FAILURES), { tenantId, key: counterKeys.otpFailuresUser(userId) },
-    { tenantId, poolId: pool.id, userId, actor }, now);
+export function takeUserCodeAttempt(
+  d1: D1Database,
+  tenantId: string,
+  pool: PoolRow,
+  userId: string,
+  actor: string,
+  now: number,
+): Promise<Slot> {
+  return take(
+    d1,
+    OTP_FAILURES,
+    poolLimit(pool, OTP_FAILURES),
+    { tenantId, key: counterKeys.otpFailuresUser(userId) },
+    { tenantId, poolId: pool.id, userId, actor },
+    now,
+  );
 }
 
 /** One client authentication at the token endpoint (per client and tenant); release it when the secret was right. */
 export function takeClientAuthAttempt(d1: D1Database, tenantId: string, clientId: string, now: number): Promise<Slot> {
-  return take(d1, CLIENT_AUTH_FAILURES, CLIENT_AUTH_FAILURES.defaultLimit, { tenantId, key: counterKeys.client(clientId) },
-    { tenantId, actor: `system:${clientId}` }, now);
+  return take(
+    d1,
+    CLIENT_AUTH_FAILURES,
+    CLIENT_AUTH_FAILURES.defaultLimit,
+    { tenantId, key: counterKeys.client(clientId) },
+    { tenantId, actor: `system:${clientId}` },
+    now,
+  );
 }
 
 /**

@@ -103,7 +103,9 @@ async function resolveUser(d1: D1Database, ref: PoolRef, who: UserLookup): Promi
 export function deliveryAddress(addresses: readonly AddressRow[], requested?: string): AddressRow | undefined {
   const verified = addresses.filter((a) => a.verified);
   const key = requested === undefined ? undefined : identifierKey(requested);
-  return verified.find((a) => a.addressKey === key) ?? verified.find((a) => a.type === "email") ?? verified.find((a) => a.type === "mobile");
+  return (
+    verified.find((a) => a.addressKey === key) ?? verified.find((a) => a.type === "email") ?? verified.find((a) => a.type === "mobile")
+  );
 }
 
 // ---------- use cases ----------
@@ -117,7 +119,12 @@ function lookupOf(who: UserLookup): { kind: string; value: string } {
 
 /** add/request: never reveals whether the user exists, has an address, or was sent anything. */
 export async function requestEnrollmentCode(
-  env: Env, ref: PoolRef, who: UserLookup, actor: string, now: number, messenger: Messenger = messengerFor(env),
+  env: Env,
+  ref: PoolRef,
+  who: UserLookup,
+  actor: string,
+  now: number,
+  messenger: Messenger = messengerFor(env),
 ): Promise<void> {
   const key = await codeKey(env);
   const pool = await requirePool(env.DB, ref.tenantId, ref.poolId);
@@ -130,13 +137,28 @@ export async function requestEnrollmentCode(
   const { length, ttlSeconds } = codePolicy(pool);
   const code = generateCode(length);
   const k: CodeKey = { tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, purpose: ENROLL_WEBAUTHN };
-  await saveCode(env.DB, k, await hashCode(key, user.id, ENROLL_WEBAUTHN, code), now + ttlSeconds * 1000, {
-    tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, actor, type: "otp.requested", details: { purpose: ENROLL_WEBAUTHN, channel: address.type },
-  }, now);
+  await saveCode(
+    env.DB,
+    k,
+    await hashCode(key, user.id, ENROLL_WEBAUTHN, code),
+    now + ttlSeconds * 1000,
+    {
+      tenantId: ref.tenantId,
+      poolId: ref.poolId,
+      userId: user.id,
+      actor,
+      type: "otp.requested",
+      details: { purpose: ENROLL_WEBAUTHN, channel: address.type },
+    },
+    now,
+  );
   try {
     await messenger.send({ tenantId: ref.tenantId, to: address.address, purpose: ENROLL_WEBAUTHN, code }, now);
   } catch (e) {
-    console.error(`one-time code delivery failed (tenant ${ref.tenantId}, user ${user.id}):`, e instanceof Error ? e.message : "unknown error");
+    console.error(
+      `one-time code delivery failed (tenant ${ref.tenantId}, user ${user.id}):`,
+      e instanceof Error ? e.message : "unknown error",
+    );
   }
 }
 
@@ -169,15 +191,28 @@ async function codeMatches(env: Env, k: CodeKey, given: string, now: number): Pr
  * user (completeRegistration enforces the challenge's user, pool and mode binding). Any ApiError becomes otpInvalid;
  * storage failures stay what they are (503/500).
  */
-export async function completeEnrollmentWithCode(env: Env, ref: PoolRef, input: CodeEnrollment, ctx: RequestContext, actor: string, now: number): Promise<void> {
+export async function completeEnrollmentWithCode(
+  env: Env,
+  ref: PoolRef,
+  input: CodeEnrollment,
+  ctx: RequestContext,
+  actor: string,
+  now: number,
+): Promise<void> {
   const key = await codeKey(env);
   const pool = await requirePool(env.DB, ref.tenantId, ref.poolId);
   const user = await resolveUser(env.DB, ref, input.who);
   if (!user) throw otpInvalid();
 
   const k: CodeKey = { tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, purpose: ENROLL_WEBAUTHN };
-  const failed = (details: Record<string, unknown>) =>
-    ({ tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, actor, type: "otp.failed" as const, details: { purpose: ENROLL_WEBAUTHN, ...details } });
+  const failed = (details: Record<string, unknown>) => ({
+    tenantId: ref.tenantId,
+    poolId: ref.poolId,
+    userId: user.id,
+    actor,
+    type: "otp.failed" as const,
+    details: { purpose: ENROLL_WEBAUTHN, ...details },
+  });
 
   // Per-user daily limit of wrong codes: a slot before the check (429 when used up), given back for the right code.
   const slot = await takeUserCodeAttempt(env.DB, ref.tenantId, pool, user.id, actor, now);
@@ -205,7 +240,14 @@ export async function completeEnrollmentWithCode(env: Env, ref: PoolRef, input: 
  * constant time with the stored one; a wrong code, or none live, counts a failed attempt exactly like add/complete.
  * Returns the user; any failure is otpInvalid.
  */
-export async function checkEnrollmentCode(env: Env, ref: PoolRef, who: UserLookup, code: string, actor: string, now: number): Promise<UserWithData> {
+export async function checkEnrollmentCode(
+  env: Env,
+  ref: PoolRef,
+  who: UserLookup,
+  code: string,
+  actor: string,
+  now: number,
+): Promise<UserWithData> {
   const key = await codeKey(env);
   const [pool, user] = await Promise.all([requirePool(env.DB, ref.tenantId, ref.poolId), resolveUser(env.DB, ref, who)]);
   if (!user) throw otpInvalid();
@@ -213,9 +255,18 @@ export async function checkEnrollmentCode(env: Env, ref: PoolRef, who: UserLooku
   const slot = await takeUserCodeAttempt(env.DB, ref.tenantId, pool, user.id, actor, now);
   const given = await hashCode(key, user.id, ENROLL_WEBAUTHN, code);
   if (!(await codeMatches(env, k, given, now))) {
-    await recordAudit(env.DB, {
-      tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, actor, type: "otp.failed", details: { purpose: ENROLL_WEBAUTHN, reason: "code" },
-    }, now);
+    await recordAudit(
+      env.DB,
+      {
+        tenantId: ref.tenantId,
+        poolId: ref.poolId,
+        userId: user.id,
+        actor,
+        type: "otp.failed",
+        details: { purpose: ENROLL_WEBAUTHN, reason: "code" },
+      },
+      now,
+    );
     throw otpInvalid();
   }
   // Checked, not used: the attempt goes back, so reopening the link does not wear the code out.

@@ -25,7 +25,15 @@ export async function beginEnrollment(env: Env, r: UserRef, mode: PasskeyMode, c
 }
 
 /** Completes an enrollment; returns all the user's passkeys. */
-export async function completeEnrollment(env: Env, r: UserRef, mode: PasskeyMode, response: RegistrationResponseInput, ctx: RequestContext, actor: string, now: number) {
+export async function completeEnrollment(
+  env: Env,
+  r: UserRef,
+  mode: PasskeyMode,
+  response: RegistrationResponseInput,
+  ctx: RequestContext,
+  actor: string,
+  now: number,
+) {
   await completeRegistration(env, await subject(env, r), mode, response, ctx, actor, now);
   return userPasskeys(env.DB, r.tenantId, r.userId);
 }
@@ -38,12 +46,26 @@ export function validName(input: string): string {
 
 export async function namePasskeyOf(env: Env, r: UserRef, ref: string, name: string, actor: string, now: number) {
   const value = validName(name);
-  const audit = { tenantId: r.tenantId, poolId: r.poolId, userId: r.userId, actor, type: "passkey.renamed" as const, details: { credential: ref } };
+  const audit = {
+    tenantId: r.tenantId,
+    poolId: r.poolId,
+    userId: r.userId,
+    actor,
+    type: "passkey.renamed" as const,
+    details: { credential: ref },
+  };
   if (!(await renamePasskey(env.DB, { ...r, ref }, value, audit, now))) throw notFound("passkey");
 }
 
 /** An administrator may remove a user's last passkey. */
 export async function deletePasskeyOf(env: Env, r: UserRef, ref: string, actor: string, now: number) {
-  const audit = { tenantId: r.tenantId, poolId: r.poolId, userId: r.userId, actor, type: "passkey.deleted" as const, details: { credential: ref } };
+  const audit = {
+    tenantId: r.tenantId,
+    poolId: r.poolId,
+    userId: r.userId,
+    actor,
+    type: "passkey.deleted" as const,
+    details: { credential: ref },
+  };
   if (!(await deletePasskey(env.DB, { ...r, ref }, audit, now))) throw notFound("passkey");
 }

@@ -42,10 +42,28 @@ export async function requirePool(d1: D1Database, tenantId: string, poolId: stri
 export const listAllPools = listPools;
 
 /** Audits a configuration change after it took effect (the pool writes are not batched with it). */
-export const auditConfig = (d1: D1Database, tenantId: string, actor: string, resource: "pool" | "workspace", id: string, action: "create" | "update" | "delete", now: number) =>
-  recordAudit(d1, { tenantId, poolId: resource === "pool" ? id : null, actor, type: "config.changed", details: { resource, id, action } }, now);
+export const auditConfig = (
+  d1: D1Database,
+  tenantId: string,
+  actor: string,
+  resource: "pool" | "workspace",
+  id: string,
+  action: "create" | "update" | "delete",
+  now: number,
+) =>
+  recordAudit(
+    d1,
+    { tenantId, poolId: resource === "pool" ? id : null, actor, type: "config.changed", details: { resource, id, action } },
+    now,
+  );
 
-export async function createPool(d1: D1Database, tenantId: string, input: PoolInput & { id?: string; name: string }, now: number, actor: string): Promise<PoolRow> {
+export async function createPool(
+  d1: D1Database,
+  tenantId: string,
+  input: PoolInput & { id?: string; name: string },
+  now: number,
+  actor: string,
+): Promise<PoolRow> {
   const cfg = orThrow(mergePool(POOL_DEFAULTS, input));
   const row: PoolRow = { tenantId, id: input.id ?? newId(), ...cfg, createdAt: now, updatedAt: now };
   if (!(await insertPool(d1, row))) throw new ApiError("pool_exists", "a pool with this id already exists", { id: row.id });
@@ -53,7 +71,14 @@ export async function createPool(d1: D1Database, tenantId: string, input: PoolIn
   return row;
 }
 
-export async function changePool(d1: D1Database, tenantId: string, poolId: string, input: PoolInput, now: number, actor: string): Promise<PoolRow> {
+export async function changePool(
+  d1: D1Database,
+  tenantId: string,
+  poolId: string,
+  input: PoolInput,
+  now: number,
+  actor: string,
+): Promise<PoolRow> {
   const current = await requirePool(d1, tenantId, poolId);
   const cfg = orThrow(mergePool(configOf(current), input));
   const row: PoolRow = { ...current, ...cfg, updatedAt: now };

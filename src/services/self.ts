@@ -25,7 +25,10 @@ async function subjectInMode(env: Env, r: SelfRef, mode: PasskeyMode) {
   ]);
   const wsMode = passkeyMode(ws.mechanisms);
   if (wsMode !== mode) {
-    throw new ApiError("passkey_mode_mismatch", `this workspace uses ${wsMode ?? "no"} passkey mode`, { workspace_mode: wsMode, requested_mode: mode });
+    throw new ApiError("passkey_mode_mismatch", `this workspace uses ${wsMode ?? "no"} passkey mode`, {
+      workspace_mode: wsMode,
+      requested_mode: mode,
+    });
   }
   return { pool, user };
 }
@@ -34,13 +37,27 @@ export async function selfBegin(env: Env, r: SelfRef, mode: PasskeyMode, ctx: Re
   return { publicKey: await beginRegistration(env, await subjectInMode(env, r, mode), mode, ctx, now) };
 }
 
-export async function selfComplete(env: Env, r: SelfRef, mode: PasskeyMode, response: RegistrationResponseInput, ctx: RequestContext, now: number) {
+export async function selfComplete(
+  env: Env,
+  r: SelfRef,
+  mode: PasskeyMode,
+  response: RegistrationResponseInput,
+  ctx: RequestContext,
+  now: number,
+) {
   await completeRegistration(env, await subjectInMode(env, r, mode), mode, response, ctx, `user:${r.userId}`, now);
   return userPasskeys(env.DB, r.tenantId, r.userId);
 }
 
 export async function selfDelete(env: Env, r: SelfRef, ref: string, now: number) {
-  const audit = { tenantId: r.tenantId, poolId: r.poolId, userId: r.userId, actor: `user:${r.userId}`, type: "passkey.deleted" as const, details: { credential: ref } };
+  const audit = {
+    tenantId: r.tenantId,
+    poolId: r.poolId,
+    userId: r.userId,
+    actor: `user:${r.userId}`,
+    type: "passkey.deleted" as const,
+    details: { credential: ref },
+  };
   const res = await deletePasskeyKeepingOne(env.DB, { ...r, ref }, audit, now);
   if (res === "missing") throw notFound("passkey");
   if (res === "last") throw new ApiError("last_credential");
@@ -48,6 +65,13 @@ export async function selfDelete(env: Env, r: SelfRef, ref: string, now: number)
 
 export async function selfRename(env: Env, r: SelfRef, ref: string, name: string, now: number) {
   const value = validName(name);
-  const audit = { tenantId: r.tenantId, poolId: r.poolId, userId: r.userId, actor: `user:${r.userId}`, type: "passkey.renamed" as const, details: { credential: ref } };
+  const audit = {
+    tenantId: r.tenantId,
+    poolId: r.poolId,
+    userId: r.userId,
+    actor: `user:${r.userId}`,
+    type: "passkey.renamed" as const,
+    details: { credential: ref },
+  };
   if (!(await renamePasskey(env.DB, { ...r, ref }, value, audit, now))) throw notFound("passkey");
 }

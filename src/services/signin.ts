@@ -1,5 +1,11 @@
 /** Sign-in: login config, passkey options/finish (Smart, Classic, second factor), password first factor, tokens. */
-import { AuthFailed, beginAuthentication, finishAuthentication, type AuthenticationBegin, type Authenticated } from "../ceremony/authentication";
+import {
+  AuthFailed,
+  beginAuthentication,
+  finishAuthentication,
+  type AuthenticationBegin,
+  type Authenticated,
+} from "../ceremony/authentication";
 import { rpIdFor, type RequestContext } from "../ceremony/context";
 import { b64url, newId } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
@@ -14,7 +20,16 @@ import type { PoolRow } from "../repo/pools";
 import { classicTarget, userPasskeyIds, workspaceUserByIdentifier } from "../repo/signin";
 import { workspaceWithPoolRows } from "../repo/workspaces";
 import type { AuthenticationResponseInput } from "../schemas/webauthn";
-import { ADMIN_SCOPES, ADMIN_WORKSPACE, DEFAULT_ADMIN_SCOPE, DEFAULT_USER_SCOPE, isAdminSignIn, issueUserToken, USER_SCOPES, userScope } from "../tokens/user-token";
+import {
+  ADMIN_SCOPES,
+  ADMIN_WORKSPACE,
+  DEFAULT_ADMIN_SCOPE,
+  DEFAULT_USER_SCOPE,
+  isAdminSignIn,
+  issueUserToken,
+  USER_SCOPES,
+  userScope,
+} from "../tokens/user-token";
 import { takePasswordAttempt } from "./limits";
 import { identifierKey } from "./users";
 
@@ -32,12 +47,26 @@ export const authenticationFailed = () => new ApiError("authentication_failed");
  * A failed sign-in: the internal reason goes to the audit trail (and the log) only; the caller gets the one 401,
  * even when the audit write fails. Returns the error to throw.
  */
-async function signinFailed(s: SigninScope, who: { poolId?: string; userId?: string }, method: "passkey" | "password", reason: string, now: number) {
+async function signinFailed(
+  s: SigninScope,
+  who: { poolId?: string; userId?: string },
+  method: "passkey" | "password",
+  reason: string,
+  now: number,
+) {
   console.log(`${method} sign-in failed:`, reason);
-  await recordAudit(s.env.DB, {
-    tenantId: s.tenantId, poolId: who.poolId ?? null, userId: who.userId ?? null, actor: "anonymous", type: "signin.failed",
-    details: { reason, workspace_id: s.workspaceId, method },
-  }, now).catch((err: unknown) => console.error("audit of a failed sign-in was not written", err instanceof Error ? err.message : err));
+  await recordAudit(
+    s.env.DB,
+    {
+      tenantId: s.tenantId,
+      poolId: who.poolId ?? null,
+      userId: who.userId ?? null,
+      actor: "anonymous",
+      type: "signin.failed",
+      details: { reason, workspace_id: s.workspaceId, method },
+    },
+    now,
+  ).catch((err: unknown) => console.error("audit of a failed sign-in was not written", err instanceof Error ? err.message : err));
   return authenticationFailed();
 }
 
@@ -60,11 +89,14 @@ export async function loginConfig(s: SigninScope) {
  */
 async function fakeCredentialIds(k: CryptoKey, seed: string, lengths: number[] | null): Promise<{ id: string }[]> {
   const sizes = lengths ?? Array.from({ length: 1 + ((await hmac(k, seed))[0]! % 2) }, () => 32);
-  return Promise.all(sizes.map(async (size, i) => {
-    const out = new Uint8Array(size);
-    for (let block = 0; block * 32 < size; block++) out.set((await hmac(k, `${seed}\u0000${i}\u0000${block}`)).subarray(0, size - block * 32), block * 32);
-    return { id: b64url(out) };
-  }));
+  return Promise.all(
+    sizes.map(async (size, i) => {
+      const out = new Uint8Array(size);
+      for (let block = 0; block * 32 < size; block++)
+        out.set((await hmac(k, `${seed}\u0000${i}\u0000${block}`)).subarray(0, size - block * 32), block * 32);
+      return { id: b64url(out) };
+    }),
+  );
 }
 
 /** Allow-list, pool and user for Classic options: the user's own passkeys, or a decoy's shape (no account revealed). */
@@ -77,14 +109,32 @@ async function classicBegin(s: SigninScope, pools: PoolRow[], first: PoolRow, id
   const pool = (target.kind !== "none" && pools.find((p) => p.id === target.poolId)) || first;
   const real = target.kind === "user";
   // Transports are left out for real and fake ids alike, so both answers have the same shape.
-  const allowCredentials = real ? target.credentialIds.map((id) => ({ id })) : await fakeCredentialIds(k, seed, target.kind === "decoy" ? target.idLengths : null);
-  return { rpId: rpIdFor(pool, s.ctx), userVerification: uvOf(pool), mode: "classic" as const, userId: real ? target.userId : "", poolId: real ? pool.id : "", allowCredentials };
+  const allowCredentials = real
+    ? target.credentialIds.map((id) => ({ id }))
+    : await fakeCredentialIds(k, seed, target.kind === "decoy" ? target.idLengths : null);
+  return {
+    rpId: rpIdFor(pool, s.ctx),
+    userVerification: uvOf(pool),
+    mode: "classic" as const,
+    userId: real ? target.userId : "",
+    poolId: real ? pool.id : "",
+    allowCredentials,
+  };
 }
 
 const uvOf = (pool: PoolRow) => pool.userVerification as "required" | "preferred" | "discouraged";
 
 function newLogin(s: SigninScope, scope: string, now: number, fields: Partial<LoginTransaction> = {}): LoginTransaction {
-  return { id: newId(), tenantId: s.tenantId, workspaceId: s.workspaceId, scope, amr: [], next: "passkey", expiresAt: now + LOGIN_TTL_SECONDS * 1000, ...fields };
+  return {
+    id: newId(),
+    tenantId: s.tenantId,
+    workspaceId: s.workspaceId,
+    scope,
+    amr: [],
+    next: "passkey",
+    expiresAt: now + LOGIN_TTL_SECONDS * 1000,
+    ...fields,
+  };
 }
 
 export async function passkeyOptions(s: SigninScope, body: { identifier?: string; login_id?: string; scope?: string }, now: number) {
@@ -93,20 +143,39 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
 
   if (body.login_id !== undefined) {
     const tx = await getLogin(s.env.CHALLENGES, body.login_id, now);
-    if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId || tx.next !== "second_factor" || !tx.userId) throw authenticationFailed();
-    const pool = pools.find((p) => p.id === tx.poolId) ?? (() => { throw authenticationFailed(); })();
+    if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId || tx.next !== "second_factor" || !tx.userId)
+      throw authenticationFailed();
+    const pool =
+      pools.find((p) => p.id === tx.poolId) ??
+      (() => {
+        throw authenticationFailed();
+      })();
     const passkeys = await userPasskeyIds(s.env.DB, s.tenantId, tx.userId);
     if (passkeys.length === 0) throw new ApiError("second_factor_not_enrolled");
-    const publicKey = await beginAuthentication(s.env, {
-      ...base, loginId: tx.id, rpId: rpIdFor(pool, s.ctx), userVerification: uvOf(pool), mode: "classic", userId: tx.userId, poolId: pool.id,
-      allowCredentials: passkeys.map((p) => ({ id: p.credentialId })),
-    }, now);
+    const publicKey = await beginAuthentication(
+      s.env,
+      {
+        ...base,
+        loginId: tx.id,
+        rpId: rpIdFor(pool, s.ctx),
+        userVerification: uvOf(pool),
+        mode: "classic",
+        userId: tx.userId,
+        poolId: pool.id,
+        allowCredentials: passkeys.map((p) => ({ id: p.credentialId })),
+      },
+      now,
+    );
     return { login_id: tx.id, publicKey };
   }
 
   if (!mode) throw new ApiError("method_not_enabled", "passkey sign-in is not enabled in this workspace");
   const scope = requestableScope(s, body.scope);
-  const first = pools[0] ?? (() => { throw new ApiError("invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" }); })();
+  const first =
+    pools[0] ??
+    (() => {
+      throw new ApiError("invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" });
+    })();
   const tx = newLogin(s, scope, now);
 
   let begin: Omit<AuthenticationBegin, "tenantId" | "workspaceId" | "loginId">;
@@ -125,7 +194,9 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
 
 /** Scopes a sign-in may ask for in this workspace, and the default when it asks for none. */
 function requestableScope(s: SigninScope, requested: string | undefined): string {
-  return s.workspaceId === ADMIN_WORKSPACE ? userScope(requested, ADMIN_SCOPES, DEFAULT_ADMIN_SCOPE) : userScope(requested, USER_SCOPES, DEFAULT_USER_SCOPE);
+  return s.workspaceId === ADMIN_WORKSPACE
+    ? userScope(requested, ADMIN_SCOPES, DEFAULT_ADMIN_SCOPE)
+    : userScope(requested, USER_SCOPES, DEFAULT_USER_SCOPE);
 }
 
 /** The granted scope: "identity" only for the tenant's administrators (admins pool through the admin workspace). */
@@ -139,15 +210,35 @@ function scopeForPool(s: SigninScope, requested: string, pool: PoolRow): string 
 const nextOf = (pool: PoolRow) => [...new Set(pool.secondFactorMechanisms.map((m) => (isPasskey(m) ? "webauthn" : m)))];
 
 /** After a first factor, a pool with second factors answers `next`; otherwise (or after the second factor) a token. */
-async function tokenOrNext(s: SigninScope, tx: LoginTransaction, pool: PoolRow, userId: string, amr: string[], firstFactor: boolean, now: number) {
+async function tokenOrNext(
+  s: SigninScope,
+  tx: LoginTransaction,
+  pool: PoolRow,
+  userId: string,
+  amr: string[],
+  firstFactor: boolean,
+  now: number,
+) {
   if (firstFactor && pool.secondFactorMechanisms.length > 0) {
-    const next: LoginTransaction = { ...tx, userId, poolId: pool.id, amr, next: "second_factor", expiresAt: now + LOGIN_TTL_SECONDS * 1000 };
+    const next: LoginTransaction = {
+      ...tx,
+      userId,
+      poolId: pool.id,
+      amr,
+      next: "second_factor",
+      expiresAt: now + LOGIN_TTL_SECONDS * 1000,
+    };
     await putLogin(s.env.CHALLENGES, next);
     return { login_id: tx.id, next: nextOf(pool) };
   }
   await deleteLogin(s.env.CHALLENGES, tx.id).catch(() => undefined);
   const scope = scopeForPool(s, tx.scope, pool);
-  return issueUserToken(s.env, s.issuerBase, { tenantId: s.tenantId, workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: now }, now);
+  return issueUserToken(
+    s.env,
+    s.issuerBase,
+    { tenantId: s.tenantId, workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: now },
+    now,
+  );
 }
 
 export async function passkeyFinish(s: SigninScope, body: { login_id: string; credential: AuthenticationResponseInput }, now: number) {
@@ -156,9 +247,18 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
   const { pools } = await loadWorkspace(s);
   let result: Authenticated;
   try {
-    result = await finishAuthentication(s.env, {
-      tenantId: s.tenantId, workspaceId: s.workspaceId, loginId: tx.id, pools: new Map(pools.map((p) => [p.id, p])), response: body.credential, ctx: s.ctx,
-    }, now);
+    result = await finishAuthentication(
+      s.env,
+      {
+        tenantId: s.tenantId,
+        workspaceId: s.workspaceId,
+        loginId: tx.id,
+        pools: new Map(pools.map((p) => [p.id, p])),
+        response: body.credential,
+        ctx: s.ctx,
+      },
+      now,
+    );
   } catch (e) {
     if (e instanceof AuthFailed) throw await signinFailed(s, { poolId: tx.poolId, userId: tx.userId }, "passkey", e.message, now);
     throw e;
@@ -167,7 +267,8 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
   const who = { poolId: pool.id, userId: credential.userId };
   if (tx.next === "second_factor") {
     if (credential.userId !== tx.userId) throw await signinFailed(s, who, "passkey", "second factor by another user's passkey", now);
-    if (!pool.secondFactorMechanisms.some(isPasskey)) throw await signinFailed(s, who, "passkey", "passkey is not a second factor of the pool", now);
+    if (!pool.secondFactorMechanisms.some(isPasskey))
+      throw await signinFailed(s, who, "passkey", "passkey is not a second factor of the pool", now);
     return tokenOrNext(s, tx, pool, credential.userId, [...tx.amr, "pop"], false, now);
   }
   // First factor: the credential's pool must offer passkeys as a first factor.
@@ -184,12 +285,34 @@ export async function passwordLogin(s: SigninScope, body: { identifier: string; 
   const pool = user && pools.find((p) => p.id === user.poolId);
   // Abuse limit: a slot per attempt, taken before PBKDF2 (429 while the identifier is locked), given back on success.
   // Unknown identifiers lock exactly like known ones (one counter per identifier, the workspace's strictest limit).
-  const slot = await takePasswordAttempt(s.env.DB, s.tenantId, pools, key, { poolId: pool?.id, userId: pool && user ? user.id : undefined }, now);
+  const slot = await takePasswordAttempt(
+    s.env.DB,
+    s.tenantId,
+    pools,
+    key,
+    { poolId: pool?.id, userId: pool && user ? user.id : undefined },
+    now,
+  );
   // Always run PBKDF2, so unknown users take as long as known ones.
   const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  const failure = !user || !pool ? "unknown identifier" : !ok ? "wrong password" : user.status !== "active" ? "user is not active"
-    : !pool.mechanisms.map(family).includes("password") ? "password is not a first factor of the pool" : null;
-  if (failure || !user || !pool) throw await signinFailed(s, { poolId: pool?.id, userId: pool ? user?.id : undefined }, "password", failure ?? "unknown identifier", now);
+  const failure =
+    !user || !pool
+      ? "unknown identifier"
+      : !ok
+        ? "wrong password"
+        : user.status !== "active"
+          ? "user is not active"
+          : !pool.mechanisms.map(family).includes("password")
+            ? "password is not a first factor of the pool"
+            : null;
+  if (failure || !user || !pool)
+    throw await signinFailed(
+      s,
+      { poolId: pool?.id, userId: pool ? user?.id : undefined },
+      "password",
+      failure ?? "unknown identifier",
+      now,
+    );
   await slot.release();
   if (pool.secondFactorMechanisms.some(isPasskey) && user.passkeys.length === 0) {
     throw new ApiError("second_factor_not_enrolled");

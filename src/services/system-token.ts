@@ -26,8 +26,12 @@ export async function grantSystemToken(env: Env, issuerBase: string, tenantId: s
   const allowed = await authenticateClient(env, tenantId, req.clientId, req.clientSecret);
   if (allowed) await slot.release();
   if (!allowed) {
-    throw new ApiError("invalid_client", "client authentication failed", {},
-      req.method === "basic" ? { "www-authenticate": `Basic realm="passkey-edge"` } : {});
+    throw new ApiError(
+      "invalid_client",
+      "client authentication failed",
+      {},
+      req.method === "basic" ? { "www-authenticate": `Basic realm="passkey-edge"` } : {},
+    );
   }
   if (!(await tenantExists(env.DB, tenantId))) throw notFound("tenant");
   const requested = req.scope === undefined ? allowed : req.scope.split(" ").filter(Boolean);
@@ -36,6 +40,12 @@ export async function grantSystemToken(env: Env, issuerBase: string, tenantId: s
     throw new ApiError("invalid_scope", `scope not allowed for this client: ${unknown.join(" ") || "(empty)"}`, { allowed });
   }
   const scope = [...new Set(requested)].join(" ");
-  const token = await signAccessToken(env, issuerFor(issuerBase, tenantId), { sub: req.clientId, tid: tenantId, scope, client_id: req.clientId }, SYSTEM_TOKEN_TTL, now);
+  const token = await signAccessToken(
+    env,
+    issuerFor(issuerBase, tenantId),
+    { sub: req.clientId, tid: tenantId, scope, client_id: req.clientId },
+    SYSTEM_TOKEN_TTL,
+    now,
+  );
   return { access_token: token, token_type: "Bearer" as const, expires_in: SYSTEM_TOKEN_TTL, scope };
 }

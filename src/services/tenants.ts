@@ -26,11 +26,26 @@ export async function requireTenant(d1: D1Database, id: string): Promise<TenantR
 export async function createTenant(env: Env, input: { id?: string; name: string }, now: number): Promise<TenantRow> {
   const tenant: TenantRow = { id: input.id ?? newId(), name: input.name.trim(), createdAt: now };
   const admins: NewPoolRow = {
-    ...POOL_DEFAULTS, tenantId: tenant.id, id: ADMIN_POOL, name: "Administrators", description: "Administrators of this tenant",
-    mechanisms: ["webauthn"], preferredMechanism: "webauthn", secondFactorMechanisms: [], rpOrigins: [], createdAt: now, updatedAt: now,
+    ...POOL_DEFAULTS,
+    tenantId: tenant.id,
+    id: ADMIN_POOL,
+    name: "Administrators",
+    description: "Administrators of this tenant",
+    mechanisms: ["webauthn"],
+    preferredMechanism: "webauthn",
+    secondFactorMechanisms: [],
+    rpOrigins: [],
+    createdAt: now,
+    updatedAt: now,
   };
   const admin: WorkspaceWithPools = {
-    tenantId: tenant.id, id: ADMIN_WORKSPACE, name: "Admin console", mechanisms: ["usernameless_webauthn"], poolIds: [ADMIN_POOL], createdAt: now, updatedAt: now,
+    tenantId: tenant.id,
+    id: ADMIN_WORKSPACE,
+    name: "Admin console",
+    mechanisms: ["usernameless_webauthn"],
+    poolIds: [ADMIN_POOL],
+    createdAt: now,
+    updatedAt: now,
   };
   if (!(await insertTenant(env.DB, tenant, [admins], [admin]))) {
     throw new ApiError("tenant_exists", "a tenant with this id already exists", { id: tenant.id });
@@ -54,17 +69,29 @@ export async function listTenantClients(d1: D1Database, tenantId: string): Promi
 
 /** A new client-credentials client of the tenant; its secret is returned here only (stored as a hash). */
 export async function createTenantClient(
-  env: Env, tenantId: string, input: { name?: string; scopes?: readonly string[] }, actor: string, now: number,
+  env: Env,
+  tenantId: string,
+  input: { name?: string; scopes?: readonly string[] },
+  actor: string,
+  now: number,
 ): Promise<{ client: ClientInfo; secret: string }> {
   const clientId = newId();
   const scopes = [...new Set(input.scopes ?? SYSTEM_SCOPES)];
   const name = input.name?.trim() ?? "";
   const secret = await createSystemClient(env, tenantId, clientId, scopes, now, name);
-  await recordAudit(env.DB, { tenantId, actor, type: "config.changed", details: { resource: "system_client", id: clientId, action: "create" } }, now);
+  await recordAudit(
+    env.DB,
+    { tenantId, actor, type: "config.changed", details: { resource: "system_client", id: clientId, action: "create" } },
+    now,
+  );
   return { client: { tenantId, clientId, scopes: scopes.join(" "), name, createdAt: now }, secret };
 }
 
 export async function removeTenantClient(d1: D1Database, tenantId: string, clientId: string, actor: string, now: number): Promise<void> {
   if (!(await deleteClient(d1, tenantId, clientId))) throw notFound("client");
-  await recordAudit(d1, { tenantId, actor, type: "config.changed", details: { resource: "system_client", id: clientId, action: "delete" } }, now);
+  await recordAudit(
+    d1,
+    { tenantId, actor, type: "config.changed", details: { resource: "system_client", id: clientId, action: "delete" } },
+    now,
+  );
 }

@@ -3,7 +3,15 @@ import { b64url, newId, randomBytes } from "../crypto/bytes";
 import { hashPassword } from "../crypto/password";
 import { ApiError, notFound, validationFailed } from "../errors";
 import {
-  deleteUser, getUser, IdentifierTaken, insertUser, listUsers, updateUser, type NewUserData, type UserRow, type UserWithData,
+  deleteUser,
+  getUser,
+  IdentifierTaken,
+  insertUser,
+  listUsers,
+  updateUser,
+  type NewUserData,
+  type UserRow,
+  type UserWithData,
 } from "../repo/users";
 import { recordAudit } from "../repo/audit";
 import { requirePool } from "./pools";
@@ -22,7 +30,7 @@ export interface UserInput {
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$/;
 const MOBILE = /^\+[1-9][0-9]{6,14}$/;
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
 /** Identifiers compare case-insensitively, after NFC normalisation. */
 export const identifierKey = (s: string) => s.trim().normalize("NFC").toLowerCase();
@@ -64,7 +72,8 @@ function addressRows(list: AddressIn[]): NewUserData["addresses"] {
   });
 }
 
-const taken = () => new ApiError("identifier_taken", "an identifier is already used by another user of this pool", { field: "identifiers" });
+const taken = () =>
+  new ApiError("identifier_taken", "an identifier is already used by another user of this pool", { field: "identifiers" });
 
 export async function requireUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<UserWithData> {
   const user = await getUser(d1, tenantId, poolId, userId);
@@ -72,7 +81,13 @@ export async function requireUser(d1: D1Database, tenantId: string, poolId: stri
   return user;
 }
 
-export async function createUser(d1: D1Database, tenantId: string, poolId: string, input: UserInput & { identifiers: IdentifierIn[] }, now: number) {
+export async function createUser(
+  d1: D1Database,
+  tenantId: string,
+  poolId: string,
+  input: UserInput & { identifiers: IdentifierIn[] },
+  now: number,
+) {
   await requirePool(d1, tenantId, poolId);
   const identifiers = identifierRows(input.identifiers);
   const addresses = addressRows(input.verifiable_addresses ?? []);
@@ -88,13 +103,37 @@ export async function createUser(d1: D1Database, tenantId: string, poolId: strin
     updatedAt: now,
   };
   const password = input.credentials?.[0]?.password;
-  const passwordCredential = password === undefined ? undefined : {
-    id: newId(), tenantId, poolId, userId: user.id, type: "password" as const, state: "valid", name: null,
-    passwordHash: await hashPassword(password), credentialId: null, publicKey: null, algorithm: null, signCount: 0,
-    transports: null, aaguid: null, authenticatorName: null, attachment: null, userPresent: null, userVerified: null,
-    backupEligible: null, backupState: null, attestationType: null, discoverableId: "", cloneWarning: false,
-    createdAt: now, updatedAt: now, lastUsedAt: null,
-  };
+  const passwordCredential =
+    password === undefined
+      ? undefined
+      : {
+          id: newId(),
+          tenantId,
+          poolId,
+          userId: user.id,
+          type: "password" as const,
+          state: "valid",
+          name: null,
+          passwordHash: await hashPassword(password),
+          credentialId: null,
+          publicKey: null,
+          algorithm: null,
+          signCount: 0,
+          transports: null,
+          aaguid: null,
+          authenticatorName: null,
+          attachment: null,
+          userPresent: null,
+          userVerified: null,
+          backupEligible: null,
+          backupState: null,
+          attestationType: null,
+          discoverableId: "",
+          cloneWarning: false,
+          createdAt: now,
+          updatedAt: now,
+          lastUsedAt: null,
+        };
   try {
     await insertUser(d1, { user, identifiers, addresses, passwordCredential });
   } catch (e) {
@@ -104,18 +143,31 @@ export async function createUser(d1: D1Database, tenantId: string, poolId: strin
   return requireUser(d1, tenantId, poolId, user.id);
 }
 
-export async function changeUser(d1: D1Database, tenantId: string, poolId: string, userId: string, input: UserInput, now: number, actor: string) {
+export async function changeUser(
+  d1: D1Database,
+  tenantId: string,
+  poolId: string,
+  userId: string,
+  input: UserInput,
+  now: number,
+  actor: string,
+) {
   const current = await requireUser(d1, tenantId, poolId, userId);
   const password = input.credentials?.[0]?.password;
   try {
-    const ok = await updateUser(d1, current, {
-      status: input.status,
-      payload: input.payload,
-      metadata: input.metadata,
-      identifiers: input.identifiers && identifierRows(input.identifiers),
-      addresses: input.verifiable_addresses && addressRows(input.verifiable_addresses),
-      passwordHash: password === undefined ? undefined : { id: newId(), hash: await hashPassword(password) },
-    }, now);
+    const ok = await updateUser(
+      d1,
+      current,
+      {
+        status: input.status,
+        payload: input.payload,
+        metadata: input.metadata,
+        identifiers: input.identifiers && identifierRows(input.identifiers),
+        addresses: input.verifiable_addresses && addressRows(input.verifiable_addresses),
+        passwordHash: password === undefined ? undefined : { id: newId(), hash: await hashPassword(password) },
+      },
+      now,
+    );
     if (!ok) throw notFound("user");
   } catch (e) {
     if (e instanceof IdentifierTaken) throw taken();

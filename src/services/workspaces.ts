@@ -4,7 +4,12 @@ import { ApiError, invalidConfig, notFound } from "../errors";
 import type { Mechanism } from "../domain/mechanisms";
 import { checkWorkspaceMechanisms } from "../domain/workspace";
 import {
-  deleteWorkspace, existingPoolIds, getWorkspace, insertWorkspace, updateWorkspace, type WorkspaceWithPools,
+  deleteWorkspace,
+  existingPoolIds,
+  getWorkspace,
+  insertWorkspace,
+  updateWorkspace,
+  type WorkspaceWithPools,
 } from "../repo/workspaces";
 import { ADMIN_WORKSPACE } from "../tokens/user-token";
 import { auditConfig, orThrow } from "./pools";
@@ -30,10 +35,24 @@ export async function requireWorkspace(d1: D1Database, tenantId: string, id: str
   return w;
 }
 
-export async function createWorkspace(d1: D1Database, tenantId: string, input: WorkspaceInput & { name: string }, now: number, actor: string) {
+export async function createWorkspace(
+  d1: D1Database,
+  tenantId: string,
+  input: WorkspaceInput & { name: string },
+  now: number,
+  actor: string,
+) {
   const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? ["usernameless_webauthn"]));
   const poolIds = await checkPools(d1, tenantId, input.identity_pools ?? []);
-  const w: WorkspaceWithPools = { tenantId, id: input.id ?? newId(), name: input.name.trim(), mechanisms, poolIds, createdAt: now, updatedAt: now };
+  const w: WorkspaceWithPools = {
+    tenantId,
+    id: input.id ?? newId(),
+    name: input.name.trim(),
+    mechanisms,
+    poolIds,
+    createdAt: now,
+    updatedAt: now,
+  };
   if (!(await insertWorkspace(d1, w))) throw new ApiError("workspace_exists", "a workspace with this id already exists", { id: w.id });
   await auditConfig(d1, tenantId, actor, "workspace", w.id, "create", now);
   return w;

@@ -26,8 +26,22 @@ export async function authenticateClient(env: Env, tenantId: string, clientId: s
 }
 
 /** Creates a stored system client; returns its secret (shown once). */
-export async function createSystemClient(env: Env, tenantId: string, clientId: string, scopes: string[], now: number, name = ""): Promise<string> {
+export async function createSystemClient(
+  env: Env,
+  tenantId: string,
+  clientId: string,
+  scopes: string[],
+  now: number,
+  name = "",
+): Promise<string> {
   const secret = b64url(randomBytes(32));
-  await insertClient(env.DB, { tenantId, clientId, secretHash: await hashClientSecret(secret), scopes: scopes.join(" "), name, createdAt: now });
+  await insertClient(env.DB, {
+    tenantId,
+    clientId,
+    secretHash: await hashClientSecret(secret),
+    scopes: scopes.join(" "),
+    name,
+    createdAt: now,
+  });
   return secret;
 }

@@ -34,7 +34,9 @@ export async function signingKey(env: Env, tenantId: string, now: number): Promi
   const { kid, privateJwkEnc } = row;
   let key = privateCache.get(kid);
   if (!key) {
-    key = unseal(secret, PURPOSE, privateJwkEnc, `${tenantId}/${kid}`).then((jwk) => importJWK(JSON.parse(jwk) as JWK, "ES256") as Promise<JoseKey>);
+    key = unseal(secret, PURPOSE, privateJwkEnc, `${tenantId}/${kid}`).then(
+      (jwk) => importJWK(JSON.parse(jwk) as JWK, "ES256") as Promise<JoseKey>,
+    );
     key.catch(() => privateCache.delete(kid));
     privateCache.set(kid, key);
   }

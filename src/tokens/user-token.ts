@@ -37,8 +37,20 @@ export interface UserTokenClaims {
 }
 
 export async function issueUserToken(env: Env, issuerBase: string, c: UserTokenClaims, now: number) {
-  const token = await signAccessToken(env, issuerFor(issuerBase, c.tenantId), {
-    sub: c.userId, tid: c.tenantId, wid: c.workspaceId, pool_id: c.poolId, scope: c.scope, amr: c.amr, auth_time: Math.floor(c.authTime / 1000),
-  }, USER_TOKEN_TTL, now);
+  const token = await signAccessToken(
+    env,
+    issuerFor(issuerBase, c.tenantId),
+    {
+      sub: c.userId,
+      tid: c.tenantId,
+      wid: c.workspaceId,
+      pool_id: c.poolId,
+      scope: c.scope,
+      amr: c.amr,
+      auth_time: Math.floor(c.authTime / 1000),
+    },
+    USER_TOKEN_TTL,
+    now,
+  );
   return { access_token: token, token_type: "Bearer" as const, expires_in: USER_TOKEN_TTL, scope: c.scope };
 }

@@ -2,13 +2,7 @@
 // unsigned/negative ints, byte strings, text strings, arrays and maps.
 // Use a JS Map for integer-keyed maps (e.g. COSE keys); plain objects give text keys.
 
-export type CborValue =
-  | number
-  | string
-  | Uint8Array
-  | CborValue[]
-  | Map<number | string, CborValue>
-  | { [key: string]: CborValue };
+export type CborValue = number | string | Uint8Array | CborValue[] | Map<number | string, CborValue> | { [key: string]: CborValue };
 
 function head(major: number, n: number): number[] {
   const m = major << 5;

@@ -165,10 +165,7 @@ export class SoftAuthenticator {
     const alg = o.alg ?? -7;
     const signCount = o.signCount ?? 0;
 
-    const keyPair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
-      "sign",
-      "verify",
-    ])) as CryptoKeyPair;
+    const keyPair = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
     const id = o.credentialId ?? crypto.getRandomValues(new Uint8Array(32));
     if (id.length > 0xffff) throw new Error("credential id too long for authData (max 65535)");
 
@@ -230,10 +227,7 @@ export class SoftAuthenticator {
     };
   }
 
-  async authenticate(
-    options: PublicKeyCredentialRequestOptionsJSON,
-    o: AuthenticateOpts,
-  ): Promise<AuthenticationResponseJSON> {
+  async authenticate(options: PublicKeyCredentialRequestOptionsJSON, o: AuthenticateOpts): Promise<AuthenticationResponseJSON> {
     const rpId = options.rpId ?? new URL(o.origin).hostname;
     const allow = options.allowCredentials ?? [];
     const cred =

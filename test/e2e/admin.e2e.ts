@@ -170,12 +170,19 @@ describe("Users > pool > Sign-in and Sign-up", () => {
     await page.getByRole("button", { name: "Make Password the preferred first factor" }).click();
     await page.getByRole("button", { name: "Save sign-in methods" }).click();
     await expect.poll(() => status(page).textContent()).toBe("Sign-in methods saved.");
-    expect((await sysApi<{ preferred_authentication_mechanism: string }>("GET", "/pools/default")).preferred_authentication_mechanism).toBe("password");
+    expect((await sysApi<{ preferred_authentication_mechanism: string }>("GET", "/pools/default")).preferred_authentication_mechanism).toBe(
+      "password",
+    );
     await shot(page, "admin-pool-password-preferred");
 
     await page.getByRole("button", { name: "Make Passkey the preferred first factor" }).click();
     await page.getByRole("button", { name: "Save sign-in methods" }).click();
-    await expect.poll(async () => (await sysApi<{ preferred_authentication_mechanism: string }>("GET", "/pools/default")).preferred_authentication_mechanism).toBe("webauthn");
+    await expect
+      .poll(
+        async () =>
+          (await sysApi<{ preferred_authentication_mechanism: string }>("GET", "/pools/default")).preferred_authentication_mechanism,
+      )
+      .toBe("webauthn");
   });
 
   it("removing every first factor shows the API's 422", async () => {
@@ -202,7 +209,9 @@ describe("Users > pool > Sign-in and Sign-up", () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("rp-id");
     expect(await status(page).textContent()).toMatch(/Saving the passkey settings failed/);
     await shot(page, "admin-pool-rpid-error");
-    expect((await sysApi<{ passkey_settings: { relying_party_id: string } }>("GET", "/pools/default")).passkey_settings.relying_party_id).toBe("");
+    expect(
+      (await sysApi<{ passkey_settings: { relying_party_id: string } }>("GET", "/pools/default")).passkey_settings.relying_party_id,
+    ).toBe("");
 
     await rpId.fill("");
     await page.getByRole("button", { name: "Save passkey settings" }).click();
@@ -222,7 +231,9 @@ describe("Users > pool > Sign-in and Sign-up", () => {
     await capacity.fill("5");
     await page.getByRole("button", { name: "Save limits" }).click();
     await expect.poll(() => status(page).textContent()).toMatch(/Limits saved: 5 passkeys/);
-    expect((await sysApi<{ limits: { webauthn_credentials_capacity: number } }>("GET", "/pools/default")).limits.webauthn_credentials_capacity).toBe(5);
+    expect(
+      (await sysApi<{ limits: { webauthn_credentials_capacity: number } }>("GET", "/pools/default")).limits.webauthn_credentials_capacity,
+    ).toBe(5);
     await shot(page, "admin-pool-limits-saved");
   });
 });

@@ -9,7 +9,15 @@ export async function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }
 
@@ -27,7 +35,11 @@ export async function pageWithAuthenticator(browser: Browser, opts: { automaticP
   await cdp.send("WebAuthn.enable");
   const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
     options: {
-      protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true,
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
       automaticPresenceSimulation: opts.automaticPresence ?? true,
     },
   });
@@ -53,7 +65,10 @@ export async function shot(page: Page, name: string): Promise<void> {
 export async function systemToken(tid = "default"): Promise<string> {
   const res = await fetch(`${BASE}/${tid}/system/oauth2/token`, {
     method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${E2E_CLIENT.id}:${E2E_CLIENT.secret}`)}` },
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization: `Basic ${btoa(`${E2E_CLIENT.id}:${E2E_CLIENT.secret}`)}`,
+    },
     body: "grant_type=client_credentials&scope=identity",
   });
   if (!res.ok) throw new Error(`token: ${res.status} ${await res.text()}`);

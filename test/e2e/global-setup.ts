@@ -8,7 +8,11 @@ const STATE = `.wrangler-e2e/state-${E2E_PORT}`;
 let child: ChildProcess | undefined;
 
 function wrangler(args: string[]) {
-  const r = spawnSync("npx", ["wrangler", ...args], { stdio: "pipe", encoding: "utf8", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" } });
+  const r = spawnSync("npx", ["wrangler", ...args], {
+    stdio: "pipe",
+    encoding: "utf8",
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+  });
   if (r.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -19,7 +23,9 @@ export async function setup() {
   wrangler(["d1", "execute", "DB", "--local", "--persist-to", STATE, "--file", "scripts/seed.sql"]);
   const vars = Object.entries(E2E_VARS).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   child = spawn("npx", ["wrangler", "dev", "--port", String(E2E_PORT), "--ip", "localhost", "--persist-to", STATE, ...vars], {
-    stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" }, detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    detached: true,
   });
   let log = "";
   child.stdout?.on("data", (d) => (log += d));

@@ -9,7 +9,13 @@ import { launch, pageWithAuthenticator, shot, sysApi, uniq, type AuthPage } from
 import { BASE } from "./config";
 
 type Message = { to: string; purpose: string; code: string };
-type Limits = { max_credentials: number; webauthn_credentials_capacity: number; password_failures: number; otp_requests_per_hour: number; otp_failures_per_day: number };
+type Limits = {
+  max_credentials: number;
+  webauthn_credentials_capacity: number;
+  password_failures: number;
+  otp_requests_per_hour: number;
+  otp_failures_per_day: number;
+};
 
 let browser: Browser;
 let admin: AuthPage;
@@ -23,7 +29,8 @@ beforeAll(async () => {
   const name = uniq("limits-admin");
   const email = `${name}@example.com`;
   const user = await sysApi<{ id: string }>("POST", "/pools/admins/users", {
-    identifiers: [{ identifier: name, type: "uid" }], verifiable_addresses: [{ address: email, type: "email", verified: true }],
+    identifiers: [{ identifier: name, type: "uid" }],
+    verifiable_addresses: [{ address: email, type: "email", verified: true }],
   });
   await sysApi("POST", "/pools/admins/user/webauthn/add/request", { userID: user.id });
   const { messages } = await sysApi<{ messages: Message[] }>("GET", "/outbox");
@@ -70,9 +77,15 @@ describe("Pool Limits", () => {
     await page.getByLabel("Code requests per hour").fill("7");
     await page.getByLabel("Wrong codes per day").fill("20");
     await page.getByRole("button", { name: "Save limits" }).click();
-    await expect.poll(() => status(page).textContent()).toMatch(/Limits saved: .*3 wrong passwords per 15 minutes, 7 codes per hour, 20 wrong codes per day/);
+    await expect
+      .poll(() => status(page).textContent())
+      .toMatch(/Limits saved: .*3 wrong passwords per 15 minutes, 7 codes per hour, 20 wrong codes per day/);
     expect((await sysApi<{ limits: Limits }>("GET", `/pools/${pool}`)).limits).toEqual({
-      max_credentials: 100, webauthn_credentials_capacity: 10, password_failures: 3, otp_requests_per_hour: 7, otp_failures_per_day: 20,
+      max_credentials: 100,
+      webauthn_credentials_capacity: 10,
+      password_failures: 3,
+      otp_requests_per_hour: 7,
+      otp_failures_per_day: 20,
     });
     await shot(page, "limits-saved");
 

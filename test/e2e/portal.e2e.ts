@@ -57,7 +57,9 @@ async function signedInWithPasskey(): Promise<AuthPage & { email: string }> {
 /** Every <input> on the page has a <label for> naming it. */
 async function unlabelledInputs(page: Page) {
   return page.evaluate(() =>
-    [...document.querySelectorAll("input")].filter((i) => !i.id || !document.querySelector(`label[for="${CSS.escape(i.id)}"]`)).map((i) => i.outerHTML),
+    [...document.querySelectorAll("input")]
+      .filter((i) => !i.id || !document.querySelector(`label[for="${CSS.escape(i.id)}"]`))
+      .map((i) => i.outerHTML),
   );
 }
 
@@ -149,7 +151,10 @@ describe("self-service portal", () => {
     await shot(page, "portal-two-passkeys");
 
     // Delete asks first; Cancel keeps it.
-    await rows(page).first().getByRole("button", { name: /^Delete/ }).click();
+    await rows(page)
+      .first()
+      .getByRole("button", { name: /^Delete/ })
+      .click();
     const dialog = page.getByRole("dialog", { name: "Delete this passkey?" });
     expect(await dialog.isVisible()).toBe(true);
     expect(await dialog.textContent()).toContain("Work laptop");
@@ -157,12 +162,20 @@ describe("self-service portal", () => {
     await dialog.getByRole("button", { name: "Cancel" }).click();
     expect(await rows(page).count()).toBe(2);
 
-    await rows(page).first().getByRole("button", { name: /^Delete/ }).click();
+    await rows(page)
+      .first()
+      .getByRole("button", { name: /^Delete/ })
+      .click();
     await dialog.getByRole("button", { name: "Delete passkey" }).click();
     await expect.poll(() => rows(page).count()).toBe(1);
     await expect.poll(() => status(page).textContent()).toBe("Passkey “Work laptop” deleted.");
     expect(await rows(page).first().locator("th").textContent()).toBe("Unnamed passkey");
-    expect(await rows(page).first().getByRole("button", { name: /^Delete/ }).isDisabled()).toBe(true);
+    expect(
+      await rows(page)
+        .first()
+        .getByRole("button", { name: /^Delete/ })
+        .isDisabled(),
+    ).toBe(true);
     expect(await page.getByText("You can't remove your only passkey. Add another first.").isVisible()).toBe(true);
     expect(await credentialsOf(p)).toHaveLength(1);
     await shot(page, "portal-deleted");
@@ -180,7 +193,10 @@ describe("self-service portal", () => {
     // The widest rows: a long name (the API allows 64 characters) and a "Last used" date. The rename comes after an
     // aged sign-in, so the portal confirms with the second passkey first, which gives that passkey its last use.
     await ageSignIn(page, 6 * 60);
-    await rows(page).first().getByRole("button", { name: /^Rename/ }).click();
+    await rows(page)
+      .first()
+      .getByRole("button", { name: /^Rename/ })
+      .click();
     await page.getByLabel("New name").fill("Grace's work laptop in the office on the third floor, by window");
     await page.getByLabel("New name").press("Enter");
     await expect.poll(() => status(page).textContent()).toContain("Passkey renamed");
@@ -189,14 +205,27 @@ describe("self-service portal", () => {
     expect(await rows(page).nth(1).locator("td").nth(3).textContent()).toMatch(/\d{4}/);
 
     const card = page.locator("section.card", { has: page.locator("#passkey-table") });
-    for (const [width, height] of [[1280, 800], [820, 1180], [390, 844]] as const) {
+    for (const [width, height] of [
+      [1280, 800],
+      [820, 1180],
+      [390, 844],
+    ] as const) {
       await page.setViewportSize({ width, height });
       const box = (await card.boundingBox())!;
       expect(box.x).toBeGreaterThanOrEqual(0);
       expect(box.x + box.width, `card at ${width} px`).toBeLessThanOrEqual(width);
-      const deletes = await page.locator("#passkey-rows").getByRole("button", { name: /^Delete/ }).all();
+      const deletes = await page
+        .locator("#passkey-rows")
+        .getByRole("button", { name: /^Delete/ })
+        .all();
       expect(deletes).toHaveLength(2);
-      for (const button of [...deletes, ...(await page.locator("#passkey-rows").getByRole("button", { name: /^Rename/ }).all())]) {
+      for (const button of [
+        ...deletes,
+        ...(await page
+          .locator("#passkey-rows")
+          .getByRole("button", { name: /^Rename/ })
+          .all()),
+      ]) {
         const b = (await button.boundingBox())!;
         expect(b.x, `${await button.textContent()} at ${width} px`).toBeGreaterThanOrEqual(box.x);
         expect(b.x + b.width, `${await button.textContent()} at ${width} px`).toBeLessThanOrEqual(box.x + box.width);
@@ -216,7 +245,10 @@ describe("self-service portal", () => {
     const renames = countRequests(page, "PUT", "/name");
 
     await ageSignIn(page, 6 * 60);
-    await rows(page).first().getByRole("button", { name: /^Rename/ }).click();
+    await rows(page)
+      .first()
+      .getByRole("button", { name: /^Rename/ })
+      .click();
     await page.getByLabel("New name").fill("Phone");
     await page.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => status(page).textContent()).toBe("Passkey renamed to “Phone”.");
@@ -230,8 +262,16 @@ describe("self-service portal", () => {
   it("Classic workspace: the confirmation asks for this user's passkeys (options with the identifier)", async () => {
     const p = await pageWithAuthenticator(browser);
     const { page } = p;
-    const pool = (await sysApi<{ id: string }>("POST", "/pools", { name: uniq("pool"), authentication_mechanisms: ["webauthn", "password"] })).id;
-    const wid = (await sysApi<{ id: string }>("POST", "/workspaces", { name: uniq("Classic"), authentication_mechanisms: ["webauthn", "password"], identity_pools: [pool] })).id;
+    const pool = (
+      await sysApi<{ id: string }>("POST", "/pools", { name: uniq("pool"), authentication_mechanisms: ["webauthn", "password"] })
+    ).id;
+    const wid = (
+      await sysApi<{ id: string }>("POST", "/workspaces", {
+        name: uniq("Classic"),
+        authentication_mechanisms: ["webauthn", "password"],
+        identity_pools: [pool],
+      })
+    ).id;
     const { email } = await newUser(pool);
     await page.goto(`${BASE}/default/${wid}/login`);
     await page.getByLabel("Email or username").fill(email);
@@ -243,7 +283,10 @@ describe("self-service portal", () => {
     const options: string[] = [];
     page.on("request", (r) => r.url().endsWith("/login/webauthn/options") && options.push(r.postData() ?? ""));
     await ageSignIn(page, 6 * 60);
-    await rows(page).first().getByRole("button", { name: /^Rename/ }).click();
+    await rows(page)
+      .first()
+      .getByRole("button", { name: /^Rename/ })
+      .click();
     await page.getByLabel("New name").fill("Desk key");
     await page.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => status(page).textContent()).toBe("Passkey renamed to “Desk key”.");
@@ -261,10 +304,18 @@ describe("self-service portal", () => {
         status: 401,
         contentType: "application/json",
         headers: { "www-authenticate": 'Bearer error="insufficient_user_authentication", max_age=300', "cache-control": "no-store" },
-        body: JSON.stringify({ status_code: 401, error: "sign in again", error_code: "insufficient_user_authentication", details: { max_age: 300 } }),
+        body: JSON.stringify({
+          status_code: 401,
+          error: "sign in again",
+          error_code: "insufficient_user_authentication",
+          details: { max_age: 300 },
+        }),
       });
     });
-    await rows(page).first().getByRole("button", { name: /^Rename/ }).click();
+    await rows(page)
+      .first()
+      .getByRole("button", { name: /^Rename/ })
+      .click();
     await page.getByLabel("New name").fill("Security key");
     await page.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => status(page).textContent()).toBe("Passkey renamed to “Security key”.");
@@ -278,7 +329,10 @@ describe("self-service portal", () => {
     await ageSignIn(page, 6 * 60);
     await p.cdp.send("WebAuthn.setUserVerified", { authenticatorId: p.authenticatorId, isUserVerified: false });
     const renames = countRequests(page, "PUT", "/name");
-    await rows(page).first().getByRole("button", { name: /^Rename/ }).click();
+    await rows(page)
+      .first()
+      .getByRole("button", { name: /^Rename/ })
+      .click();
     await page.getByLabel("New name").fill("Never saved");
     await page.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => status(page).textContent()).toContain("Your change wasn't made");

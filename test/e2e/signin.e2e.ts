@@ -27,7 +27,13 @@ async function newUser(pool: string) {
 }
 
 async function newWorkspace(mechanisms: string[], pools: string[]) {
-  return (await sysApi<{ id: string }>("POST", "/workspaces", { name: uniq("Workspace"), authentication_mechanisms: mechanisms, identity_pools: pools })).id;
+  return (
+    await sysApi<{ id: string }>("POST", "/workspaces", {
+      name: uniq("Workspace"),
+      authentication_mechanisms: mechanisms,
+      identity_pools: pools,
+    })
+  ).id;
 }
 
 async function newPool(body: Record<string, unknown>) {
@@ -91,11 +97,22 @@ async function addPasskeyInPortal(page: Page) {
  * (for a user who cannot reach the portal yet, e.g. a pool that needs a passkey second factor).
  */
 async function enrollViaSystem(p: AuthPage, pool: string, userId: string, segment: "webauthn" | "usernameless-webauthn") {
-  const { publicKey } = await sysApi<{ publicKey: Record<string, unknown> }>("POST", `/pools/${pool}/users/${userId}/${segment}/create/begin`);
+  const { publicKey } = await sysApi<{ publicKey: Record<string, unknown> }>(
+    "POST",
+    `/pools/${pool}/users/${userId}/${segment}/create/begin`,
+  );
   const response = await p.page.evaluate(async (options) => {
     const b64 = (s: string) => Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-    const s64 = (b: ArrayBuffer) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-    const o = options as { challenge: string; user: { id: string; name: string; displayName: string }; excludeCredentials?: { id: string; type: string }[] };
+    const s64 = (b: ArrayBuffer) =>
+      btoa(String.fromCharCode(...new Uint8Array(b)))
+        .replace(/\+/g, "-")
+        .replace(/\//g, "_")
+        .replace(/=+$/, "");
+    const o = options as {
+      challenge: string;
+      user: { id: string; name: string; displayName: string };
+      excludeCredentials?: { id: string; type: string }[];
+    };
     const cred = (await navigator.credentials.create({
       publicKey: {
         ...(options as object),
@@ -106,7 +123,10 @@ async function enrollViaSystem(p: AuthPage, pool: string, userId: string, segmen
     })) as PublicKeyCredential;
     const r = cred.response as AuthenticatorAttestationResponse;
     return {
-      id: cred.id, rawId: s64(cred.rawId), type: cred.type, clientExtensionResults: cred.getClientExtensionResults(),
+      id: cred.id,
+      rawId: s64(cred.rawId),
+      type: cred.type,
+      clientExtensionResults: cred.getClientExtensionResults(),
       authenticatorAttachment: cred.authenticatorAttachment ?? undefined,
       response: { clientDataJSON: s64(r.clientDataJSON), attestationObject: s64(r.attestationObject), transports: r.getTransports() },
     };

@@ -23,7 +23,11 @@ const tokens = new Map<string, string>();
 export async function systemToken(tid = "default"): Promise<string> {
   const cached = tokens.get(tid);
   if (cached) return cached;
-  const res = await requestToken(tid, { grant_type: "client_credentials", scope: "identity" }, { authorization: basic(CLIENT.id, CLIENT.secret) });
+  const res = await requestToken(
+    tid,
+    { grant_type: "client_credentials", scope: "identity" },
+    { authorization: basic(CLIENT.id, CLIENT.secret) },
+  );
   expect(res.status).toBe(200);
   const { access_token } = (await res.json()) as { access_token: string };
   tokens.set(tid, access_token);
@@ -40,7 +44,10 @@ export interface CallOptions {
 /** Calls the system API of tenant `tid` (path relative to /api/identity/{tid}/system). */
 export async function sys(method: string, path: string, opts: CallOptions & { tid?: string } = {}): Promise<Response> {
   const tid = opts.tid ?? "default";
-  return call(method, `/api/identity/${tid}/system${path}`, { ...opts, token: opts.token === undefined ? await systemToken(tid) : opts.token });
+  return call(method, `/api/identity/${tid}/system${path}`, {
+    ...opts,
+    token: opts.token === undefined ? await systemToken(tid) : opts.token,
+  });
 }
 
 export async function call(method: string, path: string, opts: CallOptions = {}): Promise<Response> {

@@ -25,7 +25,10 @@ export class FaultPlan {
   readonly calls: StorageCall[] = [];
   readonly injected: StorageCall[] = [];
 
-  constructor(readonly failAt: (c: StorageCall) => boolean = () => false, readonly mode: FaultMode = "before") {}
+  constructor(
+    readonly failAt: (c: StorageCall) => boolean = () => false,
+    readonly mode: FaultMode = "before",
+  ) {}
 
   /** Fails the call with this running index. */
   static at(index: number, mode: FaultMode = "before") {
@@ -50,7 +53,9 @@ export class FaultPlan {
 
   private fault(c: StorageCall): Error {
     this.injected.push(c);
-    return c.kind === "d1" ? new Error("D1_ERROR: Network connection lost.") : new Error(`KV ${c.op === "getWithMetadata" ? "GET" : c.op.toUpperCase()} failed: 503 Service Unavailable`);
+    return c.kind === "d1"
+      ? new Error("D1_ERROR: Network connection lost.")
+      : new Error(`KV ${c.op === "getWithMetadata" ? "GET" : c.op.toUpperCase()} failed: 503 Service Unavailable`);
   }
 }
 
@@ -65,7 +70,8 @@ function statement(real: D1PreparedStatement, sql: string, plan: FaultPlan): D1P
     first: (column?: string) => plan.call("d1", "first", sql, () => (column === undefined ? real.first() : real.first(column))),
     all: () => plan.call("d1", "all", sql, () => real.all()),
     run: () => plan.call("d1", "run", sql, () => real.run()),
-    raw: (options?: { columnNames?: boolean }) => plan.call("d1", "raw", sql, () => (options?.columnNames ? real.raw({ columnNames: true }) : real.raw())),
+    raw: (options?: { columnNames?: boolean }) =>
+      plan.call("d1", "raw", sql, () => (options?.columnNames ? real.raw({ columnNames: true }) : real.raw())),
   };
   return wrapped as unknown as D1PreparedStatement;
 }
@@ -86,9 +92,19 @@ type AnyFn = (...args: unknown[]) => Promise<unknown>;
 
 /** A KV binding whose calls go through the plan. */
 export function faultyKv(real: KVNamespace, plan: FaultPlan): KVNamespace {
-  const through = (op: "get" | "getWithMetadata" | "put" | "delete" | "list") => (...args: unknown[]) =>
-    plan.call("kv", op, typeof args[0] === "string" ? args[0] : JSON.stringify(args[0] ?? null), () => (real[op] as unknown as AnyFn).apply(real, args));
-  return { get: through("get"), getWithMetadata: through("getWithMetadata"), put: through("put"), delete: through("delete"), list: through("list") } as unknown as KVNamespace;
+  const through =
+    (op: "get" | "getWithMetadata" | "put" | "delete" | "list") =>
+    (...args: unknown[]) =>
+      plan.call("kv", op, typeof args[0] === "string" ? args[0] : JSON.stringify(args[0] ?? null), () =>
+        (real[op] as unknown as AnyFn).apply(real, args),
+      );
+  return {
+    get: through("get"),
+    getWithMetadata: through("getWithMetadata"),
+    put: through("put"),
+    delete: through("delete"),
+    list: through("list"),
+  } as unknown as KVNamespace;
 }
 
 /** The bindings with DB and CHALLENGES wrapped by the plan. */

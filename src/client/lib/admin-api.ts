@@ -1,9 +1,7 @@
 /** Admin console: system API calls with the administrator's token; errors keep the contract's details. */
 import { api, ApiFailure } from "./api";
 
-export interface SystemApi {
-  <T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
-}
+export type SystemApi = <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>;
 
 /**
  * A caller for /api/identity/{tid}/system. A 401 means the token expired or was revoked: `onUnauthorized` runs (the
@@ -55,7 +53,12 @@ export interface Pool {
   preferred_authentication_mechanism: Mechanism;
   second_factor_authentication_mechanisms: Mechanism[];
   second_factor_preferred_authentication_mechanism: Mechanism | "";
-  passkey_settings: { relying_party_id: string; relying_party_origins: string[]; user_verification: "required" | "preferred" | "discouraged"; attestation: "none" | "direct" };
+  passkey_settings: {
+    relying_party_id: string;
+    relying_party_origins: string[];
+    user_verification: "required" | "preferred" | "discouraged";
+    attestation: "none" | "direct";
+  };
   limits: {
     max_credentials: number;
     webauthn_credentials_capacity: number;

@@ -6,7 +6,11 @@ import { fill, h } from "./admin-h";
 type Mode = "smart" | "classic";
 
 const MODES: { value: Mode; label: string; hint: string }[] = [
-  { value: "smart", label: "Smart", hint: "People choose their passkey from the browser's list; no username to type. Needs discoverable passkeys." },
+  {
+    value: "smart",
+    label: "Smart",
+    hint: "People choose their passkey from the browser's list; no username to type. Needs discoverable passkeys.",
+  },
   { value: "classic", label: "Classic", hint: "People enter their username first, then use their passkey. Works with every passkey." },
 ];
 const OTHERS: { value: Mechanism; label: string; hint: string }[] = [
@@ -18,7 +22,8 @@ const ADMIN_WORKSPACE = "admin";
 const REENROLL = "Users whose passkeys cannot serve the new mode must re-enroll.";
 
 function modeWarning(workspaceId: string, saved: Mode | null, enabled: boolean, mode: Mode): string {
-  if (!enabled && workspaceId === ADMIN_WORKSPACE) return "Administrators sign in to this console with passkeys: without them, nobody can sign in here.";
+  if (!enabled && workspaceId === ADMIN_WORKSPACE)
+    return "Administrators sign in to this console with passkeys: without them, nobody can sign in here.";
   if (!enabled) return saved ? "Passkey sign-in will be off: people who only have passkeys cannot sign in to this workspace." : "";
   if (!saved || saved === mode) return `Changing the mode later affects existing users. ${REENROLL}`;
   return mode === "smart"
@@ -32,9 +37,17 @@ function workspaceCard(ui: Console, initial: Workspace): HTMLFormElement {
   const titleId = `ws-${id}-title`;
   const enable = h("input", { type: "checkbox", id: `ws-${id}-passkey`, name: "passkey" });
   const radios = MODES.map((m) =>
-    h("input", { type: "radio", id: `ws-${id}-mode-${m.value}`, name: `ws-${id}-mode`, value: m.value, "aria-describedby": `ws-${id}-mode-${m.value}-hint` }),
+    h("input", {
+      type: "radio",
+      id: `ws-${id}-mode-${m.value}`,
+      name: `ws-${id}-mode`,
+      value: m.value,
+      "aria-describedby": `ws-${id}-mode-${m.value}-hint`,
+    }),
   );
-  const others = OTHERS.map((o) => h("input", { type: "checkbox", id: `ws-${id}-${o.value}`, value: o.value, "aria-describedby": `ws-${id}-${o.value}-hint` }));
+  const others = OTHERS.map((o) =>
+    h("input", { type: "checkbox", id: `ws-${id}-${o.value}`, value: o.value, "aria-describedby": `ws-${id}-${o.value}-hint` }),
+  );
   // Polite live region: picking another mode announces what the switch means for existing users.
   const warning = h("p", { class: "warning", id: `ws-${id}-warning`, "aria-live": "polite" });
   const save = h("button", { type: "submit" }, "Save");
@@ -46,7 +59,9 @@ function workspaceCard(ui: Console, initial: Workspace): HTMLFormElement {
     const text = modeWarning(ws.id, ws.passkey_mode, enable.checked, selectedMode());
     warning.textContent = text;
     warning.hidden = !text;
-    const changing = enable.checked ? ws.passkey_mode !== null && ws.passkey_mode !== selectedMode() : ws.passkey_mode !== null || ws.id === ADMIN_WORKSPACE;
+    const changing = enable.checked
+      ? ws.passkey_mode !== null && ws.passkey_mode !== selectedMode()
+      : ws.passkey_mode !== null || ws.id === ADMIN_WORKSPACE;
     warning.classList.toggle("quiet", !changing);
   };
   const load = (w: Workspace) => {
@@ -62,34 +77,58 @@ function workspaceCard(ui: Console, initial: Workspace): HTMLFormElement {
   enable.addEventListener("change", sync);
   for (const r of radios) r.addEventListener("change", sync);
 
-  const form = h("form", { class: "card workspace", "aria-labelledby": titleId, "data-workspace": id, novalidate: true },
-    h("div", { class: "card-head" },
-      h("h3", { id: titleId }, ws.name),
-      h("span", { class: "badge" }, `workspace ${id}`),
-      modeBadge,
-    ),
-    h("div", { class: "ws-body" },
-      h("fieldset", {},
+  const form = h(
+    "form",
+    { class: "card workspace", "aria-labelledby": titleId, "data-workspace": id, novalidate: true },
+    h("div", { class: "card-head" }, h("h3", { id: titleId }, ws.name), h("span", { class: "badge" }, `workspace ${id}`), modeBadge),
+    h(
+      "div",
+      { class: "ws-body" },
+      h(
+        "fieldset",
+        {},
         h("legend", {}, "Passkey"),
         h("div", { class: "check" }, enable, h("label", { for: enable.id }, "Offer passkey sign-in")),
-        h("fieldset", { class: "choices" },
+        h(
+          "fieldset",
+          { class: "choices" },
           h("legend", { class: "sub" }, "Mode"),
           MODES.map((m, i) =>
-            h("div", { class: "choice" }, radios[i]!, h("label", { for: radios[i]!.id }, m.label), h("p", { class: "hint", id: `ws-${id}-mode-${m.value}-hint` }, m.hint)),
+            h(
+              "div",
+              { class: "choice" },
+              radios[i]!,
+              h("label", { for: radios[i]!.id }, m.label),
+              h("p", { class: "hint", id: `ws-${id}-mode-${m.value}-hint` }, m.hint),
+            ),
           ),
         ),
         warning,
       ),
-      h("fieldset", {},
+      h(
+        "fieldset",
+        {},
         h("legend", {}, "Other methods"),
         OTHERS.map((o, i) =>
-          h("div", { class: "choice" }, others[i]!, h("label", { for: others[i]!.id }, o.label), h("p", { class: "hint", id: `ws-${id}-${o.value}-hint` }, o.hint)),
+          h(
+            "div",
+            { class: "choice" },
+            others[i]!,
+            h("label", { for: others[i]!.id }, o.label),
+            h("p", { class: "hint", id: `ws-${id}-${o.value}-hint` }, o.hint),
+          ),
         ),
       ),
     ),
-    h("div", { class: "actions" },
+    h(
+      "div",
+      { class: "actions" },
       save,
-      h("span", { class: "hint" }, ws.identity_pools.length ? `Signs in users of: ${ws.identity_pools.join(", ")}` : "No identity pool: nobody can sign in yet."),
+      h(
+        "span",
+        { class: "hint" },
+        ws.identity_pools.length ? `Signs in users of: ${ws.identity_pools.join(", ")}` : "No identity pool: nobody can sign in yet.",
+      ),
     ),
   );
 
@@ -127,5 +166,8 @@ export async function renderMethods(ui: Console, container: HTMLElement): Promis
     fill(container, h("p", { class: "card hint" }, "This tenant has no workspace yet."));
     return;
   }
-  fill(container, workspaces.map((w) => workspaceCard(ui, w)));
+  fill(
+    container,
+    workspaces.map((w) => workspaceCard(ui, w)),
+  );
 }

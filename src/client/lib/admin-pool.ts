@@ -68,7 +68,10 @@ function methodsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLF
 
   const listOf = (f: Factor) => (f === "first" ? state.first : state.second);
   const preferredOf = (f: Factor) => (f === "first" ? state.preferred : state.secondPreferred);
-  const setPreferred = (f: Factor, m: Mechanism | "") => (f === "first" ? (state.preferred = m) : (state.secondPreferred = m));
+  const setPreferred = (f: Factor, m: Mechanism | "") => {
+    if (f === "first") state.preferred = m;
+    else state.secondPreferred = m;
+  };
   const factorName = (f: Factor) => (f === "first" ? "first factor" : "second factor");
 
   const change = (fn: () => void, message: string) => {
@@ -83,45 +86,95 @@ function methodsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLF
     const list = listOf(f);
     const used = new Set([...state.first, ...state.second].map(family));
     const available = POOL_METHODS.filter((m) => !used.has(family(m)));
-    const select = h("select", { id: `add-${f}`, disabled: available.length === 0 },
-      available.length ? available.map((m) => h("option", { value: m }, methodLabel(m))) : h("option", { value: "" }, "Every method is in use"),
+    const select = h(
+      "select",
+      { id: `add-${f}`, disabled: available.length === 0 },
+      available.length
+        ? available.map((m) => h("option", { value: m }, methodLabel(m)))
+        : h("option", { value: "" }, "Every method is in use"),
     );
     const items = list.map((m) => {
       const preferred = preferredOf(f) === m;
-      return h("li", {},
+      return h(
+        "li",
+        {},
         h("span", { class: "method" }, methodLabel(m)),
         preferred
           ? h("span", { class: "badge preferred" }, "Preferred")
-          : h("button", { type: "button", class: "link", "aria-label": `Make ${methodLabel(m)} the preferred ${factorName(f)}`,
-            onclick: () => change(() => setPreferred(f, m), `${methodLabel(m)} is now the preferred ${factorName(f)}.`) }, "Make preferred"),
-        h("button", { type: "button", class: "secondary small", "aria-label": `Remove ${methodLabel(m)} from the ${factorName(f)}`,
-          onclick: () => change(() => {
-            const next = list.filter((x) => x !== m);
-            if (f === "first") state.first = next;
-            else state.second = next;
-            if (preferredOf(f) === m) setPreferred(f, next[0] ?? "");
-          }, `${methodLabel(m)} removed from the ${factorName(f)}.`) }, "Remove"),
+          : h(
+              "button",
+              {
+                type: "button",
+                class: "link",
+                "aria-label": `Make ${methodLabel(m)} the preferred ${factorName(f)}`,
+                onclick: () => change(() => setPreferred(f, m), `${methodLabel(m)} is now the preferred ${factorName(f)}.`),
+              },
+              "Make preferred",
+            ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary small",
+            "aria-label": `Remove ${methodLabel(m)} from the ${factorName(f)}`,
+            onclick: () =>
+              change(
+                () => {
+                  const next = list.filter((x) => x !== m);
+                  if (f === "first") state.first = next;
+                  else state.second = next;
+                  if (preferredOf(f) === m) setPreferred(f, next[0] ?? "");
+                },
+                `${methodLabel(m)} removed from the ${factorName(f)}.`,
+              ),
+          },
+          "Remove",
+        ),
       );
     });
-    fill(lists[f],
+    fill(
+      lists[f],
       h("h4", { id: `factor-${f}-title` }, f === "first" ? "First factor" : "Second factor"),
-      h("p", { class: "hint" }, f === "first" ? "How users of this pool sign in. The preferred method is offered first." : "Asked for after the first factor. Leave empty for single-factor sign-in."),
+      h(
+        "p",
+        { class: "hint" },
+        f === "first"
+          ? "How users of this pool sign in. The preferred method is offered first."
+          : "Asked for after the first factor. Leave empty for single-factor sign-in.",
+      ),
       items.length
         ? h("ul", { class: "methods", "aria-labelledby": `factor-${f}-title` }, items)
         : h("p", { class: "empty" }, f === "first" ? "No method: nobody can sign in." : "No second factor."),
-      h("div", { class: "add-method" },
+      h(
+        "div",
+        { class: "add-method" },
         h("label", { for: select.id }, `Add a ${factorName(f)} method`),
-        h("div", { class: "row" }, select,
-          h("button", { type: "button", class: "secondary", disabled: available.length === 0, onclick: () => {
-            const m = select.value as Mechanism;
-            if (!m) return;
-            change(() => {
-              if (f === "first") state.first = [...state.first, m];
-              else state.second = [...state.second, m];
-              if (!preferredOf(f)) setPreferred(f, m);
-            }, `${methodLabel(m)} added to the ${factorName(f)}.`);
-            document.getElementById(`add-${f}`)?.focus();
-          } }, "Add"),
+        h(
+          "div",
+          { class: "row" },
+          select,
+          h(
+            "button",
+            {
+              type: "button",
+              class: "secondary",
+              disabled: available.length === 0,
+              onclick: () => {
+                const m = select.value as Mechanism;
+                if (!m) return;
+                change(
+                  () => {
+                    if (f === "first") state.first = [...state.first, m];
+                    else state.second = [...state.second, m];
+                    if (!preferredOf(f)) setPreferred(f, m);
+                  },
+                  `${methodLabel(m)} added to the ${factorName(f)}.`,
+                );
+                document.getElementById(`add-${f}`)?.focus();
+              },
+            },
+            "Add",
+          ),
         ),
       ),
     );
@@ -133,7 +186,9 @@ function methodsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLF
     unsaved.hidden = !dirty;
   };
 
-  const form = h("form", { class: "card", id: "signin-card", "aria-labelledby": "signin-title", novalidate: true },
+  const form = h(
+    "form",
+    { class: "card", id: "signin-card", "aria-labelledby": "signin-title", novalidate: true },
     h("h3", { id: "signin-title", class: "card-title" }, "Sign-in and Sign-up"),
     h("div", { class: "factors" }, lists.first, lists.second),
     errorEl,
@@ -169,17 +224,34 @@ function methodsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLF
 
 function passkeyCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLFormElement {
   const s = pool.passkey_settings;
-  const rpId = h("input", { type: "text", id: "rp-id", name: "relying_party_id", autocomplete: "off", spellcheck: "false", placeholder: location.hostname });
+  const rpId = h("input", {
+    type: "text",
+    id: "rp-id",
+    name: "relying_party_id",
+    autocomplete: "off",
+    spellcheck: "false",
+    placeholder: location.hostname,
+  });
   rpId.value = s.relying_party_id;
-  const origins = h("textarea", { id: "rp-origins", name: "relying_party_origins", rows: 3, spellcheck: "false", placeholder: location.origin });
+  const origins = h("textarea", {
+    id: "rp-origins",
+    name: "relying_party_origins",
+    rows: 3,
+    spellcheck: "false",
+    placeholder: location.origin,
+  });
   origins.value = s.relying_party_origins.join("\n");
-  const uv = h("select", { id: "uv", name: "user_verification" },
+  const uv = h(
+    "select",
+    { id: "uv", name: "user_verification" },
     h("option", { value: "required" }, "Required: fingerprint, face or PIN every time"),
     h("option", { value: "preferred" }, "Preferred: when the device supports it"),
     h("option", { value: "discouraged" }, "Discouraged: presence only"),
   );
   uv.value = s.user_verification;
-  const attestation = h("select", { id: "attestation", name: "attestation" },
+  const attestation = h(
+    "select",
+    { id: "attestation", name: "attestation" },
     h("option", { value: "none" }, "None (recommended)"),
     h("option", { value: "direct" }, "Direct: ask for the authenticator's attestation"),
   );
@@ -192,14 +264,21 @@ function passkeyCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLF
     "passkey_settings.attestation": attestation,
   };
 
-  const form = h("form", { class: "card", id: "passkey-card", "aria-labelledby": "passkey-title", novalidate: true },
+  const form = h(
+    "form",
+    { class: "card", id: "passkey-card", "aria-labelledby": "passkey-title", novalidate: true },
     h("h3", { id: "passkey-title", class: "card-title" }, "Passkey Settings"),
-    field("Relying Party ID", rpId, `The domain passkeys are bound to, e.g. example.com: no scheme, port or path. Empty: this server's domain (${location.hostname}). Existing passkeys only work with the ID they were made for.`),
-    field("Origins", origins, `Web origins that may use these passkeys, one per line, e.g. https://app.example.com. Each is the Relying Party ID or a subdomain of it. Empty: this server's origin (${location.origin}).`),
-    h("div", { class: "grid2" },
-      field("User verification", uv),
-      field("Attestation", attestation),
+    field(
+      "Relying Party ID",
+      rpId,
+      `The domain passkeys are bound to, e.g. example.com: no scheme, port or path. Empty: this server's domain (${location.hostname}). Existing passkeys only work with the ID they were made for.`,
     ),
+    field(
+      "Origins",
+      origins,
+      `Web origins that may use these passkeys, one per line, e.g. https://app.example.com. Each is the Relying Party ID or a subdomain of it. Empty: this server's origin (${location.origin}).`,
+    ),
+    h("div", { class: "grid2" }, field("User verification", uv), field("Attestation", attestation)),
     h("div", { class: "actions" }, save),
   );
   form.addEventListener("submit", (ev) => {
@@ -210,7 +289,10 @@ function passkeyCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLF
         const updated = await ui.api<Pool>("PUT", `/pools/${encodeURIComponent(pool.id)}`, {
           passkey_settings: {
             relying_party_id: rpId.value.trim(),
-            relying_party_origins: origins.value.split("\n").map((l) => l.trim()).filter(Boolean),
+            relying_party_origins: origins.value
+              .split("\n")
+              .map((l) => l.trim())
+              .filter(Boolean),
             user_verification: uv.value,
             attestation: attestation.value,
           },
@@ -233,15 +315,46 @@ type LimitName = keyof Pool["limits"];
 
 /** The pool's limits as the card shows them: API field, input id, label, range and hint (ranges as the API checks them). */
 const LIMIT_FIELDS: { name: LimitName; id: string; label: string; min: number; max: number; hint: string }[] = [
-  { name: "webauthn_credentials_capacity", id: "capacity", label: "Passkey capacity per user", min: 1, max: 100,
-    hint: "1 to 100, at most the maximum credentials. A user at capacity must delete a passkey before adding one." },
-  { name: "max_credentials", id: "max-credentials", label: "Maximum credentials per user", min: 1, max: 1000, hint: "1 to 1000: passkeys and password together." },
-  { name: "password_failures", id: "password-failures", label: "Wrong passwords per 15 minutes", min: 1, max: 100,
-    hint: "1 to 100 (default 5) per identifier; then password sign-in for it is refused until the 15 minutes pass. A workspace applies the strictest value of its pools. Passkeys still work." },
-  { name: "otp_requests_per_hour", id: "otp-requests", label: "Code requests per hour", min: 1, max: 100,
-    hint: "1 to 100 (default 5) one-time codes per user per hour." },
-  { name: "otp_failures_per_day", id: "otp-failures", label: "Wrong codes per day", min: 1, max: 1000,
-    hint: "1 to 1000 (default 10) per user per 24 hours; then every code for the user is refused. Each code also dies after 5 wrong codes." },
+  {
+    name: "webauthn_credentials_capacity",
+    id: "capacity",
+    label: "Passkey capacity per user",
+    min: 1,
+    max: 100,
+    hint: "1 to 100, at most the maximum credentials. A user at capacity must delete a passkey before adding one.",
+  },
+  {
+    name: "max_credentials",
+    id: "max-credentials",
+    label: "Maximum credentials per user",
+    min: 1,
+    max: 1000,
+    hint: "1 to 1000: passkeys and password together.",
+  },
+  {
+    name: "password_failures",
+    id: "password-failures",
+    label: "Wrong passwords per 15 minutes",
+    min: 1,
+    max: 100,
+    hint: "1 to 100 (default 5) per identifier; then password sign-in for it is refused until the 15 minutes pass. A workspace applies the strictest value of its pools. Passkeys still work.",
+  },
+  {
+    name: "otp_requests_per_hour",
+    id: "otp-requests",
+    label: "Code requests per hour",
+    min: 1,
+    max: 100,
+    hint: "1 to 100 (default 5) one-time codes per user per hour.",
+  },
+  {
+    name: "otp_failures_per_day",
+    id: "otp-failures",
+    label: "Wrong codes per day",
+    min: 1,
+    max: 1000,
+    hint: "1 to 1000 (default 10) per user per 24 hours; then every code for the user is refused. Each code also dies after 5 wrong codes.",
+  },
 ];
 
 function limitsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLFormElement {
@@ -252,9 +365,12 @@ function limitsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLFo
   });
   const save = saveButton("Save limits");
   const fields: Record<string, HTMLElement> = Object.fromEntries(inputs.map(({ f, el }) => [`limits.${f.name}`, el]));
-  const grid = (names: LimitName[]) => h("div", { class: "grid2" }, ...inputs.filter(({ f }) => names.includes(f.name)).map(({ f, el }) => field(f.label, el, f.hint)));
+  const grid = (names: LimitName[]) =>
+    h("div", { class: "grid2" }, ...inputs.filter(({ f }) => names.includes(f.name)).map(({ f, el }) => field(f.label, el, f.hint)));
 
-  const form = h("form", { class: "card", id: "limits-card", "aria-labelledby": "limits-title", novalidate: true },
+  const form = h(
+    "form",
+    { class: "card", id: "limits-card", "aria-labelledby": "limits-title", novalidate: true },
     h("h3", { id: "limits-title", class: "card-title" }, "Pool Limits"),
     grid(["webauthn_credentials_capacity", "max_credentials"]),
     h("h4", { class: "card-subtitle" }, "Abuse limits"),
@@ -280,8 +396,11 @@ function limitsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLFo
         const updated = await ui.api<Pool>("PUT", `/pools/${encodeURIComponent(pool.id)}`, { limits: values });
         onSaved(updated);
         const l = updated.limits;
-        ui.say(`Limits saved: ${l.webauthn_credentials_capacity} passkeys, ${l.max_credentials} credentials per user; `
-          + `${l.password_failures} wrong passwords per 15 minutes, ${l.otp_requests_per_hour} codes per hour, ${l.otp_failures_per_day} wrong codes per day.`, "success");
+        ui.say(
+          `Limits saved: ${l.webauthn_credentials_capacity} passkeys, ${l.max_credentials} credentials per user; ` +
+            `${l.password_failures} wrong passwords per 15 minutes, ${l.otp_requests_per_hour} codes per hour, ${l.otp_failures_per_day} wrong codes per day.`,
+          "success",
+        );
       } catch (e) {
         showError(ui, e, "Saving the limits", fields);
       }
@@ -291,7 +410,8 @@ function limitsCard(ui: Console, pool: Pool, onSaved: (p: Pool) => void): HTMLFo
 }
 
 export function renderPoolSettings(ui: Console, pool: Pool, container: HTMLElement, onSaved: (p: Pool) => void): void {
-  fill(container,
+  fill(
+    container,
     pool.description ? h("p", { class: "hint intro" }, pool.description) : null,
     methodsCard(ui, pool, onSaved),
     passkeyCard(ui, pool, onSaved),

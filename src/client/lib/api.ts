@@ -8,7 +8,13 @@ import type { ErrorCode } from "../../errors";
 export type FailureCode = ErrorCode | "error" | "network_error";
 
 export class ApiFailure extends Error {
-  constructor(readonly status: number, readonly code: FailureCode, message: string, readonly headers: Headers, readonly details: Record<string, unknown> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: FailureCode,
+    message: string,
+    readonly headers: Headers,
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 

@@ -42,7 +42,7 @@ export const authAge = (claims: Claims) => Math.floor(Date.now() / 1000) - claim
 
 /** A same-origin path to go to after sign-in, or null (no scheme, no host, no protocol-relative //). */
 export function safeReturnTo(value: string | null): string | null {
-  if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return null;
+  if (!value?.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return null;
   try {
     const url = new URL(value, location.origin);
     return url.origin === location.origin ? url.pathname + url.search + url.hash : null;

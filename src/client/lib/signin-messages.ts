@@ -16,7 +16,10 @@ export function isCeremonyAbort(err: unknown): boolean {
 /** A WebAuthn error from the browser (as opposed to an API answer or a network failure). */
 export function isPasskeyError(err: unknown): boolean {
   const name = (err as { name?: unknown } | null)?.name;
-  return typeof name === "string" && /^(NotAllowedError|AbortError|InvalidStateError|SecurityError|NotSupportedError|ConstraintError|UnknownError)$/.test(name);
+  return (
+    typeof name === "string" &&
+    /^(NotAllowedError|AbortError|InvalidStateError|SecurityError|NotSupportedError|ConstraintError|UnknownError)$/.test(name)
+  );
 }
 
 /** The message for an API failure ({status, code}) in a sign-in, or null when it is not one. */

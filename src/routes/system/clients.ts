@@ -14,19 +14,40 @@ const common = errors(400, 401, 403, 404);
 const middleware = [requireBootstrap];
 
 const clientView = (k: ClientInfo) => ({
-  client_id: k.clientId, tenant_id: k.tenantId, name: k.name, scopes: k.scopes.split(" ").filter(Boolean), created_at: iso(k.createdAt)!,
+  client_id: k.clientId,
+  tenant_id: k.tenantId,
+  name: k.name,
+  scopes: k.scopes.split(" ").filter(Boolean),
+  created_at: iso(k.createdAt)!,
 });
 
 export const clients = newApp()
   .openapi(
-    createRoute({ method: "get", path: "/clients", tags, security, middleware, request: { params: TenantParams },
-      responses: { 200: json(z.object({ clients: z.array(SystemClient) }), "The tenant's stored clients (never their secrets)"), ...common } }),
+    createRoute({
+      method: "get",
+      path: "/clients",
+      tags,
+      security,
+      middleware,
+      request: { params: TenantParams },
+      responses: {
+        200: json(z.object({ clients: z.array(SystemClient) }), "The tenant's stored clients (never their secrets)"),
+        ...common,
+      },
+    }),
     async (c) => c.json({ clients: (await listTenantClients(c.env.DB, c.req.valid("param").tid)).map(clientView) }, 200),
   )
   .openapi(
-    createRoute({ method: "post", path: "/clients", tags, security, middleware, request: { params: TenantParams, ...jsonBody(SystemClientInput) },
+    createRoute({
+      method: "post",
+      path: "/clients",
+      tags,
+      security,
+      middleware,
+      request: { params: TenantParams, ...jsonBody(SystemClientInput) },
       description: "The client id (128 random bits) and secret (256 random bits) are generated; the secret is in this answer only.",
-      responses: { 201: json(SystemClientCreated, "The created client with its secret"), ...common, ...errors(413, 415) } }),
+      responses: { 201: json(SystemClientCreated, "The created client with its secret"), ...common, ...errors(413, 415) },
+    }),
     async (c) => {
       const { tid } = c.req.valid("param");
       const { client, secret } = await createTenantClient(c.env, tid, c.req.valid("json"), actorOf(c), Date.now());
@@ -34,9 +55,16 @@ export const clients = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/clients/{cid}", tags, security, middleware, request: { params: ClientParams },
+    createRoute({
+      method: "delete",
+      path: "/clients/{cid}",
+      tags,
+      security,
+      middleware,
+      request: { params: ClientParams },
       description: "Its secret stops working at once; access tokens it already holds stay valid until they expire.",
-      responses: { 204: { description: "Deleted" }, ...common } }),
+      responses: { 204: { description: "Deleted" }, ...common },
+    }),
     async (c) => {
       const { tid, cid } = c.req.valid("param");
       await removeTenantClient(c.env.DB, tid, cid, actorOf(c), Date.now());

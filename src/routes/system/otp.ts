@@ -40,11 +40,15 @@ const Outbox = z
 export const otp = newApp()
   .openapi(
     createRoute({
-      method: "post", path: "/pools/{ipID}/user/webauthn/add/request", tags, security,
+      method: "post",
+      path: "/pools/{ipID}/user/webauthn/add/request",
+      tags,
+      security,
       summary: "Send a one-time code (purpose enroll_webauthn) to the user's verified address",
-      description: "Always 204 for a valid body, also for unknown users or users without a verified address. "
-        + "The code goes to the given address if it is one of the user's verified addresses, else to the first verified "
-        + "email, else mobile. A new request replaces the previous code. Length and TTL: the pool's otp_settings.enroll_webauthn.",
+      description:
+        "Always 204 for a valid body, also for unknown users or users without a verified address. " +
+        "The code goes to the given address if it is one of the user's verified addresses, else to the first verified " +
+        "email, else mobile. A new request replaces the previous code. Length and TTL: the pool's otp_settings.enroll_webauthn.",
       request: { params: PoolParams, ...jsonBody(AddRequest) },
       responses: { 204: { description: "Accepted" }, ...common, ...errors(413, 415, 429) },
     }),
@@ -56,25 +60,39 @@ export const otp = newApp()
   )
   .openapi(
     createRoute({
-      method: "post", path: "/pools/{ipID}/user/webauthn/add/complete", tags, security,
+      method: "post",
+      path: "/pools/{ipID}/user/webauthn/add/complete",
+      tags,
+      security,
       summary: "Register a passkey with a one-time code",
-      description: "`new_web_authn` answers a create/begin (Classic or Smart) issued for that user. Any failure (unknown user, "
-        + "missing, expired, wrong or used code, failed verification, capacity, duplicate) is the same 401 otp_invalid. "
-        + "A code is single-use: the right code is used up even when the passkey then fails; 5 wrong codes kill it.",
+      description:
+        "`new_web_authn` answers a create/begin (Classic or Smart) issued for that user. Any failure (unknown user, " +
+        "missing, expired, wrong or used code, failed verification, capacity, duplicate) is the same 401 otp_invalid. " +
+        "A code is single-use: the right code is used up even when the passkey then fails; 5 wrong codes kill it.",
       request: { params: PoolParams, ...jsonBody(AddComplete) },
       responses: { 204: { description: "Passkey registered" }, ...common, ...errors(413, 415, 429) },
     }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
       const { code, new_web_authn, ...who } = c.req.valid("json");
-      await completeEnrollmentWithCode(c.env, { tenantId: tid, poolId: ipID }, { who, code, response: new_web_authn }, requestContext(c), actorOf(c), Date.now());
+      await completeEnrollmentWithCode(
+        c.env,
+        { tenantId: tid, poolId: ipID },
+        { who, code, response: new_web_authn },
+        requestContext(c),
+        actorOf(c),
+        Date.now(),
+      );
       return c.body(null, 204);
     },
   )
   .openapi(
     createRoute({
-      method: "get", path: "/outbox", tags: ["Development"], security,
-      summary: "Development outbox: codes \"sent\" to this tenant's users, newest first (at most 100)",
+      method: "get",
+      path: "/outbox",
+      tags: ["Development"],
+      security,
+      summary: 'Development outbox: codes "sent" to this tenant\'s users, newest first (at most 100)',
       description: "Only when ENVIRONMENT=development; elsewhere 404 and codes go to OTP_WEBHOOK_URL.",
       request: { params: TenantParams },
       responses: { 200: json(Outbox, "Messages"), ...errors(401, 403, 404) },

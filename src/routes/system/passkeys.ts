@@ -24,29 +24,47 @@ export const passkeys = newApp();
 for (const { segment, mode, label } of families) {
   passkeys.openapi(
     createRoute({
-      method: "post", path: `/pools/{ipID}/users/{userID}/${segment}/create/begin`, tags, security,
+      method: "post",
+      path: `/pools/{ipID}/users/{userID}/${segment}/create/begin`,
+      tags,
+      security,
       summary: `${label} passkey enrollment: creation options`,
-      description: mode === "smart"
-        ? "authenticatorSelection.residentKey is \"required\" (requireResidentKey true); credProps is requested."
-        : "authenticatorSelection.residentKey is \"discouraged\"; credProps is requested.",
+      description:
+        mode === "smart"
+          ? 'authenticatorSelection.residentKey is "required" (requireResidentKey true); credProps is requested.'
+          : 'authenticatorSelection.residentKey is "discouraged"; credProps is requested.',
       request: { params: UserParams },
       responses: { 200: json(CreationOptions, "PublicKeyCredentialCreationOptionsJSON"), ...common },
     }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
-      return c.json(await beginEnrollment(c.env, { tenantId: tid, poolId: ipID, userId: userID }, mode, requestContext(c), Date.now()), 200);
+      return c.json(
+        await beginEnrollment(c.env, { tenantId: tid, poolId: ipID, userId: userID }, mode, requestContext(c), Date.now()),
+        200,
+      );
     },
   );
   passkeys.openapi(
     createRoute({
-      method: "post", path: `/pools/{ipID}/users/{userID}/${segment}/create/complete`, tags, security,
+      method: "post",
+      path: `/pools/{ipID}/users/{userID}/${segment}/create/complete`,
+      tags,
+      security,
       summary: `${label} passkey enrollment: verify and store`,
       request: { params: UserParams, ...jsonBody(RegistrationResponse) },
       responses: { 200: json(Credentials, "All the user's passkeys"), ...common, ...errors(409, 413, 415) },
     }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
-      const rows = await completeEnrollment(c.env, { tenantId: tid, poolId: ipID, userId: userID }, mode, c.req.valid("json"), requestContext(c), actorOf(c), Date.now());
+      const rows = await completeEnrollment(
+        c.env,
+        { tenantId: tid, poolId: ipID, userId: userID },
+        mode,
+        c.req.valid("json"),
+        requestContext(c),
+        actorOf(c),
+        Date.now(),
+      );
       return c.json({ credentials: rows.map(credentialView) }, 200);
     },
   );
@@ -54,9 +72,13 @@ for (const { segment, mode, label } of families) {
 
 passkeys.openapi(
   createRoute({
-    method: "delete", path: "/pools/{ipID}/users/{userID}/webauthn/{credentialID}", tags, security,
+    method: "delete",
+    path: "/pools/{ipID}/users/{userID}/webauthn/{credentialID}",
+    tags,
+    security,
     summary: "Delete a passkey (an administrator may remove the last one)",
-    request: { params: CredentialParams }, responses: { 204: { description: "Deleted" }, ...common },
+    request: { params: CredentialParams },
+    responses: { 204: { description: "Deleted" }, ...common },
   }),
   async (c) => {
     const { tid, ipID, userID, credentialID } = c.req.valid("param");
@@ -67,13 +89,24 @@ passkeys.openapi(
 
 passkeys.openapi(
   createRoute({
-    method: "put", path: "/pools/{ipID}/users/{userID}/webauthn/{credentialID}/name", tags, security,
+    method: "put",
+    path: "/pools/{ipID}/users/{userID}/webauthn/{credentialID}/name",
+    tags,
+    security,
     summary: "Name a passkey (1..64 characters after trimming and NFC; no control or bidi-override characters)",
-    request: { params: CredentialParams, ...jsonBody(NameInput) }, responses: { 204: { description: "Renamed" }, ...common, ...errors(413, 415) },
+    request: { params: CredentialParams, ...jsonBody(NameInput) },
+    responses: { 204: { description: "Renamed" }, ...common, ...errors(413, 415) },
   }),
   async (c) => {
     const { tid, ipID, userID, credentialID } = c.req.valid("param");
-    await namePasskeyOf(c.env, { tenantId: tid, poolId: ipID, userId: userID }, credentialID, c.req.valid("json").name, actorOf(c), Date.now());
+    await namePasskeyOf(
+      c.env,
+      { tenantId: tid, poolId: ipID, userId: userID },
+      credentialID,
+      c.req.valid("json").name,
+      actorOf(c),
+      Date.now(),
+    );
     return c.body(null, 204);
   },
 );

@@ -14,9 +14,15 @@ const common = errors(400, 401, 403, 404);
 
 export const users = newApp()
   .openapi(
-    createRoute({ method: "get", path: "/pools/{ipID}/users", tags, security, request: { params: PoolParams, query: ListQuery },
+    createRoute({
+      method: "get",
+      path: "/pools/{ipID}/users",
+      tags,
+      security,
+      request: { params: PoolParams, query: ListQuery },
       description: "Newest first; `limit` (default 100, at most 1000) and `offset` page through the pool.",
-      responses: { 200: json(z.object({ users: z.array(User) }), "A page of the pool's users"), ...common } }),
+      responses: { 200: json(z.object({ users: z.array(User) }), "A page of the pool's users"), ...common },
+    }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
       const { limit = 100, offset = 0 } = c.req.valid("query");
@@ -24,33 +30,59 @@ export const users = newApp()
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/pools/{ipID}/users", tags, security, request: { params: PoolParams, ...jsonBody(UserInput) },
-      responses: { 201: json(UserWithData, "The created user"), ...common, ...errors(409, 413, 415) } }),
+    createRoute({
+      method: "post",
+      path: "/pools/{ipID}/users",
+      tags,
+      security,
+      request: { params: PoolParams, ...jsonBody(UserInput) },
+      responses: { 201: json(UserWithData, "The created user"), ...common, ...errors(409, 413, 415) },
+    }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
       return c.json(userWithDataView(await createUser(c.env.DB, tid, ipID, c.req.valid("json"), Date.now())), 201);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/pools/{ipID}/users/{userID}", tags, security, request: { params: UserParams },
-      summary: "Get User Details", responses: { 200: json(UserWithData, "The user with its credentials"), ...common } }),
+    createRoute({
+      method: "get",
+      path: "/pools/{ipID}/users/{userID}",
+      tags,
+      security,
+      request: { params: UserParams },
+      summary: "Get User Details",
+      responses: { 200: json(UserWithData, "The user with its credentials"), ...common },
+    }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
       return c.json(userWithDataView(await requireUser(c.env.DB, tid, ipID, userID)), 200);
     },
   )
   .openapi(
-    createRoute({ method: "put", path: "/pools/{ipID}/users/{userID}", tags, security, request: { params: UserParams, ...jsonBody(UserUpdate) },
-      description: "Fields that are absent keep their value; identifiers and verifiable_addresses, when given, replace the lists; a password credential replaces the password.",
-      responses: { 200: json(UserWithData, "The updated user"), ...common, ...errors(409, 413, 415) } }),
+    createRoute({
+      method: "put",
+      path: "/pools/{ipID}/users/{userID}",
+      tags,
+      security,
+      request: { params: UserParams, ...jsonBody(UserUpdate) },
+      description:
+        "Fields that are absent keep their value; identifiers and verifiable_addresses, when given, replace the lists; a password credential replaces the password.",
+      responses: { 200: json(UserWithData, "The updated user"), ...common, ...errors(409, 413, 415) },
+    }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
       return c.json(userWithDataView(await changeUser(c.env.DB, tid, ipID, userID, c.req.valid("json"), Date.now(), actorOf(c))), 200);
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/pools/{ipID}/users/{userID}", tags, security, request: { params: UserParams },
-      responses: { 204: { description: "Deleted" }, ...common } }),
+    createRoute({
+      method: "delete",
+      path: "/pools/{ipID}/users/{userID}",
+      tags,
+      security,
+      request: { params: UserParams },
+      responses: { 204: { description: "Deleted" }, ...common },
+    }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
       await removeUser(c.env.DB, tid, ipID, userID, Date.now(), actorOf(c));

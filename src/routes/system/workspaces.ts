@@ -14,42 +14,73 @@ const common = errors(400, 401, 403, 404);
 
 export const workspaces = newApp()
   .openapi(
-    createRoute({ method: "get", path: "/workspaces", tags, security, request: { params: TenantParams },
-      responses: { 200: json(z.object({ workspaces: z.array(Workspace) }), "All workspaces of the tenant"), ...common } }),
+    createRoute({
+      method: "get",
+      path: "/workspaces",
+      tags,
+      security,
+      request: { params: TenantParams },
+      responses: { 200: json(z.object({ workspaces: z.array(Workspace) }), "All workspaces of the tenant"), ...common },
+    }),
     async (c) => {
       const { tid } = c.req.valid("param");
       return c.json({ workspaces: (await listWorkspaces(c.env.DB, tid)).map(workspaceView) }, 200);
     },
   )
   .openapi(
-    createRoute({ method: "post", path: "/workspaces", tags, security, request: { params: TenantParams, ...jsonBody(WorkspaceInput) },
-      description: "authentication_mechanisms defaults to [\"usernameless_webauthn\"] (Smart). webauthn and usernameless_webauthn together are 422 passkey_mode_conflict.",
-      responses: { 201: json(Workspace, "The created workspace"), ...common, ...errors(409, 413, 415, 422) } }),
+    createRoute({
+      method: "post",
+      path: "/workspaces",
+      tags,
+      security,
+      request: { params: TenantParams, ...jsonBody(WorkspaceInput) },
+      description:
+        'authentication_mechanisms defaults to ["usernameless_webauthn"] (Smart). webauthn and usernameless_webauthn together are 422 passkey_mode_conflict.',
+      responses: { 201: json(Workspace, "The created workspace"), ...common, ...errors(409, 413, 415, 422) },
+    }),
     async (c) => {
       const { tid } = c.req.valid("param");
       return c.json(workspaceView(await createWorkspace(c.env.DB, tid, c.req.valid("json"), Date.now(), actorOf(c))), 201);
     },
   )
   .openapi(
-    createRoute({ method: "get", path: "/workspaces/{wid}", tags, security, request: { params: WorkspaceParams },
-      responses: { 200: json(Workspace, "The workspace"), ...common } }),
+    createRoute({
+      method: "get",
+      path: "/workspaces/{wid}",
+      tags,
+      security,
+      request: { params: WorkspaceParams },
+      responses: { 200: json(Workspace, "The workspace"), ...common },
+    }),
     async (c) => {
       const { tid, wid } = c.req.valid("param");
       return c.json(workspaceView(await requireWorkspace(c.env.DB, tid, wid)), 200);
     },
   )
   .openapi(
-    createRoute({ method: "put", path: "/workspaces/{wid}", tags, security, request: { params: WorkspaceParams, ...jsonBody(WorkspaceUpdate) },
+    createRoute({
+      method: "put",
+      path: "/workspaces/{wid}",
+      tags,
+      security,
+      request: { params: WorkspaceParams, ...jsonBody(WorkspaceUpdate) },
       description: "Fields that are absent keep their value.",
-      responses: { 200: json(Workspace, "The updated workspace"), ...common, ...errors(413, 415, 422) } }),
+      responses: { 200: json(Workspace, "The updated workspace"), ...common, ...errors(413, 415, 422) },
+    }),
     async (c) => {
       const { tid, wid } = c.req.valid("param");
       return c.json(workspaceView(await changeWorkspace(c.env.DB, tid, wid, c.req.valid("json"), Date.now(), actorOf(c))), 200);
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/workspaces/{wid}", tags, security, request: { params: WorkspaceParams },
-      responses: { 204: { description: "Deleted" }, ...common } }),
+    createRoute({
+      method: "delete",
+      path: "/workspaces/{wid}",
+      tags,
+      security,
+      request: { params: WorkspaceParams },
+      responses: { 204: { description: "Deleted" }, ...common },
+    }),
     async (c) => {
       const { tid, wid } = c.req.valid("param");
       await removeWorkspace(c.env.DB, tid, wid, Date.now(), actorOf(c));
