@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz`: the fuzz suites (test/fuzz.test.ts, test/mutations.test.ts, test/faults.test.ts) with more runs.
+ * `npm run fuzz`: the fuzz suites (test/fuzz.test.ts, test/mutations-*.test.ts, test/faults-*.test.ts) with more runs.
  * FUZZ_RUNS (runs per property and random flips per suite, default 400) and FUZZ_SEED (default: random, printed)
  * reach the tests inside workerd through vitest's provide/inject: the tests cannot read process.env there.
  * Example: FUZZ_RUNS=2000 FUZZ_SEED=42 npm run fuzz
@@ -13,6 +13,6 @@ export default defineConfig(async (configEnv) => {
   console.log(`fuzz: FUZZ_RUNS=${runs} FUZZ_SEED=${seed}`);
   const config = mergeConfig(await base(configEnv), { test: { provide: { fuzzRuns: runs, fuzzSeed: seed }, testTimeout: 3_600_000 } });
   // mergeConfig concatenates arrays: set the file list, do not add to it.
-  config.test!.include = ["test/fuzz.test.ts", "test/mutations.test.ts", "test/faults.test.ts"];
+  config.test!.include = ["test/fuzz.test.ts", "test/mutations-*.test.ts", "test/faults-*.test.ts"];
   return config;
 });

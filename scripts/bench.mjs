@@ -2,15 +2,11 @@
 // Latency of a few hot endpoints against a running service (default: `npm run dev` on :8787, client from .dev.vars).
 // Prints p50/p95/max per endpoint over N sequential requests. Usage: node scripts/bench.mjs [baseUrl] [n]
 import { existsSync, readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 
 const base = process.argv[2] ?? "http://localhost:8787";
 const n = Number(process.argv[3] ?? 200);
-const vars = Object.fromEntries(
-  (existsSync(".dev.vars") ? readFileSync(".dev.vars", "utf8") : readFileSync(".dev.vars.example", "utf8"))
-    .split("\n")
-    .filter((l) => /^[A-Z_]+=/.test(l))
-    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-);
+const vars = parseEnv(readFileSync(existsSync(".dev.vars") ? ".dev.vars" : ".dev.vars.example", "utf8"));
 const id = process.env.SYSTEM_CLIENT_ID ?? vars.SYSTEM_CLIENT_ID;
 const secret = process.env.SYSTEM_CLIENT_SECRET ?? vars.SYSTEM_CLIENT_SECRET;
 const basic = `Basic ${Buffer.from(`${id}:${secret}`).toString("base64")}`;

@@ -1,26 +1,20 @@
 #!/usr/bin/env node
 // `npm run dev`: local D1 + KV with migrations applied and the demo tenant seeded, then `wrangler dev` on :8787.
-import { spawnSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { parseEnv } from "node:util";
+import { prepareLocalDb, startWranglerDev } from "./lib/wrangler-dev.mjs";
 
 const PORT = process.env.PORT ?? "8787";
-const wrangler = (args, opts = {}) =>
-  spawnSync("npx", ["wrangler", ...args], {
-    stdio: "inherit",
-    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
-    ...opts,
-  });
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
   console.log("created .dev.vars from .dev.vars.example");
 }
-for (const args of [
-  ["d1", "migrations", "apply", "DB", "--local"],
-  ["d1", "execute", "DB", "--local", "--file", "scripts/seed.sql"],
-]) {
-  const r = wrangler(args);
-  if (r.status !== 0) process.exit(r.status ?? 1);
+try {
+  prepareLocalDb();
+} catch (e) {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
 }
 
 const base = `http://localhost:${PORT}`;
@@ -31,22 +25,9 @@ passkey-edge is starting on ${base}
   system API        ${base}/api/identity/default/system/pools
   JWKS              ${base}/default/.well-known/jwks.json
 `);
-// Its own process group, so a signal to this script reaches wrangler and the workerd it starts, not just npx.
-const child = spawn("npx", ["wrangler", "dev", "--port", PORT, "--ip", "localhost", ...process.argv.slice(2)], {
-  stdio: "inherit",
-  detached: true,
-  env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-});
-for (const sig of ["SIGINT", "SIGTERM"]) {
-  process.on(sig, () => {
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      child.kill(sig);
-    }
-  });
-}
-child.on("exit", (code) => process.exit(code ?? 0));
+const dev = startWranglerDev({ port: PORT, args: process.argv.slice(2) });
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.stop(sig));
+dev.child.on("exit", (code) => process.exit(code ?? 0));
 
 // ---------- first administrator ----------
 // Once the worker answers: find or create user "admin" (verified email admin@localhost.test) in pool "admins" of
@@ -54,37 +35,12 @@ child.on("exit", (code) => process.exit(code ?? 0));
 // print the one-time enrollment link (the code comes from the development outbox). Never fatal.
 const ADMIN = { tenant: "default", pool: "admins", identifier: "admin", email: "admin@localhost.test" };
 
-/** KEY=VALUE lines of .dev.vars (comments, blank lines and optional quotes handled). */
-function readDevVars(file = ".dev.vars") {
-  const vars = {};
-  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m || line.trim().startsWith("#")) continue;
-    vars[m[1]] = m[2].replace(/^(["'])(.*)\1$/, "$2");
-  }
-  return vars;
-}
-
-async function waitForWorker(timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error("wrangler dev exited");
-    try {
-      if ((await fetch(`${base}/openapi.json`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${base} did not answer within ${timeoutMs / 1000}s`);
-}
-
 async function bootstrapAdmin() {
-  const vars = readDevVars();
+  const vars = parseEnv(readFileSync(".dev.vars", "utf8"));
   const id = vars.SYSTEM_CLIENT_ID;
   const secret = vars.SYSTEM_CLIENT_SECRET;
   if (!id || !secret) throw new Error("SYSTEM_CLIENT_ID / SYSTEM_CLIENT_SECRET are not set in .dev.vars");
-  await waitForWorker();
+  await dev.ready();
 
   const tokenRes = await fetch(`${base}/${ADMIN.tenant}/system/oauth2/token`, {
     method: "POST",

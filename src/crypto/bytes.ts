@@ -1,20 +1,24 @@
-/** Small byte helpers shared by tokens, passwords and ceremonies. */
+/** Small byte helpers shared by tokens, passwords and ceremonies. base64url is jose's (RFC 4648 §5, unpadded). */
+import { base64url } from "jose";
+
 export const utf8 = new TextEncoder();
 
 export function b64url(bytes: ArrayBuffer | Uint8Array): string {
-  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  let s = "";
-  for (const b of u8) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return base64url.encode(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes));
 }
 
-/** Decodes base64url without padding; returns null for anything that is not strict base64url. */
+/**
+ * Decodes base64url without padding; returns null for anything that is not strict base64url (other characters,
+ * padding, whitespace, or a length that leaves a lone character), never throws: callers answer a 4xx on null.
+ * The alphabet check is ours because the decoders under jose (Uint8Array.fromBase64, atob) skip whitespace.
+ */
 export function fromB64url(s: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(s) || s.length % 4 === 1) return null;
-  const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  try {
+    return new Uint8Array(base64url.decode(s));
+  } catch {
+    return null;
+  }
 }
 
 export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
