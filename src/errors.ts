@@ -104,6 +104,3 @@ export function validationFailed(location: string, fields: FieldIssue[], message
   const names = [...new Set(fields.map((f) => f.field))].join(", ");
   return new ApiError(code, message ?? `invalid ${location}: ${names}`, { location, fields });
 }
-
-/** Result of a pure policy check: no throwing inside policies, the caller decides. */
-export type Check<T> = { ok: true; value: T } | { ok: false; field: string; message: string; code?: CodeWithStatus<422> };

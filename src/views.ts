@@ -4,7 +4,6 @@ import { passkeyMode } from "./domain/workspace";
 import type { PoolRow } from "./repo/pools";
 import type { CredentialRow, UserRow, UserWithData } from "./repo/users";
 import type { WorkspaceWithPools } from "./repo/workspaces";
-import type { Mechanism } from "./domain/mechanisms";
 
 export function poolView(p: PoolRow) {
   return {
@@ -12,15 +11,15 @@ export function poolView(p: PoolRow) {
     tenant_id: p.tenantId,
     name: p.name,
     description: p.description,
-    authentication_mechanisms: p.mechanisms as Mechanism[],
-    preferred_authentication_mechanism: p.preferredMechanism as Mechanism,
-    second_factor_authentication_mechanisms: p.secondFactorMechanisms as Mechanism[],
-    second_factor_preferred_authentication_mechanism: p.secondFactorPreferred as Mechanism | "",
+    authentication_mechanisms: p.mechanisms,
+    preferred_authentication_mechanism: p.preferredMechanism,
+    second_factor_authentication_mechanisms: p.secondFactorMechanisms,
+    second_factor_preferred_authentication_mechanism: p.secondFactorPreferred,
     passkey_settings: {
       relying_party_id: p.rpId,
       relying_party_origins: p.rpOrigins,
-      user_verification: p.userVerification as "required" | "preferred" | "discouraged",
-      attestation: p.attestation as "none" | "direct",
+      user_verification: p.userVerification,
+      attestation: p.attestation,
     },
     limits: {
       max_credentials: p.maxCredentials,
@@ -40,7 +39,7 @@ export function workspaceView(w: WorkspaceWithPools) {
     id: w.id,
     tenant_id: w.tenantId,
     name: w.name,
-    authentication_mechanisms: w.mechanisms as Mechanism[],
+    authentication_mechanisms: w.mechanisms,
     identity_pools: w.poolIds,
     passkey_mode: passkeyMode(w.mechanisms),
     created_at: iso(w.createdAt)!,

@@ -268,7 +268,7 @@ describe("audit events", () => {
     const admin = await newUser("admins", T);
     const now = Date.now();
     const token = await signAccessToken(
-      env,
+      { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
       `${ORIGIN}/${T}`,
       {
         sub: admin.id,

@@ -69,8 +69,20 @@ beforeAll(async () => {
   tokens.system = await systemToken("default");
   tokens.other = await systemToken("other");
   const claims = { sub: CLIENT.id, tid: "default", scope: "identity", client_id: CLIENT.id };
-  tokens.expired = await signAccessToken(env, `${ORIGIN}/default`, claims, 60, Date.now() - 2 * 3600_000);
-  tokens.wrongIssuer = await signAccessToken(env, "https://evil.example/default", claims, 600, Date.now());
+  tokens.expired = await signAccessToken(
+    { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
+    `${ORIGIN}/default`,
+    claims,
+    60,
+    Date.now() - 2 * 3600_000,
+  );
+  tokens.wrongIssuer = await signAccessToken(
+    { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
+    "https://evil.example/default",
+    claims,
+    600,
+    Date.now(),
+  );
   const [h, p] = parts(tokens.system);
   const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
   const kid = (JSON.parse(atob(h.replace(/-/g, "+").replace(/_/g, "/"))) as { kid: string }).kid;

@@ -287,7 +287,7 @@ describe("one-time codes", () => {
 describe("client authentication failures at the token endpoint", () => {
   it("10 failures per client per minute, then 429 also for the right secret; a minute later it works", async () => {
     const clientId = `svc-${crypto.randomUUID()}`;
-    const secret = await createSystemClient(env, "default", clientId, ["identity"], Date.now());
+    const secret = await createSystemClient(env.DB, "default", clientId, ["identity"], Date.now());
     await json(await requestToken("default", grant, { authorization: basic(clientId, secret) })); // success: not counted
     for (let i = 0; i < 10; i++)
       await expectError(await requestToken("default", grant, { authorization: basic(clientId, `${secret}x`) }), 401, "invalid_client");

@@ -41,7 +41,7 @@ const adminUserToken = async (tid: string) => {
   const admin = await newUser("admins", tid);
   const now = Date.now();
   return signAccessToken(
-    env,
+    { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
     `${ORIGIN}/${tid}`,
     {
       sub: admin.id,
@@ -215,7 +215,7 @@ describe("tenant isolation", () => {
     expect(kidsB.length).toBeGreaterThan(0);
     expect(kidsB.filter((k) => kidsA.includes(k))).toEqual([]);
     const now = Date.now();
-    const { kid, key } = await signingKey(env, b.id, now);
+    const { kid, key } = await signingKey({ db: env.DB, secret: env.KEY_ENCRYPTION_SECRET }, b.id, now);
     const forged = await new SignJWT({ sub: CLIENT.id, tid: "default", scope: "identity", client_id: CLIENT.id })
       .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
       .setIssuer(`${ORIGIN}/default`)

@@ -77,7 +77,7 @@ describe("POST /{tid}/system/oauth2/token", () => {
   });
 
   it("authenticates stored system clients by their hashed secret", async () => {
-    const secret = await createSystemClient(env, "default", `svc-${Date.now()}`, ["identity"], Date.now());
+    const secret = await createSystemClient(env.DB, "default", `svc-${Date.now()}`, ["identity"], Date.now());
     const row = await env.DB.prepare("SELECT client_id, secret_hash FROM system_clients ORDER BY created_at DESC LIMIT 1").first<{
       client_id: string;
       secret_hash: string;
@@ -117,7 +117,7 @@ describe("bearer middleware on the system API", () => {
   it("401 for an expired token or one of another issuer", async () => {
     const { signAccessToken } = await import("../src/tokens/jwt");
     const expired = await signAccessToken(
-      env,
+      { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
       `${ORIGIN}/default`,
       { sub: "c", tid: "default", scope: "identity" },
       60,
@@ -125,7 +125,7 @@ describe("bearer middleware on the system API", () => {
     );
     await expectError(await sys("GET", "/pools", { token: expired }), 401, "invalid_token");
     const otherIssuer = await signAccessToken(
-      env,
+      { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
       "https://evil.example/default",
       { sub: "c", tid: "default", scope: "identity" },
       600,
@@ -136,7 +136,13 @@ describe("bearer middleware on the system API", () => {
 
   it("403 insufficient_scope when the scope is wrong", async () => {
     const { signAccessToken } = await import("../src/tokens/jwt");
-    const token = await signAccessToken(env, `${ORIGIN}/default`, { sub: "u", tid: "default", scope: "view_ss_profile" }, 600, Date.now());
+    const token = await signAccessToken(
+      { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
+      `${ORIGIN}/default`,
+      { sub: "u", tid: "default", scope: "view_ss_profile" },
+      600,
+      Date.now(),
+    );
     const res = await sys("GET", "/pools", { token });
     await expectError(res, 403, "insufficient_scope");
     expect(res.headers.get("www-authenticate")).toMatch(/insufficient_scope/);

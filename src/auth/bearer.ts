@@ -12,6 +12,7 @@ import { userIsActive } from "../repo/users";
 import { ID_RE } from "../schemas/common";
 import { verifyAccessToken } from "../tokens/jwt";
 import type { Principal } from "./principal";
+import { TTL } from "../domain/ttl";
 
 /** Base of the token issuer; the rule (ISSUER_BASE_URL, never the Host header in production) is serviceOrigin's. */
 export const issuerBase = (c: Context<AppEnv>) => serviceOrigin(c.env, c.req.url).issuerBase;
@@ -65,8 +66,6 @@ export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
   };
 }
 
-export const RECENT_AUTH_SECONDS = 300;
-
 /**
  * Requires a user token of the path's tenant and workspace with `scope`; with `recent`, a sign-in within the last
  * 5 minutes (else 401 insufficient_user_authentication with max_age=300).
@@ -87,13 +86,13 @@ export function requireUser(scope: string, opts: { recent?: boolean } = {}): Mid
     if (!(await userIsActive(c.env.DB, claims.tid, claims.pool_id, claims.sub))) {
       throw unauthorized("the user is no longer active", true);
     }
-    if (opts.recent && !(typeof claims.auth_time === "number" && now - claims.auth_time * 1000 <= RECENT_AUTH_SECONDS * 1000)) {
+    if (opts.recent && !(typeof claims.auth_time === "number" && now - claims.auth_time * 1000 <= TTL.recentAuth * 1000)) {
       throw new ApiError(
         "insufficient_user_authentication",
         "sign in again: this needs a sign-in within the last 5 minutes",
-        { max_age: RECENT_AUTH_SECONDS },
+        { max_age: TTL.recentAuth },
         {
-          "www-authenticate": `Bearer error="insufficient_user_authentication", max_age=${RECENT_AUTH_SECONDS}`,
+          "www-authenticate": `Bearer error="insufficient_user_authentication", max_age=${TTL.recentAuth}`,
         },
       );
     }

@@ -7,12 +7,14 @@ import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@si
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import type { Env } from "../env";
 import { fromB64url, randomBytes } from "../crypto/bytes";
-import { deleteChallenge, getChallenge, putChallenge, CHALLENGE_TTL_SECONDS } from "../repo/challenges";
+import type { PasskeyMode, UserVerification } from "../domain/vocabulary";
+import { TTL } from "../domain/ttl";
+import { deleteChallenge, getChallenge, putChallenge } from "../repo/challenges";
 import type { PoolRow } from "../repo/pools";
 import { commitAssertion, flagClone, workspaceCredential, type SigninCredential } from "../repo/signin";
 import type { AuthenticationResponseInput } from "../schemas/webauthn";
 import { authDataProblem, derSignatureProblem, ECDSA_ALGORITHMS } from "./encoding";
-import { CEREMONY_TIMEOUT_MS, originsFor, parseClientData, rpIdFor, type RequestContext } from "./context";
+import { originsFor, parseClientData, rpIdFor, type RequestContext } from "./context";
 
 /** A sign-in failure. `reason` is for logs and audit only; clients always see the same 401. */
 export class AuthFailed extends Error {}
@@ -25,8 +27,8 @@ export interface AuthenticationBegin {
   workspaceId: string;
   loginId: string;
   rpId: string;
-  userVerification: "required" | "preferred" | "discouraged";
-  mode: "smart" | "classic";
+  userVerification: UserVerification;
+  mode: PasskeyMode;
   /** The user the ceremony is for; "" when unknown (Smart sign-in, or an unknown Classic identifier). */
   userId: string;
   poolId: string;
@@ -38,7 +40,7 @@ export async function beginAuthentication(env: Env, b: AuthenticationBegin, now:
     rpID: b.rpId,
     allowCredentials: b.allowCredentials,
     challenge: randomBytes(32),
-    timeout: CEREMONY_TIMEOUT_MS,
+    timeout: TTL.challenge * 1000,
     userVerification: b.userVerification,
   });
   await putChallenge(env.CHALLENGES, {
@@ -51,7 +53,7 @@ export async function beginAuthentication(env: Env, b: AuthenticationBegin, now:
     rpId: b.rpId,
     allowCredentials: b.allowCredentials.map((c) => c.id),
     context: { workspaceId: b.workspaceId, loginId: b.loginId },
-    expiresAt: now + CHALLENGE_TTL_SECONDS * 1000,
+    expiresAt: now + TTL.challenge * 1000,
   });
   return options;
 }

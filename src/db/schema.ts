@@ -5,6 +5,17 @@
 import { sql } from "drizzle-orm";
 import type { JWK } from "jose";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { MECHANISMS, type Mechanism } from "../domain/mechanisms";
+import {
+  ADDRESS_TYPES,
+  ATTESTATION,
+  CHALLENGE_PURPOSES,
+  CREDENTIAL_TYPES,
+  IDENTIFIER_TYPES,
+  SIGNING_KEY_STATUSES,
+  USER_STATUSES,
+  USER_VERIFICATION,
+} from "../domain/vocabulary";
 
 export const tenants = sqliteTable("tenants", {
   id: text("id").primaryKey(),
@@ -21,14 +32,15 @@ export const pools = sqliteTable(
     id: text("id").notNull(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    mechanisms: text("authentication_mechanisms", { mode: "json" }).$type<string[]>().notNull(),
-    preferredMechanism: text("preferred_authentication_mechanism").notNull(),
-    secondFactorMechanisms: text("second_factor_authentication_mechanisms", { mode: "json" }).$type<string[]>().notNull(),
-    secondFactorPreferred: text("second_factor_preferred_authentication_mechanism").notNull().default(""),
+    mechanisms: text("authentication_mechanisms", { mode: "json" }).$type<Mechanism[]>().notNull(),
+    preferredMechanism: text("preferred_authentication_mechanism", { enum: MECHANISMS }).notNull(),
+    secondFactorMechanisms: text("second_factor_authentication_mechanisms", { mode: "json" }).$type<Mechanism[]>().notNull(),
+    /** "" when the pool has no second factor. */
+    secondFactorPreferred: text("second_factor_preferred_authentication_mechanism").$type<Mechanism | "">().notNull().default(""),
     rpId: text("relying_party_id").notNull().default(""),
     rpOrigins: text("relying_party_origins", { mode: "json" }).$type<string[]>().notNull(),
-    userVerification: text("user_verification").notNull().default("required"),
-    attestation: text("attestation").notNull().default("none"),
+    userVerification: text("user_verification", { enum: USER_VERIFICATION }).notNull().default("required"),
+    attestation: text("attestation", { enum: ATTESTATION }).notNull().default("none"),
     maxCredentials: integer("max_credentials").notNull().default(100),
     webauthnCapacity: integer("webauthn_credentials_capacity").notNull().default(10),
     /** Abuse limits (src/domain/limits.ts): wrong passwords per identifier per 15 minutes, codes per user per hour and day. */
@@ -52,7 +64,7 @@ export const workspaces = sqliteTable(
       .references(() => tenants.id, { onDelete: "cascade" }),
     id: text("id").notNull(),
     name: text("name").notNull(),
-    mechanisms: text("authentication_mechanisms", { mode: "json" }).$type<string[]>().notNull(),
+    mechanisms: text("authentication_mechanisms", { mode: "json" }).$type<Mechanism[]>().notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -77,7 +89,7 @@ export const users = sqliteTable(
     id: text("id").primaryKey(),
     tenantId: text("tenant_id").notNull(),
     poolId: text("pool_id").notNull(),
-    status: text("status").notNull().default("active"),
+    status: text("status", { enum: USER_STATUSES }).notNull().default("active"),
     /** WebAuthn user handle: 32 random bytes (base64url), made once per user, never the user id. */
     userHandle: text("user_handle").notNull(),
     payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
@@ -99,7 +111,7 @@ export const identifiers = sqliteTable(
     identifier: text("identifier").notNull(),
     /** Lower-cased, NFC-normalised form: identifiers are unique per pool case-insensitively. */
     identifierKey: text("identifier_key").notNull(),
-    type: text("type").notNull(),
+    type: text("type", { enum: IDENTIFIER_TYPES }).notNull(),
     position: integer("position").notNull(),
   },
   (t) => [uniqueIndex("identifiers_pool_key").on(t.tenantId, t.poolId, t.identifierKey), index("identifiers_user").on(t.userId)],
@@ -115,7 +127,7 @@ export const verifiableAddresses = sqliteTable(
     poolId: text("pool_id").notNull(),
     address: text("address").notNull(),
     addressKey: text("address_key").notNull(),
-    type: text("type").notNull(),
+    type: text("type", { enum: ADDRESS_TYPES }).notNull(),
     verified: integer("verified", { mode: "boolean" }).notNull().default(false),
     position: integer("position").notNull(),
   },
@@ -135,7 +147,7 @@ export const credentials = sqliteTable(
     userId: text("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    type: text("type").$type<"password" | "webauthn">().notNull(),
+    type: text("type", { enum: CREDENTIAL_TYPES }).notNull(),
     state: text("state").notNull().default("valid"),
     name: text("name"),
     passwordHash: text("password_hash"),
@@ -190,7 +202,7 @@ export const signingKeys = sqliteTable(
     alg: text("alg").notNull(),
     publicJwk: text("public_jwk", { mode: "json" }).$type<JWK>().notNull(),
     privateJwkEnc: text("private_jwk_enc").notNull(),
-    status: text("status").$type<"active" | "retired">().notNull().default("active"),
+    status: text("status", { enum: SIGNING_KEY_STATUSES }).notNull().default("active"),
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("signing_keys_tenant").on(t.tenantId, t.status, t.createdAt)],
@@ -220,7 +232,7 @@ export const consumedChallenges = sqliteTable(
   {
     challenge: text("challenge").primaryKey(),
     tenantId: text("tenant_id").notNull(),
-    purpose: text("purpose").notNull(),
+    purpose: text("purpose", { enum: CHALLENGE_PURPOSES }).notNull(),
     consumedAt: integer("consumed_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
   },

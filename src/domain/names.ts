@@ -1,5 +1,5 @@
 /** Passkey names (pure): 1..64 characters after trimming and NFC; no control or bidirectional-formatting characters. */
-import type { Check } from "../errors";
+import type { Result } from "./result";
 
 // C0/C1 controls, bidi marks (LRM, RLM, ALM), embeddings/overrides (U+202A–U+202E) and isolates (U+2066–U+2069).
 const FORBIDDEN = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
@@ -10,7 +10,7 @@ const LONE_SURROGATE = /[\ud800-\udfff]/u;
 /** False for strings with unpaired surrogates (ill-formed UTF-16), which storage would turn into U+FFFD. */
 export const isWellFormed = (s: string) => !LONE_SURROGATE.test(s);
 
-export function checkName(input: string): Check<string> {
+export function checkName(input: string): Result<string> {
   if (!isWellFormed(input)) return { ok: false, field: "name", message: "name must be well-formed Unicode text" };
   const name = input.normalize("NFC").trim();
   const length = [...name].length;

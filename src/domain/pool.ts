@@ -1,11 +1,13 @@
 /**
  * Pool configuration policy (pure): merges an update into the current configuration and validates the result.
- * Returns a Check instead of throwing; the route turns a failure into a 422 naming the field.
+ * Returns a Result instead of throwing; the service turns a failure into a 422 naming the field.
  */
-import type { Check } from "../errors";
+import type { PoolUpdate } from "../schemas/pool";
 import { OTP_FAILURES, OTP_REQUESTS, PASSWORD_FAILURES } from "./limits";
 import { family, type Mechanism } from "./mechanisms";
 import { checkOrigin, checkRpId } from "./relying-party";
+import { type Failure, fail, type Result } from "./result";
+import type { Attestation, UserVerification } from "./vocabulary";
 
 export interface PoolConfig {
   name: string;
@@ -16,8 +18,8 @@ export interface PoolConfig {
   secondFactorPreferred: Mechanism | "";
   rpId: string;
   rpOrigins: string[];
-  userVerification: "required" | "preferred" | "discouraged";
-  attestation: "none" | "direct";
+  userVerification: UserVerification;
+  attestation: Attestation;
   maxCredentials: number;
   webauthnCapacity: number;
   /** Abuse limits (src/domain/limits.ts). */
@@ -25,29 +27,6 @@ export interface PoolConfig {
   otpRequestsPerHour: number;
   otpFailuresPerDay: number;
   otpSettings: { enroll_webauthn: { length: number; ttl: string } };
-}
-
-export interface PoolInput {
-  name?: string;
-  description?: string;
-  authentication_mechanisms?: Mechanism[];
-  preferred_authentication_mechanism?: Mechanism | "";
-  second_factor_authentication_mechanisms?: Mechanism[];
-  second_factor_preferred_authentication_mechanism?: Mechanism | "";
-  passkey_settings?: {
-    relying_party_id?: string;
-    relying_party_origins?: string[];
-    user_verification?: PoolConfig["userVerification"];
-    attestation?: PoolConfig["attestation"];
-  };
-  limits?: {
-    max_credentials?: number;
-    webauthn_credentials_capacity?: number;
-    password_failures?: number;
-    otp_requests_per_hour?: number;
-    otp_failures_per_day?: number;
-  };
-  otp_settings?: { enroll_webauthn?: { length?: number; ttl?: string } };
 }
 
 export const POOL_DEFAULTS: PoolConfig = {
@@ -80,16 +59,13 @@ export function parseTtl(ttl: string): number | null {
   return Number(m[1]) * (m[2] === "h" ? 3600 : m[2] === "m" ? 60 : 1);
 }
 
-type Fail = Extract<Check<never>, { ok: false }>;
-const fail = (field: string, message: string): Fail => ({ ok: false, field, message });
-
-function checkMechanismList(list: Mechanism[], field: string): Fail | null {
+function checkMechanismList(list: Mechanism[], field: string): Failure | null {
   const families = list.map(family);
   if (new Set(families).size !== families.length) return fail(field, `${field} lists a mechanism twice`);
   return null;
 }
 
-export function mergePool(current: PoolConfig, input: PoolInput): Check<PoolConfig> {
+export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolConfig> {
   const ps = input.passkey_settings ?? {};
   const mechanisms = input.authentication_mechanisms ?? current.mechanisms;
   const second = input.second_factor_authentication_mechanisms ?? current.secondFactorMechanisms;
@@ -115,7 +91,7 @@ export function mergePool(current: PoolConfig, input: PoolInput): Check<PoolConf
   }
   let secondPreferred: Mechanism | "" =
     input.second_factor_preferred_authentication_mechanism ??
-    (secondChanged && !second.includes(current.secondFactorPreferred as Mechanism) ? (second[0] ?? "") : current.secondFactorPreferred);
+    (secondChanged && !second.some((m) => m === current.secondFactorPreferred) ? (second[0] ?? "") : current.secondFactorPreferred);
   if (secondPreferred !== "" && !second.includes(secondPreferred)) {
     if (input.second_factor_preferred_authentication_mechanism) {
       return fail(
@@ -128,7 +104,7 @@ export function mergePool(current: PoolConfig, input: PoolInput): Check<PoolConf
   if (secondPreferred === "" && second.length > 0) secondPreferred = second[0]!;
 
   const rp = checkRpId(ps.relying_party_id ?? current.rpId);
-  if (!rp.ok) return fail("passkey_settings.relying_party_id", rp.message);
+  if (!rp.ok) return rp;
   const originsIn = ps.relying_party_origins ?? current.rpOrigins;
   const origins: string[] = [];
   if (originsIn.length > 0 && rp.value === "") {
@@ -136,7 +112,7 @@ export function mergePool(current: PoolConfig, input: PoolInput): Check<PoolConf
   }
   for (const o of originsIn) {
     const r = checkOrigin(o, rp.value);
-    if (!r.ok) return fail("passkey_settings.relying_party_origins", r.message);
+    if (!r.ok) return r;
     if (!origins.includes(r.value)) origins.push(r.value);
   }
 

@@ -3,33 +3,35 @@
  * An origin is exactly `scheme://host[:port]`: https, or http only for localhost; its host is the RP ID or a
  * subdomain of it.
  */
+import { fail, type Result } from "./result";
+
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
-export type RpCheck = { ok: true; value: string } | { ok: false; message: string };
+const RP_ID_FIELD = "passkey_settings.relying_party_id";
+const ORIGINS_FIELD = "passkey_settings.relying_party_origins";
 
-export function checkRpId(input: string): RpCheck {
+export function checkRpId(input: string): Result<string> {
+  const bad = (message: string) => fail(RP_ID_FIELD, message);
   const id = input.trim().toLowerCase();
   if (id === "") return { ok: true, value: "" };
-  if (id.includes("://")) return { ok: false, message: "relying_party_id must not contain a scheme" };
-  if (/[/?#]/.test(id)) return { ok: false, message: "relying_party_id must not contain a path" };
+  if (id.includes("://")) return bad("relying_party_id must not contain a scheme");
+  if (/[/?#]/.test(id)) return bad("relying_party_id must not contain a path");
   if (id.includes("[") || id.includes(":")) {
-    return {
-      ok: false,
-      message:
-        id.includes("[") || id.split(":").length > 2
-          ? "relying_party_id must not be an IP address"
-          : "relying_party_id must not contain a port",
-    };
+    return bad(
+      id.includes("[") || id.split(":").length > 2
+        ? "relying_party_id must not be an IP address"
+        : "relying_party_id must not contain a port",
+    );
   }
-  if (IPV4.test(id) || /^[0-9.]+$/.test(id)) return { ok: false, message: "relying_party_id must not be an IP address" };
+  if (IPV4.test(id) || /^[0-9.]+$/.test(id)) return bad("relying_party_id must not be an IP address");
   if (id === "localhost") return { ok: true, value: id };
-  if (id.length > 253) return { ok: false, message: "relying_party_id is too long" };
+  if (id.length > 253) return bad("relying_party_id is too long");
   const labels = id.endsWith(".") ? [] : id.split(".");
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) {
-    return { ok: false, message: "relying_party_id must be a domain name such as example.com, or localhost" };
+    return bad("relying_party_id must be a domain name such as example.com, or localhost");
   }
-  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? "")) return { ok: false, message: "relying_party_id must not be an IP address" };
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? "")) return bad("relying_party_id must not be an IP address");
   return { ok: true, value: id };
 }
 
@@ -42,25 +44,25 @@ export function isLocalhost(host: string): boolean {
   return host === "localhost" || host.endsWith(".localhost");
 }
 
-export function checkOrigin(input: string, rpId: string): RpCheck {
+export function checkOrigin(input: string, rpId: string): Result<string> {
+  const bad = (message: string) => fail(ORIGINS_FIELD, message);
   let url: URL;
   try {
     url = new URL(input.trim());
   } catch {
-    return { ok: false, message: `"${input}" is not an origin of the form scheme://host[:port]` };
+    return bad(`"${input}" is not an origin of the form scheme://host[:port]`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return { ok: false, message: `"${input}" must use https (or http for localhost)` };
+    return bad(`"${input}" must use https (or http for localhost)`);
   }
   const host = url.hostname;
-  if (url.protocol === "http:" && !isLocalhost(host))
-    return { ok: false, message: `"${input}" must use https; http is allowed only for localhost` };
+  if (url.protocol === "http:" && !isLocalhost(host)) return bad(`"${input}" must use https; http is allowed only for localhost`);
   if (url.username || url.password || url.search || url.hash || /^[a-z]+:\/\/[^/]+\/./i.test(input.trim()) || input.trim().endsWith("/")) {
-    return { ok: false, message: `"${input}" must be scheme://host[:port] with no path, query or credentials` };
+    return bad(`"${input}" must be scheme://host[:port] with no path, query or credentials`);
   }
-  if (host.startsWith("[") || IPV4.test(host)) return { ok: false, message: `"${input}" must not use an IP address` };
+  if (host.startsWith("[") || IPV4.test(host)) return bad(`"${input}" must not use an IP address`);
   if (!hostMatchesRpId(host, rpId)) {
-    return { ok: false, message: `the host of "${input}" must be ${rpId} or a subdomain of it` };
+    return bad(`the host of "${input}" must be ${rpId} or a subdomain of it`);
   }
   return { ok: true, value: url.origin };
 }

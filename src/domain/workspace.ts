@@ -1,16 +1,16 @@
 /** Workspace policy (pure): the passkey mode follows from the mechanisms; both passkey values at once conflict. */
-import type { Check } from "../errors";
 import { isPasskey, type Mechanism } from "./mechanisms";
+import type { Result } from "./result";
+import type { PasskeyMode } from "./vocabulary";
 
-export type PasskeyMode = "smart" | "classic" | null;
-
-export function passkeyMode(mechanisms: readonly string[]): PasskeyMode {
+/** Smart with usernameless_webauthn, Classic with webauthn, null when the workspace offers no passkey. */
+export function passkeyMode(mechanisms: readonly string[]): PasskeyMode | null {
   if (mechanisms.includes("usernameless_webauthn")) return "smart";
   if (mechanisms.includes("webauthn")) return "classic";
   return null;
 }
 
-export function checkWorkspaceMechanisms(mechanisms: Mechanism[]): Check<Mechanism[]> {
+export function checkWorkspaceMechanisms(mechanisms: Mechanism[]): Result<Mechanism[]> {
   if (mechanisms.includes("webauthn") && mechanisms.includes("usernameless_webauthn")) {
     return {
       ok: false,

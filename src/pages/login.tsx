@@ -8,7 +8,8 @@
 import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import { isPasskey } from "../domain/mechanisms";
-import { orderedMethods, passkeyMode, type PasskeyMode } from "../domain/workspace";
+import type { PasskeyMode } from "../domain/vocabulary";
+import { orderedMethods, passkeyMode } from "../domain/workspace";
 import type { AppEnv } from "../env";
 import type { PoolRow } from "../repo/pools";
 import { workspaceWithPoolRows } from "../repo/workspaces";
@@ -20,7 +21,7 @@ import { NotFoundPage } from "./not-found";
 export type PageMethod = "passkey" | "password";
 
 export interface SigninConfig {
-  mode: PasskeyMode;
+  mode: PasskeyMode | null;
   /** Methods the hosted page offers, preferred first. */
   methods: PageMethod[];
   preferred: PageMethod | null;

@@ -1,4 +1,6 @@
-/** Login transactions in KV (binding CHALLENGES), key `login:<login_id>`, TTL 10 minutes. */
+/** Login transactions in KV (binding CHALLENGES), key `login:<login_id>`, TTL 10 minutes (TTL.login). */
+import { TTL } from "../domain/ttl";
+
 export interface LoginTransaction {
   id: string;
   tenantId: string;
@@ -14,11 +16,10 @@ export interface LoginTransaction {
   expiresAt: number;
 }
 
-export const LOGIN_TTL_SECONDS = 600;
 const key = (id: string) => `login:${id}`;
 
 export async function putLogin(kv: KVNamespace, tx: LoginTransaction): Promise<void> {
-  await kv.put(key(tx.id), JSON.stringify(tx), { expirationTtl: LOGIN_TTL_SECONDS });
+  await kv.put(key(tx.id), JSON.stringify(tx), { expirationTtl: TTL.login });
 }
 
 export async function getLogin(kv: KVNamespace, id: string, now: number): Promise<LoginTransaction | null> {

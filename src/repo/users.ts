@@ -108,8 +108,8 @@ export async function insertUser(d1: D1Database, data: NewUserData): Promise<voi
   await runOrTaken(() => db.batch([db.insert(users).values(data.user), ...stmts]));
 }
 
-export interface UserUpdate {
-  status?: string;
+export interface UserChanges {
+  status?: UserRow["status"];
   payload?: Record<string, unknown>;
   metadata?: Record<string, unknown>;
   identifiers?: NewUserData["identifiers"];
@@ -118,7 +118,7 @@ export interface UserUpdate {
 }
 
 /** Applies an update in one batch; false when the user is not in this tenant and pool. */
-export async function updateUser(d1: D1Database, current: UserRow, upd: UserUpdate, now: number): Promise<boolean> {
+export async function updateUser(d1: D1Database, current: UserRow, upd: UserChanges, now: number): Promise<boolean> {
   const db = orm(d1);
   const { idents, addrs } = childRows(current, { identifiers: upd.identifiers ?? [], addresses: upd.addresses ?? [] });
   const stmts: BatchItem<"sqlite">[] = [];

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PASSKEY_MODES } from "../domain/vocabulary";
 import { Id, IdentifierText } from "./common";
 import { AuthenticationResponse } from "./webauthn";
 
@@ -12,7 +13,7 @@ const Scope = z
 
 export const LoginConfig = z
   .object({
-    passkey_mode: z.enum(["smart", "classic"]).nullable(),
+    passkey_mode: z.enum(PASSKEY_MODES).nullable(),
     methods: z.array(z.string()),
     preferred: z.string().nullable(),
   })

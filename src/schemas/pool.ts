@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { OTP_FAILURES, OTP_REQUESTS, PASSWORD_FAILURES, SIGNIN_IP, type CounterLimit } from "../domain/limits";
+import { ATTESTATION, USER_VERIFICATION } from "../domain/vocabulary";
 import { Id, Mechanism, Timestamp } from "./common";
 
 const range = (l: CounterLimit) => `default ${l.defaultLimit}, ${l.poolField!.min}..${l.poolField!.max} (else 422 naming the field)`;
@@ -28,8 +29,8 @@ const PasskeySettings = z.object({
     .max(50)
     .optional()
     .openapi({ example: ["https://app.yourcompany.com"] }),
-  user_verification: z.enum(["required", "preferred", "discouraged"]).optional(),
-  attestation: z.enum(["none", "direct"]).optional(),
+  user_verification: z.enum(USER_VERIFICATION).optional(),
+  attestation: z.enum(ATTESTATION).optional(),
 });
 
 // Integers are range-checked by the pool policy (422), not here (400): the contract says limits out of range are 422.
@@ -58,9 +59,11 @@ export const PoolInput = z
       .optional(),
   })
   .openapi("PoolInput");
+export type PoolInput = z.infer<typeof PoolInput>;
 
 /** PUT: every field optional; absent fields keep their value. */
 export const PoolUpdate = PoolInput.omit({ id: true }).partial().openapi("PoolUpdate");
+export type PoolUpdate = z.infer<typeof PoolUpdate>;
 
 export const Pool = z
   .object({
@@ -75,8 +78,8 @@ export const Pool = z
     passkey_settings: z.object({
       relying_party_id: z.string(),
       relying_party_origins: z.array(z.string()),
-      user_verification: z.enum(["required", "preferred", "discouraged"]),
-      attestation: z.enum(["none", "direct"]),
+      user_verification: z.enum(USER_VERIFICATION),
+      attestation: z.enum(ATTESTATION),
     }),
     limits: z
       .object({

@@ -1,17 +1,18 @@
 import { z } from "@hono/zod-openapi";
 import { isWellFormed } from "../domain/names";
+import { ADDRESS_TYPES, CREDENTIAL_TYPES, IDENTIFIER_TYPES, USER_STATUSES } from "../domain/vocabulary";
 import { Id, IdentifierText, Timestamp } from "./common";
 
 const JsonObject = z.record(z.string(), z.unknown());
 
 export const IdentifierInput = z.object({
   identifier: IdentifierText,
-  type: z.enum(["email", "uid", "mobile"]),
+  type: z.enum(IDENTIFIER_TYPES),
 });
 
 export const AddressInput = z.object({
   address: IdentifierText,
-  type: z.enum(["email", "mobile"]),
+  type: z.enum(ADDRESS_TYPES),
   verified: z.boolean().optional(),
 });
 
@@ -22,7 +23,7 @@ export const PasswordInput = z.object({
 
 export const UserInput = z
   .object({
-    status: z.enum(["active", "inactive"]).optional(),
+    status: z.enum(USER_STATUSES).optional(),
     identifiers: z.array(IdentifierInput).min(1).max(10),
     verifiable_addresses: z.array(AddressInput).max(10).optional(),
     credentials: z.array(PasswordInput).max(1).optional(),
@@ -30,8 +31,10 @@ export const UserInput = z
     metadata: JsonObject.optional(),
   })
   .openapi("UserInput");
+export type UserInput = z.infer<typeof UserInput>;
 
 export const UserUpdate = UserInput.partial().openapi("UserUpdate");
+export type UserUpdate = z.infer<typeof UserUpdate>;
 
 export const Identifier = z.object({ identifier: z.string(), type: z.string() });
 export const Address = z.object({ address: z.string(), type: z.string(), verified: z.boolean() });
@@ -39,7 +42,7 @@ export const Address = z.object({ address: z.string(), type: z.string(), verifie
 export const Credential = z
   .object({
     id: z.string(),
-    type: z.enum(["password", "webauthn"]),
+    type: z.enum(CREDENTIAL_TYPES),
     tenant_id: z.string(),
     user_pool_id: z.string(),
     user_id: z.string(),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PASSKEY_MODES } from "../domain/vocabulary";
 import { Id, Mechanism, Timestamp } from "./common";
 
 export const WorkspaceInput = z
@@ -9,8 +10,10 @@ export const WorkspaceInput = z
     identity_pools: z.array(Id).max(20).optional(),
   })
   .openapi("WorkspaceInput");
+export type WorkspaceInput = z.infer<typeof WorkspaceInput>;
 
 export const WorkspaceUpdate = WorkspaceInput.omit({ id: true }).partial().openapi("WorkspaceUpdate");
+export type WorkspaceUpdate = z.infer<typeof WorkspaceUpdate>;
 
 export const Workspace = z
   .object({
@@ -19,7 +22,7 @@ export const Workspace = z
     name: z.string(),
     authentication_mechanisms: z.array(Mechanism),
     identity_pools: z.array(z.string()),
-    passkey_mode: z.enum(["smart", "classic"]).nullable().openapi({ description: "derived, read-only" }),
+    passkey_mode: z.enum(PASSKEY_MODES).nullable().openapi({ description: "derived, read-only" }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

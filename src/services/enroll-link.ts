@@ -8,7 +8,8 @@
  * attempt), so a cancelled browser prompt does not burn the code; complete consumes it and registers the passkey
  * (completeEnrollmentWithCode). Every failure is the same 401 otp_invalid.
  */
-import { beginRegistration, type PasskeyMode } from "../ceremony/registration";
+import { beginRegistration } from "../ceremony/registration";
+import type { PasskeyMode } from "../domain/vocabulary";
 import type { RequestContext } from "../ceremony/context";
 import { passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";

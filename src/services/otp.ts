@@ -14,7 +14,8 @@
  * nobody is counted on the lookup, so it is limited alike), wrong codes per user per day (a slot taken before each
  * check, given back when the code was right), and MAX_CODE_ATTEMPTS wrong codes per code (src/repo/codes.ts).
  */
-import { completeRegistration, type PasskeyMode } from "../ceremony/registration";
+import { completeRegistration } from "../ceremony/registration";
+import type { PasskeyMode } from "../domain/vocabulary";
 import { parseClientData, type RequestContext } from "../ceremony/context";
 import { b64url, timingSafeEqualStr } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";

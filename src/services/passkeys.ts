@@ -1,5 +1,6 @@
 /** Passkeys of a user, for administrators (system API): enroll in either mode, rename, delete. */
-import { beginRegistration, completeRegistration, type PasskeyMode } from "../ceremony/registration";
+import { beginRegistration, completeRegistration } from "../ceremony/registration";
+import type { PasskeyMode } from "../domain/vocabulary";
 import type { RequestContext } from "../ceremony/context";
 import { checkName } from "../domain/names";
 import type { Env } from "../env";

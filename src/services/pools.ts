@@ -1,34 +1,15 @@
 /** Pool operations: policy (domain/pool) + storage (repo/pools). */
 import { newId } from "../crypto/bytes";
-import { ApiError, invalidConfig, notFound, type Check } from "../errors";
-import { mergePool, POOL_DEFAULTS, type PoolConfig, type PoolInput } from "../domain/pool";
-import type { Mechanism } from "../domain/mechanisms";
+import { ApiError, invalidConfig, notFound } from "../errors";
+import { mergePool, POOL_DEFAULTS } from "../domain/pool";
+import type { Result } from "../domain/result";
+import type { PoolInput, PoolUpdate } from "../schemas/pool";
 import { ADMIN_POOL } from "../tokens/user-token";
 import { recordAudit } from "../repo/audit";
 import { deletePoolIfUnused, getPool, insertPool, listPools, updatePool, type PoolRow } from "../repo/pools";
 
-function configOf(p: PoolRow): PoolConfig {
-  return {
-    name: p.name,
-    description: p.description,
-    mechanisms: p.mechanisms as Mechanism[],
-    preferredMechanism: p.preferredMechanism as Mechanism,
-    secondFactorMechanisms: p.secondFactorMechanisms as Mechanism[],
-    secondFactorPreferred: p.secondFactorPreferred as Mechanism | "",
-    rpId: p.rpId,
-    rpOrigins: p.rpOrigins,
-    userVerification: p.userVerification as PoolConfig["userVerification"],
-    attestation: p.attestation as PoolConfig["attestation"],
-    maxCredentials: p.maxCredentials,
-    webauthnCapacity: p.webauthnCapacity,
-    passwordFailures: p.passwordFailures,
-    otpRequestsPerHour: p.otpRequestsPerHour,
-    otpFailuresPerDay: p.otpFailuresPerDay,
-    otpSettings: p.otpSettings,
-  };
-}
-
-export function orThrow<T>(check: Check<T>): T {
+/** A policy's failure as a 422 naming the field; its value otherwise. */
+export function orThrow<T>(check: Result<T>): T {
   if (!check.ok) throw invalidConfig(check.field, check.message, check.code);
   return check.value;
 }
@@ -57,13 +38,7 @@ export const auditConfig = (
     now,
   );
 
-export async function createPool(
-  d1: D1Database,
-  tenantId: string,
-  input: PoolInput & { id?: string; name: string },
-  now: number,
-  actor: string,
-): Promise<PoolRow> {
+export async function createPool(d1: D1Database, tenantId: string, input: PoolInput, now: number, actor: string): Promise<PoolRow> {
   const cfg = orThrow(mergePool(POOL_DEFAULTS, input));
   const row: PoolRow = { tenantId, id: input.id ?? newId(), ...cfg, createdAt: now, updatedAt: now };
   if (!(await insertPool(d1, row))) throw new ApiError("pool_exists", "a pool with this id already exists", { id: row.id });
@@ -75,12 +50,12 @@ export async function changePool(
   d1: D1Database,
   tenantId: string,
   poolId: string,
-  input: PoolInput,
+  input: PoolUpdate,
   now: number,
   actor: string,
 ): Promise<PoolRow> {
   const current = await requirePool(d1, tenantId, poolId);
-  const cfg = orThrow(mergePool(configOf(current), input));
+  const cfg = orThrow(mergePool(current, input));
   const row: PoolRow = { ...current, ...cfg, updatedAt: now };
   if (!(await updatePool(d1, row))) throw notFound("pool");
   await auditConfig(d1, tenantId, actor, "pool", poolId, "update", now);

@@ -1,5 +1,6 @@
 /** Self-service: a signed-in user manages its own passkeys in its workspace's mode; never its last passkey. */
-import { beginRegistration, completeRegistration, type PasskeyMode } from "../ceremony/registration";
+import { beginRegistration, completeRegistration } from "../ceremony/registration";
+import type { PasskeyMode } from "../domain/vocabulary";
 import type { RequestContext } from "../ceremony/context";
 import { passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";

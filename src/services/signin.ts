@@ -15,7 +15,8 @@ import { orderedMethods, passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";
 import { ApiError, notFound, validationFailed } from "../errors";
 import { recordAudit } from "../repo/audit";
-import { deleteLogin, getLogin, putLogin, LOGIN_TTL_SECONDS, type LoginTransaction } from "../repo/logins";
+import { TTL } from "../domain/ttl";
+import { deleteLogin, getLogin, putLogin, type LoginTransaction } from "../repo/logins";
 import type { PoolRow } from "../repo/pools";
 import { classicTarget, userPasskeyIds, workspaceUserByIdentifier } from "../repo/signin";
 import { workspaceWithPoolRows } from "../repo/workspaces";
@@ -114,15 +115,13 @@ async function classicBegin(s: SigninScope, pools: PoolRow[], first: PoolRow, id
     : await fakeCredentialIds(k, seed, target.kind === "decoy" ? target.idLengths : null);
   return {
     rpId: rpIdFor(pool, s.ctx),
-    userVerification: uvOf(pool),
+    userVerification: pool.userVerification,
     mode: "classic" as const,
     userId: real ? target.userId : "",
     poolId: real ? pool.id : "",
     allowCredentials,
   };
 }
-
-const uvOf = (pool: PoolRow) => pool.userVerification as "required" | "preferred" | "discouraged";
 
 function newLogin(s: SigninScope, scope: string, now: number, fields: Partial<LoginTransaction> = {}): LoginTransaction {
   return {
@@ -132,7 +131,7 @@ function newLogin(s: SigninScope, scope: string, now: number, fields: Partial<Lo
     scope,
     amr: [],
     next: "passkey",
-    expiresAt: now + LOGIN_TTL_SECONDS * 1000,
+    expiresAt: now + TTL.login * 1000,
     ...fields,
   };
 }
@@ -158,7 +157,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
         ...base,
         loginId: tx.id,
         rpId: rpIdFor(pool, s.ctx),
-        userVerification: uvOf(pool),
+        userVerification: pool.userVerification,
         mode: "classic",
         userId: tx.userId,
         poolId: pool.id,
@@ -180,7 +179,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
 
   let begin: Omit<AuthenticationBegin, "tenantId" | "workspaceId" | "loginId">;
   if (mode === "smart") {
-    begin = { rpId: rpIdFor(first, s.ctx), userVerification: uvOf(first), mode, userId: "", poolId: "", allowCredentials: [] };
+    begin = { rpId: rpIdFor(first, s.ctx), userVerification: first.userVerification, mode, userId: "", poolId: "", allowCredentials: [] };
   } else {
     if (body.identifier === undefined) {
       throw validationFailed("json", [{ field: "identifier", message: "required" }], "identifier is required in Classic mode");
@@ -226,7 +225,7 @@ async function tokenOrNext(
       poolId: pool.id,
       amr,
       next: "second_factor",
-      expiresAt: now + LOGIN_TTL_SECONDS * 1000,
+      expiresAt: now + TTL.login * 1000,
     };
     await putLogin(s.env.CHALLENGES, next);
     return { login_id: tx.id, next: nextOf(pool) };
@@ -234,7 +233,7 @@ async function tokenOrNext(
   await deleteLogin(s.env.CHALLENGES, tx.id).catch(() => undefined);
   const scope = scopeForPool(s, tx.scope, pool);
   return issueUserToken(
-    s.env,
+    { db: s.env.DB, secret: s.env.KEY_ENCRYPTION_SECRET },
     s.issuerBase,
     { tenantId: s.tenantId, workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: now },
     now,

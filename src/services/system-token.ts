@@ -1,12 +1,11 @@
 /** The client-credentials grant: authenticate a system client, check the scope, sign an access token. */
+import { TTL } from "../domain/ttl";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { tenantExists } from "../repo/tenants";
 import { takeClientAuthAttempt } from "./limits";
 import { authenticateClient } from "../tokens/clients";
 import { issuerFor, signAccessToken } from "../tokens/jwt";
-
-export const SYSTEM_TOKEN_TTL = 3600;
 
 export interface TokenRequest {
   grantType: string | undefined;
@@ -23,7 +22,12 @@ export async function grantSystemToken(env: Env, issuerBase: string, tenantId: s
   }
   // Abuse limit: a slot per client authentication (429 once the client's failures fill the window), given back on success.
   const slot = await takeClientAuthAttempt(env.DB, tenantId, req.clientId, now);
-  const allowed = await authenticateClient(env, tenantId, req.clientId, req.clientSecret);
+  const allowed = await authenticateClient(
+    { db: env.DB, systemClient: { id: env.SYSTEM_CLIENT_ID, secret: env.SYSTEM_CLIENT_SECRET } },
+    tenantId,
+    req.clientId,
+    req.clientSecret,
+  );
   if (allowed) await slot.release();
   if (!allowed) {
     throw new ApiError(
@@ -41,11 +45,11 @@ export async function grantSystemToken(env: Env, issuerBase: string, tenantId: s
   }
   const scope = [...new Set(requested)].join(" ");
   const token = await signAccessToken(
-    env,
+    { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
     issuerFor(issuerBase, tenantId),
     { sub: req.clientId, tid: tenantId, scope, client_id: req.clientId },
-    SYSTEM_TOKEN_TTL,
+    TTL.systemToken,
     now,
   );
-  return { access_token: token, token_type: "Bearer" as const, expires_in: SYSTEM_TOKEN_TTL, scope };
+  return { access_token: token, token_type: "Bearer" as const, expires_in: TTL.systemToken, scope };
 }

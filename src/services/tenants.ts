@@ -52,7 +52,7 @@ export async function createTenant(env: Env, input: { id?: string; name: string 
   }
   // The signing key now, so the JWKS is published before the first token. Best effort: without
   // KEY_ENCRYPTION_SECRET (or on a storage hiccup) the key is made on first use, as for any tenant.
-  await signingKey(env, tenant.id, now).catch(() => undefined);
+  await signingKey({ db: env.DB, secret: env.KEY_ENCRYPTION_SECRET }, tenant.id, now).catch(() => undefined);
   return tenant;
 }
 
@@ -78,7 +78,7 @@ export async function createTenantClient(
   const clientId = newId();
   const scopes = [...new Set(input.scopes ?? SYSTEM_SCOPES)];
   const name = input.name?.trim() ?? "";
-  const secret = await createSystemClient(env, tenantId, clientId, scopes, now, name);
+  const secret = await createSystemClient(env.DB, tenantId, clientId, scopes, now, name);
   await recordAudit(
     env.DB,
     { tenantId, actor, type: "config.changed", details: { resource: "system_client", id: clientId, action: "create" } },

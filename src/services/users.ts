@@ -14,19 +14,11 @@ import {
   type UserWithData,
 } from "../repo/users";
 import { recordAudit } from "../repo/audit";
+import type { UserInput, UserUpdate } from "../schemas/user";
 import { requirePool } from "./pools";
 
-type IdentifierIn = { identifier: string; type: "email" | "uid" | "mobile" };
-type AddressIn = { address: string; type: "email" | "mobile"; verified?: boolean };
-
-export interface UserInput {
-  status?: "active" | "inactive";
-  identifiers?: IdentifierIn[];
-  verifiable_addresses?: AddressIn[];
-  credentials?: { type: "password"; password: string }[];
-  payload?: Record<string, unknown>;
-  metadata?: Record<string, unknown>;
-}
+type IdentifierIn = UserInput["identifiers"][number];
+type AddressIn = NonNullable<UserInput["verifiable_addresses"]>[number];
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$/;
 const MOBILE = /^\+[1-9][0-9]{6,14}$/;
@@ -81,13 +73,7 @@ export async function requireUser(d1: D1Database, tenantId: string, poolId: stri
   return user;
 }
 
-export async function createUser(
-  d1: D1Database,
-  tenantId: string,
-  poolId: string,
-  input: UserInput & { identifiers: IdentifierIn[] },
-  now: number,
-) {
+export async function createUser(d1: D1Database, tenantId: string, poolId: string, input: UserInput, now: number) {
   await requirePool(d1, tenantId, poolId);
   const identifiers = identifierRows(input.identifiers);
   const addresses = addressRows(input.verifiable_addresses ?? []);
@@ -148,7 +134,7 @@ export async function changeUser(
   tenantId: string,
   poolId: string,
   userId: string,
-  input: UserInput,
+  input: UserUpdate,
   now: number,
   actor: string,
 ) {

@@ -1,7 +1,6 @@
 /** Workspace operations: mode policy (domain/workspace) + storage (repo/workspaces). */
 import { newId } from "../crypto/bytes";
 import { ApiError, invalidConfig, notFound } from "../errors";
-import type { Mechanism } from "../domain/mechanisms";
 import { checkWorkspaceMechanisms } from "../domain/workspace";
 import {
   deleteWorkspace,
@@ -11,15 +10,9 @@ import {
   updateWorkspace,
   type WorkspaceWithPools,
 } from "../repo/workspaces";
+import type { WorkspaceInput, WorkspaceUpdate } from "../schemas/workspace";
 import { ADMIN_WORKSPACE } from "../tokens/user-token";
 import { auditConfig, orThrow } from "./pools";
-
-export interface WorkspaceInput {
-  id?: string;
-  name?: string;
-  authentication_mechanisms?: Mechanism[];
-  identity_pools?: string[];
-}
 
 async function checkPools(d1: D1Database, tenantId: string, ids: string[]): Promise<string[]> {
   const unique = [...new Set(ids)];
@@ -35,13 +28,7 @@ export async function requireWorkspace(d1: D1Database, tenantId: string, id: str
   return w;
 }
 
-export async function createWorkspace(
-  d1: D1Database,
-  tenantId: string,
-  input: WorkspaceInput & { name: string },
-  now: number,
-  actor: string,
-) {
+export async function createWorkspace(d1: D1Database, tenantId: string, input: WorkspaceInput, now: number, actor: string) {
   const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? ["usernameless_webauthn"]));
   const poolIds = await checkPools(d1, tenantId, input.identity_pools ?? []);
   const w: WorkspaceWithPools = {
@@ -58,9 +45,9 @@ export async function createWorkspace(
   return w;
 }
 
-export async function changeWorkspace(d1: D1Database, tenantId: string, id: string, input: WorkspaceInput, now: number, actor: string) {
+export async function changeWorkspace(d1: D1Database, tenantId: string, id: string, input: WorkspaceUpdate, now: number, actor: string) {
   const current = await requireWorkspace(d1, tenantId, id);
-  const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? (current.mechanisms as Mechanism[])));
+  const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? current.mechanisms));
   const poolIds = input.identity_pools ? await checkPools(d1, tenantId, input.identity_pools) : current.poolIds;
   const w: WorkspaceWithPools = { ...current, name: input.name?.trim() ?? current.name, mechanisms, poolIds, updatedAt: now };
   if (!(await updateWorkspace(d1, w))) throw notFound("workspace");

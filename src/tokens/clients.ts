@@ -2,7 +2,6 @@
  * System client authentication. The bootstrap client (SYSTEM_CLIENT_ID / SYSTEM_CLIENT_SECRET) is valid for every
  * tenant; further clients live in D1 with only a SHA-256 of their secret (secrets are random, high-entropy).
  */
-import type { Env } from "../env";
 import { b64url, randomBytes, sha256, timingSafeEqualStr } from "../crypto/bytes";
 import { clientById, insertClient } from "../repo/clients";
 
@@ -12,14 +11,19 @@ export async function hashClientSecret(secret: string): Promise<string> {
   return b64url(await sha256(secret));
 }
 
+/** Where clients are checked: the D1 binding of stored clients and the bootstrap client's id and secret, if set. */
+export interface ClientStore {
+  db: D1Database;
+  systemClient: { id: string | undefined; secret: string | undefined };
+}
+
 /** Returns the client's allowed scopes, or null when the id or secret is wrong. */
-export async function authenticateClient(env: Env, tenantId: string, clientId: string, secret: string): Promise<string[] | null> {
-  const bootId = env.SYSTEM_CLIENT_ID;
-  const bootSecret = env.SYSTEM_CLIENT_SECRET;
+export async function authenticateClient(store: ClientStore, tenantId: string, clientId: string, secret: string): Promise<string[] | null> {
+  const { id: bootId, secret: bootSecret } = store.systemClient;
   if (bootId && bootSecret && (await timingSafeEqualStr(clientId, bootId))) {
     return (await timingSafeEqualStr(secret, bootSecret)) ? [...SYSTEM_SCOPES] : null;
   }
-  const row = await clientById(env.DB, tenantId, clientId);
+  const row = await clientById(store.db, tenantId, clientId);
   // Compare against a hash even when the client is unknown, so timing does not tell which ids exist.
   const ok = await timingSafeEqualStr(await hashClientSecret(secret), row?.secretHash ?? "unknown-client");
   return row && ok ? row.scopes.split(" ").filter(Boolean) : null;
@@ -27,7 +31,7 @@ export async function authenticateClient(env: Env, tenantId: string, clientId: s
 
 /** Creates a stored system client; returns its secret (shown once). */
 export async function createSystemClient(
-  env: Env,
+  d1: D1Database,
   tenantId: string,
   clientId: string,
   scopes: string[],
@@ -35,7 +39,7 @@ export async function createSystemClient(
   name = "",
 ): Promise<string> {
   const secret = b64url(randomBytes(32));
-  await insertClient(env.DB, {
+  await insertClient(d1, {
     tenantId,
     clientId,
     secretHash: await hashClientSecret(secret),

@@ -1,8 +1,7 @@
 /** Access tokens: ES256 JWTs signed with the tenant's key (jose). */
 import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from "jose";
-import type { Env } from "../env";
 import { newId } from "../crypto/bytes";
-import { signingKey, verificationKey } from "./keys";
+import { type KeyStore, signingKey, verificationKey } from "./keys";
 
 export const issuerFor = (base: string, tenantId: string) => `${base.replace(/\/+$/, "")}/${tenantId}`;
 
@@ -18,13 +17,13 @@ export interface AccessClaims extends JWTPayload {
 }
 
 export async function signAccessToken(
-  env: Env,
+  keys: KeyStore,
   issuer: string,
   claims: Omit<AccessClaims, "iss" | "iat" | "exp" | "jti" | "tid"> & { tid: string },
   ttlSeconds: number,
   now: number,
 ): Promise<string> {
-  const { kid, key } = await signingKey(env, claims.tid, now);
+  const { kid, key } = await signingKey(keys, claims.tid, now);
   const iat = Math.floor(now / 1000);
   return new SignJWT(claims)
     .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })

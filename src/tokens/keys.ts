@@ -3,8 +3,8 @@
  * KEY_ENCRYPTION_SECRET. Decrypted keys are cached per isolate (keys are immutable once written).
  */
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey as JoseKey, type JWK } from "jose";
-import type { Env } from "../env";
 import { newId } from "../crypto/bytes";
+import { TTL } from "../domain/ttl";
 import { serverSecret } from "../crypto/derive";
 import { seal, unseal } from "../crypto/sealed";
 import { activeKeys, insertKey, keyById, type SigningKeyRow } from "../repo/keys";
@@ -13,24 +13,32 @@ const PURPOSE = "signing-key-v1";
 const privateCache = new Map<string, Promise<JoseKey>>();
 /** The tenant's current signing key row, re-read from D1 at most once a minute per isolate. */
 const activeCache = new Map<string, { row: SigningKeyRow; until: number }>();
-const ACTIVE_CACHE_MS = 60_000;
 /** Public keys by tenant/kid, re-read at most once a minute, so a deleted tenant's keys stop verifying. */
 const publicCache = new Map<string, { key: Promise<JoseKey>; until: number }>();
 
-export async function signingKey(env: Env, tenantId: string, now: number): Promise<{ kid: string; key: JoseKey }> {
-  const secret = serverSecret(env);
+/**
+ * What signing needs: the D1 binding that stores the keys and KEY_ENCRYPTION_SECRET, which seals them. The secret is
+ * checked on use (503 not_configured when unset or short), so a best-effort caller can catch that like any failure.
+ */
+export interface KeyStore {
+  db: D1Database;
+  secret: string | undefined;
+}
+
+export async function signingKey(store: KeyStore, tenantId: string, now: number): Promise<{ kid: string; key: JoseKey }> {
+  const secret = serverSecret({ KEY_ENCRYPTION_SECRET: store.secret });
   const cached = activeCache.get(tenantId);
-  let row = cached && cached.until > now ? cached.row : (await activeKeys(env.DB, tenantId))[0];
+  let row = cached && cached.until > now ? cached.row : (await activeKeys(store.db, tenantId))[0];
   if (!row) {
     const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
     const kid = newId();
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
     const sealed = await seal(secret, PURPOSE, JSON.stringify(await exportJWK(privateKey)), `${tenantId}/${kid}`);
-    await insertKey(env.DB, { kid, tenantId, alg: "ES256", publicJwk, privateJwkEnc: sealed, status: "active", createdAt: now });
+    await insertKey(store.db, { kid, tenantId, alg: "ES256", publicJwk, privateJwkEnc: sealed, status: "active", createdAt: now });
     // Two first requests may race and both insert: both keys are published, and everyone signs with the oldest.
-    row = (await activeKeys(env.DB, tenantId))[0]!;
+    row = (await activeKeys(store.db, tenantId))[0]!;
   }
-  activeCache.set(tenantId, { row, until: now + ACTIVE_CACHE_MS });
+  activeCache.set(tenantId, { row, until: now + TTL.cache * 1000 });
   const { kid, privateJwkEnc } = row;
   let key = privateCache.get(kid);
   if (!key) {
@@ -53,7 +61,7 @@ export async function verificationKey(d1: D1Database, tenantId: string, kid: str
     return null;
   }
   const key = importJWK(row.publicJwk as JWK, "ES256") as Promise<JoseKey>;
-  publicCache.set(cacheKey, { key, until: now + ACTIVE_CACHE_MS });
+  publicCache.set(cacheKey, { key, until: now + TTL.cache * 1000 });
   return key;
 }
 

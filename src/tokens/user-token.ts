@@ -1,9 +1,9 @@
 /** User access tokens from sign-in: ES256 JWTs, 15 minutes, scopes from an allowed list. */
-import type { Env } from "../env";
+import { TTL } from "../domain/ttl";
 import { ApiError } from "../errors";
 import { issuerFor, signAccessToken } from "./jwt";
+import type { KeyStore } from "./keys";
 
-export const USER_TOKEN_TTL = 900;
 export const USER_SCOPES = ["openid", "profile", "view_ss_profile", "manage_ss_profile"];
 export const DEFAULT_USER_SCOPE = "view_ss_profile manage_ss_profile";
 
@@ -36,9 +36,9 @@ export interface UserTokenClaims {
   authTime: number;
 }
 
-export async function issueUserToken(env: Env, issuerBase: string, c: UserTokenClaims, now: number) {
+export async function issueUserToken(keys: KeyStore, issuerBase: string, c: UserTokenClaims, now: number) {
   const token = await signAccessToken(
-    env,
+    keys,
     issuerFor(issuerBase, c.tenantId),
     {
       sub: c.userId,
@@ -49,8 +49,8 @@ export async function issueUserToken(env: Env, issuerBase: string, c: UserTokenC
       amr: c.amr,
       auth_time: Math.floor(c.authTime / 1000),
     },
-    USER_TOKEN_TTL,
+    TTL.userToken,
     now,
   );
-  return { access_token: token, token_type: "Bearer" as const, expires_in: USER_TOKEN_TTL, scope: c.scope };
+  return { access_token: token, token_type: "Bearer" as const, expires_in: TTL.userToken, scope: c.scope };
 }

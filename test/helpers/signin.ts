@@ -49,7 +49,7 @@ export async function verifyWithJwks(token: string, tid = "default"): Promise<JW
 export async function userToken(t: { wid: string; pool: string; userId: string }, o: { ago?: number; scope?: string; tid?: string } = {}) {
   const now = Date.now();
   return signAccessToken(
-    env,
+    { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
     `${ORIGIN}/${o.tid ?? "default"}`,
     {
       sub: t.userId,

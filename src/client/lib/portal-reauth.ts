@@ -1,14 +1,15 @@
 /**
  * The portal's re-authentication rule, kept free of the DOM so the workers tests can check it.
  *
- * The self-service API wants a sign-in within the last 300 s for every change (else 401
- * insufficient_user_authentication). The portal asks for a passkey first when the sign-in is older than 290 s
+ * The self-service API wants a sign-in within the last 300 s (TTL.recentAuth) for every change (else 401
+ * insufficient_user_authentication). The portal asks for a passkey first when the sign-in is older than 290 s (TTL.portalReauth)
  * (10 s of margin for the request and small clock differences), and if the API refuses anyway (a slow prompt, a
  * clock that is behind), it re-authenticates and retries the change once.
  */
+import { TTL } from "../../domain/ttl";
 import type { ErrorCode } from "../../errors";
 
-export const REAUTH_AFTER_SECONDS = 290;
+export const REAUTH_AFTER_SECONDS = TTL.portalReauth;
 
 /** Whether a change must be preceded by a fresh passkey sign-in, given the sign-in's age in seconds (authAge). */
 export function needsReauth(ageSeconds: number): boolean {

@@ -1,0 +1,22 @@
+/**
+ * Every timeout and lifetime of the service, in seconds, in one place. Plain constants with no imports: the browser
+ * code imports this module too (the portal's re-authentication threshold).
+ */
+const RECENT_AUTH = 300;
+
+export const TTL = {
+  /** A WebAuthn ceremony: the challenge's life in KV and the timeout the browser is given. */
+  challenge: 300,
+  /** Self-service changes need a sign-in at most this old (401 insufficient_user_authentication, max_age). */
+  recentAuth: RECENT_AUTH,
+  /** The portal re-authenticates before a change when the sign-in is older than this: 10 s below recentAuth. */
+  portalReauth: RECENT_AUTH - 10,
+  /** A sign-in transaction (first factor done, second factor pending) in KV. */
+  login: 600,
+  /** A user's access token. */
+  userToken: 900,
+  /** A system (client-credentials) access token. */
+  systemToken: 3600,
+  /** Per-isolate caches (a tenant's active signing key, verification keys). */
+  cache: 60,
+} as const;
