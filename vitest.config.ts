@@ -22,6 +22,8 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts"],
       exclude: ["test/e2e/**", "node_modules/**"],
       setupFiles: ["./test/setup.ts"],
+      // Time limits only guard against hangs (nothing asserts a duration); a loaded 2-core machine needs headroom.
+      testTimeout: 30_000,
       // The per-request JSON log line (src/http/log.ts, tested in test/request-log.test.ts) would drown the report.
       onConsoleLog: (log: string) => !log.startsWith('{"request_id"'),
     },
