@@ -22,5 +22,3 @@ export interface Env {
    */
   SIGNIN_IP_LIMITER?: RateLimit;
 }
-
-export type AppEnv = { Bindings: Env; Variables: { auth?: import("./auth/principal").Principal } };

@@ -2,8 +2,8 @@
  * Bearer-token middleware. Checks signature, expiry and issuer (against the keys of the tenant the token names),
  * then the tenant of the path (another tenant's path is 404, as if it did not exist) and the scope (403).
  */
-import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
+import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
 import { ApiError, notFound } from "../errors";
 import { validationError } from "../http/app";
 import { serviceOrigin } from "../http/context";
@@ -11,11 +11,11 @@ import { tenantExists } from "../repo/tenants";
 import { userIsActive } from "../repo/users";
 import { ID_RE } from "../schemas/common";
 import { verifyAccessToken } from "../tokens/jwt";
-import type { Principal } from "./principal";
+import type { AppEnv, Principal, RequestOf, UserEnv } from "./principal";
 import { TTL } from "../domain/ttl";
 
 /** Base of the token issuer; the rule (ISSUER_BASE_URL, never the Host header in production) is serviceOrigin's. */
-export const issuerBase = (c: Context<AppEnv>) => serviceOrigin(c.env, c.req.url).issuerBase;
+export const issuerBase = (c: RequestOf) => serviceOrigin(c.env, c.req.url).issuerBase;
 
 const unauthorized = (message: string, bad: boolean) =>
   new ApiError(
@@ -37,7 +37,7 @@ const insufficientScope = (scope: string) =>
     },
   );
 
-export async function authenticate(c: Context<AppEnv>, now: number): Promise<Principal> {
+export async function authenticate(c: RequestOf, now: number): Promise<Principal> {
   const header = c.req.header("authorization") ?? "";
   const m = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
   if (!m) throw unauthorized("a bearer token is required", false);
@@ -70,8 +70,8 @@ export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
  * Requires a user token of the path's tenant and workspace with `scope`; with `recent`, a sign-in within the last
  * 5 minutes (else 401 insufficient_user_authentication with max_age=300).
  */
-export function requireUser(scope: string, opts: { recent?: boolean } = {}): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+export function requireUser(scope: string, opts: { recent?: boolean } = {}) {
+  return createMiddleware<UserEnv>(async (c, next) => {
     for (const name of ["tid", "wid"]) {
       if (!ID_RE.test(c.req.param(name) ?? ""))
         throw validationError("param", [{ path: [name], message: "must match ^[A-Za-z0-9_-]{1,64}$" }]);
@@ -82,8 +82,9 @@ export function requireUser(scope: string, opts: { recent?: boolean } = {}): Mid
     if (principal.tenantId !== c.req.param("tid")) throw notFound("tenant");
     // A valid token without the scope (a system token, say) is 403 before any workspace comparison.
     if (!principal.scopes.has(scope)) throw insufficientScope(scope);
-    if (claims.wid !== c.req.param("wid") || !claims.pool_id) throw notFound("workspace");
-    if (!(await userIsActive(c.env.DB, claims.tid, claims.pool_id, claims.sub))) {
+    const { wid, pool_id: poolId } = claims;
+    if (!wid || wid !== c.req.param("wid") || !poolId) throw notFound("workspace");
+    if (!(await userIsActive(c.env.DB, claims.tid, poolId, claims.sub))) {
       throw unauthorized("the user is no longer active", true);
     }
     if (opts.recent && !(typeof claims.auth_time === "number" && now - claims.auth_time * 1000 <= TTL.recentAuth * 1000)) {
@@ -97,6 +98,7 @@ export function requireUser(scope: string, opts: { recent?: boolean } = {}): Mid
       );
     }
     c.set("auth", principal);
+    c.set("user", { tenantId: claims.tid, workspaceId: wid, poolId, userId: claims.sub });
     await next();
-  };
+  });
 }

@@ -6,7 +6,8 @@
  * token (a stored client's, an administrator's) is 403 insufficient_scope.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv, Env } from "../env";
+import type { Env } from "../env";
+import type { AppEnv } from "./principal";
 import { ApiError } from "../errors";
 import { authenticate } from "./bearer";
 import type { Principal } from "./principal";

@@ -2,7 +2,8 @@
 import type { Context } from "hono";
 import type { RequestContext } from "../ceremony/context";
 import { checkOrigin, checkRpId } from "../domain/relying-party";
-import type { AppEnv, Env } from "../env";
+import type { Env } from "../env";
+import type { AppEnv, RequestOf } from "../auth/principal";
 import { ApiError } from "../errors";
 
 export interface ServiceOrigin extends RequestContext {
@@ -40,7 +41,7 @@ export function serviceOrigin(env: Pick<Env, "ENVIRONMENT" | "ISSUER_BASE_URL">,
   return { origin: url.origin, hostname: url.hostname, issuerBase: `${url.origin}${url.pathname.replace(/\/+$/, "")}` };
 }
 
-export function requestContext(c: Context<AppEnv>): RequestContext {
+export function requestContext(c: RequestOf): RequestContext {
   const { origin, hostname } = serviceOrigin(c.env, c.req.url);
   return { origin, hostname };
 }

@@ -5,7 +5,7 @@
  * Tokens are bearer tokens, so credentials are never allowed.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../auth/principal";
 import { workspaceWithPoolRows } from "../repo/workspaces";
 import { ID_RE } from "../schemas/common";
 import { serviceOrigin } from "./context";

@@ -8,7 +8,7 @@
 import { Hono } from "hono";
 import { isPasskey } from "../domain/mechanisms";
 import { passkeyMode } from "../domain/workspace";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../auth/principal";
 import type { PoolRow } from "../repo/pools";
 import { Layout, Status } from "./layout";
 import { pageWorkspace } from "./login";

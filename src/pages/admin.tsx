@@ -5,7 +5,7 @@
  * Sign-up, Passkey Settings, Pool Limits), #/pools/{id}/users and #/pools/{id}/users/{userID} (Users > pool > user).
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../auth/principal";
 import { tenantExists } from "../repo/tenants";
 import { ID_RE } from "../schemas/common";
 import { Layout, Status } from "./layout";

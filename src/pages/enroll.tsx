@@ -4,7 +4,7 @@
  * /{tid}/{wid}/enroll/webauthn/options and /complete; afterwards it links to the workspace's sign-in page.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../auth/principal";
 import { getWorkspace } from "../repo/workspaces";
 import { ID_RE } from "../schemas/common";
 import { Layout, Status } from "./layout";

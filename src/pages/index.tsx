@@ -7,7 +7,7 @@
  */
 import { Hono, type HonoRequest, type NotFoundHandler } from "hono";
 import { every } from "hono/combine";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../auth/principal";
 import { onNotFound } from "../http/errors";
 import { noStore } from "../http/guards";
 import { pageHeaders } from "../http/security";

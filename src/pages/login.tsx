@@ -10,7 +10,7 @@ import type { FC } from "hono/jsx";
 import { isPasskey } from "../domain/mechanisms";
 import type { PasskeyMode } from "../domain/vocabulary";
 import { orderedMethods, passkeyMode } from "../domain/workspace";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../auth/principal";
 import type { PoolRow } from "../repo/pools";
 import { workspaceWithPoolRows } from "../repo/workspaces";
 import { ID_RE } from "../schemas/common";

@@ -2,7 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { issuerBase } from "../auth/bearer";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../auth/principal";
 import { requestContext } from "../http/context";
 import { workspaceCors } from "../http/cors";
 import { newApp } from "../http/app";

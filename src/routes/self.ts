@@ -2,7 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireUser } from "../auth/bearer";
-import type { AppEnv } from "../env";
+import type { UserEnv } from "../auth/principal";
 import { requestContext } from "../http/context";
 import { workspaceCors } from "../http/cors";
 import { newApp } from "../http/app";
@@ -21,10 +21,8 @@ const manage = requireUser("manage_ss_profile", { recent: true });
 const recentNote =
   "Needs scope manage_ss_profile and a sign-in within the last 300 s (else 401 insufficient_user_authentication, max_age=300).";
 
-function ref(c: Context<AppEnv>): SelfRef {
-  const { claims } = c.get("auth")!;
-  return { tenantId: claims.tid, workspaceId: claims.wid!, poolId: claims.pool_id!, userId: claims.sub };
-}
+/** The signed-in user that requireUser established (never absent after it). */
+const ref = (c: Context<UserEnv>): SelfRef => c.get("user");
 
 export const self = newApp();
 self.use("/:tid/:wid/identity/v2/self/*", workspaceCors);
