@@ -9,22 +9,13 @@
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { b64url, cborEncode, fromB64url, SoftAuthenticator, type CborValue } from "./authenticator";
+import { b64url, cborEncode, concat, fromB64url, SoftAuthenticator, type CborValue } from "./authenticator";
 import { expectError, json, ORIGIN, sys } from "./helpers/api";
 import { answer, APP, EXAMPLE_POOL, expectRegistrationFailed } from "./helpers/enroll-rejections";
 import { begin, complete, enroll, expectUnchanged, newPool, newUser, snapshot, type CredentialJson } from "./helpers/passkeys";
 
 // ---------- hand-built registration responses, for credential public keys the soft authenticator cannot make ----------
 
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-};
 const exportJwk = async (key: CryptoKey) => (await crypto.subtle.exportKey("jwk", key)) as JsonWebKey;
 const ec2Key = (x: Uint8Array, y: Uint8Array) =>
   new Map<number, CborValue>([

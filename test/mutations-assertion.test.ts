@@ -8,10 +8,10 @@ import type { AuthenticationResponseJSON } from "@simplewebauthn/server";
 import { env } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { b64url, fromB64url, SoftAuthenticator, type SoftCredential } from "./authenticator";
+import { b64url, concat, fromB64url, SoftAuthenticator, type SoftCredential } from "./authenticator";
 import { ORIGIN } from "./helpers/api";
 import { digest, dispatch, fuzzSettings } from "./helpers/fuzz";
-import { clientDataMutants, concat, countMutants, FLAG, flip, flipOrSkip, otherChallenge, SKIP } from "./helpers/mutations";
+import { clientDataMutants, countMutants, FLAG, flip, flipOrSkip, otherChallenge, SKIP } from "./helpers/mutations";
 import { enroll, newUser } from "./helpers/passkeys";
 import { options as loginOptions, type Options } from "./helpers/signin";
 

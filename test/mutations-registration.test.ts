@@ -25,10 +25,10 @@ import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON }
 import { decodeAttestationObject } from "@simplewebauthn/server/helpers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { b64url, cborEncode, fromB64url, SoftAuthenticator, type CborValue } from "./authenticator";
+import { b64url, cborEncode, concat, fromB64url, SoftAuthenticator, type CborValue } from "./authenticator";
 import { ORIGIN, systemToken } from "./helpers/api";
 import { digest, dispatch, fuzzSettings } from "./helpers/fuzz";
-import { clientData, clientDataMutants, concat, countMutants, FLAG, flip, flipOrSkip, SKIP } from "./helpers/mutations";
+import { clientData, clientDataMutants, countMutants, FLAG, flip, flipOrSkip, SKIP } from "./helpers/mutations";
 import { begin, newUser, segment, type Mode } from "./helpers/passkeys";
 import { options as loginOptions } from "./helpers/signin";
 

@@ -26,15 +26,6 @@ export const flip = (bytes: Uint8Array, i: number, mask = 0x01) => {
   out[i]! ^= mask;
   return out;
 };
-export const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-};
 
 /** A mutant that does not apply to this ceremony (a byte position past the end of a shorter signature). */
 export const SKIP = Symbol("skip");
