@@ -9,6 +9,7 @@ import { deletePasskey, renamePasskey, userPasskeys } from "../repo/credentials"
 import type { RegistrationResponseInput } from "../schemas/webauthn";
 import { requirePool } from "./pools";
 import { requireUser } from "./users";
+import type { AuditEvent } from "../repo/audit";
 
 export interface UserRef {
   tenantId: string;
@@ -39,6 +40,16 @@ export async function completeEnrollment(
   return userPasskeys(env.DB, r.tenantId, r.userId);
 }
 
+/** The audit event of a change to one passkey of a user (by its reference). */
+export const passkeyAudit = (r: UserRef, actor: string, type: "passkey.renamed" | "passkey.deleted", ref: string): AuditEvent => ({
+  tenantId: r.tenantId,
+  poolId: r.poolId,
+  userId: r.userId,
+  actor,
+  type,
+  details: { credential: ref },
+});
+
 export function validName(input: string): string {
   const check = checkName(input);
   if (!check.ok) throw validationFailed("json", [{ field: "name", message: check.message }], check.message);
@@ -47,26 +58,12 @@ export function validName(input: string): string {
 
 export async function namePasskeyOf(env: Env, r: UserRef, ref: string, name: string, actor: string, now: number) {
   const value = validName(name);
-  const audit = {
-    tenantId: r.tenantId,
-    poolId: r.poolId,
-    userId: r.userId,
-    actor,
-    type: "passkey.renamed" as const,
-    details: { credential: ref },
-  };
+  const audit = passkeyAudit(r, actor, "passkey.renamed", ref);
   if (!(await renamePasskey(env.DB, { ...r, ref }, value, audit, now))) throw notFound("passkey");
 }
 
 /** An administrator may remove a user's last passkey. */
 export async function deletePasskeyOf(env: Env, r: UserRef, ref: string, actor: string, now: number) {
-  const audit = {
-    tenantId: r.tenantId,
-    poolId: r.poolId,
-    userId: r.userId,
-    actor,
-    type: "passkey.deleted" as const,
-    details: { credential: ref },
-  };
+  const audit = passkeyAudit(r, actor, "passkey.deleted", ref);
   if (!(await deletePasskey(env.DB, { ...r, ref }, audit, now))) throw notFound("passkey");
 }

@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { deletePasskeyKeepingOne, renamePasskey, userPasskeys } from "../repo/credentials";
 import type { RegistrationResponseInput } from "../schemas/webauthn";
-import { validName, type UserRef } from "./passkeys";
+import { passkeyAudit, validName, type UserRef } from "./passkeys";
 import { requirePool } from "./pools";
 import { requireUser } from "./users";
 import { requireWorkspace } from "./workspaces";
@@ -51,14 +51,7 @@ export async function selfComplete(
 }
 
 export async function selfDelete(env: Env, r: SelfRef, ref: string, now: number) {
-  const audit = {
-    tenantId: r.tenantId,
-    poolId: r.poolId,
-    userId: r.userId,
-    actor: `user:${r.userId}`,
-    type: "passkey.deleted" as const,
-    details: { credential: ref },
-  };
+  const audit = passkeyAudit(r, `user:${r.userId}`, "passkey.deleted", ref);
   const res = await deletePasskeyKeepingOne(env.DB, { ...r, ref }, audit, now);
   if (res === "missing") throw notFound("passkey");
   if (res === "last") throw new ApiError("last_credential");
@@ -66,13 +59,6 @@ export async function selfDelete(env: Env, r: SelfRef, ref: string, now: number)
 
 export async function selfRename(env: Env, r: SelfRef, ref: string, name: string, now: number) {
   const value = validName(name);
-  const audit = {
-    tenantId: r.tenantId,
-    poolId: r.poolId,
-    userId: r.userId,
-    actor: `user:${r.userId}`,
-    type: "passkey.renamed" as const,
-    details: { credential: ref },
-  };
+  const audit = passkeyAudit(r, `user:${r.userId}`, "passkey.renamed", ref);
   if (!(await renamePasskey(env.DB, { ...r, ref }, value, audit, now))) throw notFound("passkey");
 }
