@@ -1,9 +1,8 @@
 /** Sign-in API under /{tid}/{wid}/login. */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { issuerBase } from "../auth/bearer";
 import type { AppEnv } from "../auth/principal";
-import { requestContext } from "../http/context";
+import { serviceOrigin } from "../http/context";
 import { workspaceCors } from "../http/cors";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
@@ -23,7 +22,9 @@ import { loginConfig, passkeyFinish, passkeyOptions, passwordLogin, type SigninS
 const tags = ["Sign-in"];
 
 function scopeOf(c: Context<AppEnv>, tid: string, wid: string): SigninScope {
-  return { env: c.env, ctx: requestContext(c), issuerBase: issuerBase(c), tenantId: tid, workspaceId: wid };
+  // One reading of the service's origin for both the ceremony and the token issuer.
+  const { origin, hostname, issuerBase } = serviceOrigin(c.env, c.req.url);
+  return { env: c.env, ctx: { origin, hostname }, issuerBase, tenantId: tid, workspaceId: wid };
 }
 
 export const login = newApp();
