@@ -87,7 +87,9 @@ export function requireUser(scope: string, opts: { recent?: boolean } = {}) {
     if (!(await userIsActive(c.env.DB, claims.tid, poolId, claims.sub))) {
       throw unauthorized("the user is no longer active", true);
     }
-    if (opts.recent && !(typeof claims.auth_time === "number" && now - claims.auth_time * 1000 <= TTL.recentAuth * 1000)) {
+    // auth_time has whole seconds (OIDC), so the age is compared in whole seconds too: comparing milliseconds against a
+    // floored auth_time made a sign-in 299 s old look older than 300 s whenever the clock crossed a second.
+    if (opts.recent && !(typeof claims.auth_time === "number" && Math.floor(now / 1000) - claims.auth_time <= TTL.recentAuth)) {
       throw new ApiError(
         "insufficient_user_authentication",
         "sign in again: this needs a sign-in within the last 5 minutes",
