@@ -5,6 +5,7 @@
  * and the TypeScript e2e setup share it (tsconfig.e2e.json has allowJs).
  */
 import { spawn, spawnSync } from "node:child_process";
+import { appendFileSync } from "node:fs";
 
 /** Wrangler's own usage metrics stay off for every command started here. */
 const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false" };
@@ -49,9 +50,10 @@ export function prepareLocalDb({ persistTo, quiet = false } = {}) {
  * @param {Record<string, string>} [options.vars] bindings passed as --var KEY:VALUE (they win over .dev.vars)
  * @param {string[]} [options.args] further arguments for wrangler dev
  * @param {boolean} [options.quiet] capture wrangler's output (shown when it fails to start) instead of printing it
+ * @param {string} [options.logFile] with quiet, also append wrangler's output (the request log) to this file
  * @returns {WranglerDev}
  */
-export function startWranglerDev({ port, persistTo, vars = {}, args = [], quiet = false }) {
+export function startWranglerDev({ port, persistTo, vars = {}, args = [], quiet = false, logFile }) {
   const url = `http://localhost:${port}`;
   const child = spawn(
     "npx",
@@ -69,12 +71,13 @@ export function startWranglerDev({ port, persistTo, vars = {}, args = [], quiet 
     { stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit", detached: true, env: WRANGLER_ENV },
   );
   let log = "";
-  child.stdout?.on("data", (d) => {
+  /** @param {Buffer} d */
+  const capture = (d) => {
     log += d;
-  });
-  child.stderr?.on("data", (d) => {
-    log += d;
-  });
+    if (logFile !== undefined) appendFileSync(logFile, d);
+  };
+  child.stdout?.on("data", capture);
+  child.stderr?.on("data", capture);
 
   /** @param {number} [timeoutMs] */
   async function ready(timeoutMs = 120_000) {

@@ -11,7 +11,8 @@ export async function setup() {
   rmSync(STATE, { recursive: true, force: true });
   mkdirSync(STATE, { recursive: true });
   prepareLocalDb({ persistTo: STATE, quiet: true });
-  dev = startWranglerDev({ port: E2E_PORT, persistTo: STATE, vars: E2E_VARS, quiet: true });
+  // The worker's request log goes to a file beside the state, for reading after a failed run.
+  dev = startWranglerDev({ port: E2E_PORT, persistTo: STATE, vars: E2E_VARS, quiet: true, logFile: `${STATE}/wrangler.log` });
   await dev.ready(90_000);
 }
 
