@@ -3,7 +3,7 @@
 import { build } from "esbuild";
 import { readdirSync } from "node:fs";
 
-// CLIENT_ENTRIES=login,account builds only those bundles (default: every src/client/*.ts).
+// CLIENT_ENTRIES=signin,account builds only those bundles (default: every src/client/*.ts).
 const only = process.env.CLIENT_ENTRIES?.split(",").map((s) => `${s.trim()}.ts`);
 const entryPoints = readdirSync("src/client")
   .filter((f) => f.endsWith(".ts") && (!only || only.includes(f)))

@@ -1,6 +1,6 @@
 /** The Worker's HTTP app: one sub-app per concern, one error handler, the OpenAPI document from the same schemas. */
-import { requireScope } from "./auth/bearer";
-import { requireBootstrap } from "./auth/bootstrap";
+import { requireScope } from "./http/bearer";
+import { requireBootstrap } from "./http/bootstrap";
 import { newApp } from "./http/app";
 import { onError } from "./http/errors";
 import { limitBody, noStore, requireContentType } from "./http/guards";
@@ -9,7 +9,7 @@ import { requestLog } from "./http/log";
 import { notFound, pages } from "./pages";
 import { DocsPage } from "./routes/docs";
 import { enroll } from "./routes/enroll";
-import { login } from "./routes/login";
+import { signin } from "./routes/signin";
 import { oauth } from "./routes/oauth";
 import { self } from "./routes/self";
 import { audit } from "./routes/system/audit";
@@ -34,7 +34,7 @@ export function buildApp() {
   app.use("*", responseHeaders);
 
   app.route("/", oauth);
-  app.route("/", login);
+  app.route("/", signin);
   app.route("/", self);
   app.route("/", enroll);
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { auditStmt, type AuditType } from "../src/repo/audit";
-import { signAccessToken } from "../src/tokens/jwt";
+import { signAccessToken } from "../src/crypto/jwt";
 import { SoftAuthenticator } from "./authenticator";
 import { call, expectError, json, ORIGIN, sys, systemToken, uid } from "./helpers/api";
 import { enroll, newPool, newUser } from "./helpers/passkeys";

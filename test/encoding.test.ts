@@ -1,6 +1,6 @@
-/** Strict encodings (src/ceremony/encoding.ts): DER ECDSA signatures and the authenticator data structure. */
+/** Strict encodings (src/webauthn/encoding.ts): DER ECDSA signatures and the authenticator data structure. */
 import { describe, expect, it } from "vitest";
-import { authDataProblem, derSignatureProblem } from "../src/ceremony/encoding";
+import { authDataProblem, derSignatureProblem } from "../src/webauthn/encoding";
 import { cborEncode } from "./authenticator";
 
 const int = (...bytes: number[]) => [0x02, bytes.length, ...bytes];

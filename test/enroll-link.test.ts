@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { SoftAuthenticator } from "./authenticator";
 import { call, expectError, json, ORIGIN, sys } from "./helpers/api";
 import { begin, count, newPool, newUser, type CredentialJson } from "./helpers/passkeys";
-import { finish, newWorkspace, options as loginOptions, type Tokens } from "./helpers/signin";
+import { finish, newWorkspace, options as signinOptions, type Tokens } from "./helpers/signin";
 
 type Message = { to: string; purpose: string; code: string };
 type CodeRow = { attempts: number; code_hash: string };
@@ -79,7 +79,7 @@ describe("enrollment link: happy paths", () => {
       .first<{ actor: string }>();
     expect(audit?.actor).toBe(`user:${admin.id}`);
 
-    const opts = await loginOptions("admin");
+    const opts = await signinOptions("admin");
     const tokens = await json<Tokens>(await finish("admin", opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })));
     expect(tokens.scope.split(" ")).toContain("identity");
   });

@@ -22,7 +22,7 @@ import {
   enrolled,
   faultSweep,
   isKvDelete,
-  type LoginOptions,
+  type SigninOptions,
   newUser,
   ok,
   PASSWORD,
@@ -72,7 +72,9 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
         name: `${mode} sign-in finish`,
         prepare: async () => {
           const e = await enrolled(pool, mode);
-          const o = await ok<LoginOptions>(await send(env, "POST", `/default/${wid}/login/webauthn/options`, { body: body(e.user.email) }));
+          const o = await ok<SigninOptions>(
+            await send(env, "POST", `/default/${wid}/login/webauthn/options`, { body: body(e.user.email) }),
+          );
           return { ...e, o, assertion: await e.auth.authenticate(o.publicKey, { origin: ORIGIN }) };
         },
         step: (c, b) =>
@@ -84,7 +86,7 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
         },
         retry: async (c) =>
           void (await ok<{ access_token: string }>(await signIn(env, wid, c.auth, mode === "smart" ? undefined : c.user.email))),
-        bestEffort: isKvDelete, // deleteChallenge and deleteLogin after the commit
+        bestEffort: isKvDelete, // deleteChallenge and deleteSigninTransaction after the commit
       });
     });
   }

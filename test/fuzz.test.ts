@@ -17,7 +17,7 @@ import { env, SELF } from "cloudflare:test";
 import fc from "fast-check";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { signAccessToken } from "../src/tokens/jwt";
+import { signAccessToken } from "../src/crypto/jwt";
 import { SoftAuthenticator } from "./authenticator";
 import { basic, CLIENT, json, ORIGIN, systemToken, uid } from "./helpers/api";
 import {

@@ -5,12 +5,12 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createSystemClient } from "../src/tokens/clients";
+import { createSystemClient } from "../src/services/clients";
 import { reserve, readCounter } from "../src/repo/counters";
 import { purgeExpired } from "../src/repo/maintenance";
 import { counterKeys } from "../src/domain/limits";
 import { grantSystemToken } from "../src/services/system-token";
-import { passwordLogin } from "../src/services/signin";
+import { passwordSignin } from "../src/services/signin";
 import { checkEnrollmentCode, requestEnrollmentCode } from "../src/services/otp";
 import { identifierKey } from "../src/services/users";
 import { ApiError } from "../src/errors";
@@ -81,7 +81,7 @@ describe("password failures per identifier", () => {
 
     // 15 minutes later the window has passed: the right password signs in.
     const later = Date.now() + 15 * 60_000 + 1000;
-    const res = await passwordLogin(signinScope(wid), { identifier: user.email, password: PW }, later);
+    const res = await passwordSignin(signinScope(wid), { identifier: user.email, password: PW }, later);
     expect(res).toMatchObject({ token_type: "Bearer" });
   });
 

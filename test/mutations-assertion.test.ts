@@ -13,7 +13,7 @@ import { ORIGIN } from "./helpers/api";
 import { digest, dispatch, fuzzSettings } from "./helpers/fuzz";
 import { clientDataMutants, countMutants, FLAG, flip, flipOrSkip, otherChallenge, SKIP } from "./helpers/mutations";
 import { enroll, newUser } from "./helpers/passkeys";
-import { options as loginOptions, type Options } from "./helpers/signin";
+import { options as signinOptions, type Options } from "./helpers/signin";
 
 const settings = fuzzSettings();
 const RANDOM_FLIPS = settings.runs(60);
@@ -52,7 +52,7 @@ describe("assertion mutants are rejected (401 authentication_failed, no token, s
     (await env.DB.prepare("SELECT sign_count AS n FROM credentials WHERE id = ?").bind(entryId).first<{ n: number }>())!.n;
 
   async function base(): Promise<AssertBase> {
-    const options = await loginOptions("default");
+    const options = await signinOptions("default");
     // The counter one above the stored one, given explicitly (the authenticator then does not store it).
     const assertion = await auth.authenticate(options.publicKey, {
       origin: ORIGIN,
@@ -61,26 +61,30 @@ describe("assertion mutants are rejected (401 authentication_failed, no token, s
     });
     return { options, assertion };
   }
-  const finishDirect = (loginId: string, credential: unknown) =>
+  const finishDirect = (signinId: string, credential: unknown) =>
     dispatch(
       new Request(`${ORIGIN}/default/default/login/webauthn/finish`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ login_id: loginId, credential }),
+        body: JSON.stringify({ login_id: signinId, credential }),
       }),
     );
 
-  type AMutant = [name: string, make: (b: AssertBase) => unknown | Promise<unknown>, loginId?: (b: AssertBase) => string | Promise<string>];
+  type AMutant = [
+    name: string,
+    make: (b: AssertBase) => unknown | Promise<unknown>,
+    signinId?: (b: AssertBase) => string | Promise<string>,
+  ];
 
   async function run(mutants: AMutant[]): Promise<string[]> {
     const failures: string[] = [];
     let b = await base();
-    for (const [name, make, loginId] of mutants) {
+    for (const [name, make, signinId] of mutants) {
       const mutant = await make(b);
       if (mutant === SKIP) continue;
       counts.tried++;
       const before = await state();
-      const res = await finishDirect(loginId ? await loginId(b) : b.options.login_id, mutant);
+      const res = await finishDirect(signinId ? await signinId(b) : b.options.login_id, mutant);
       const text = await res.text();
       const body = JSON.parse(text) as { error_code?: string; access_token?: string };
       const unchanged = (await state()) === before;
@@ -204,8 +208,8 @@ describe("assertion mutants are rejected (401 authentication_failed, no token, s
     expect(await run(mutants)).toEqual([]);
   });
 
-  it("userHandle, credential id and login transaction", async () => {
-    const otherLogin = await loginOptions("default");
+  it("userHandle, credential id and sign-in transaction", async () => {
+    const otherSignin = await signinOptions("default");
     const mutants: AMutant[] = [
       ["userHandle byte 0 ^ 0x01", (b) => withResp(b, { userHandle: b64url(flip(fromB64url(b.assertion.response.userHandle!), 0)) })],
       ["userHandle of another user", (b) => withResp(b, { userHandle: strangerHandle })],
@@ -236,7 +240,7 @@ describe("assertion mutants are rejected (401 authentication_failed, no token, s
           response: { ...b.assertion.response, userHandle: strangerHandle },
         }),
       ],
-      ["the assertion sent to another live login transaction", (b) => b.assertion, () => otherLogin.login_id],
+      ["the assertion sent to another live sign-in transaction", (b) => b.assertion, () => otherSignin.login_id],
       ["the assertion sent with an unknown login_id", (b) => b.assertion, () => otherChallenge().slice(0, 22)],
     ];
     expect(await run(mutants)).toEqual([]);

@@ -17,7 +17,7 @@
  *   - clientData members the server must ignore (an unknown member, crossOrigin:false) and a re-serialisation
  *     with the same members, when nothing signs clientDataJSON (fmt "none");
  *   (Encodings that the decoders under @simplewebauthn accept leniently, a DER SEQUENCE length or trailing bytes
- *   around a signature, a CBOR length that overruns authData, are sent: src/ceremony/encoding.ts refuses them.)
+ *   around a signature, a CBOR length that overruns authData, are sent: src/webauthn/encoding.ts refuses them.)
  *   - the convenience fields of RegistrationResponseJSON (response.publicKey, publicKeyAlgorithm,
  *     authenticatorData, transports, authenticatorAttachment): unauthenticated hints, not inputs to verification.
  */
@@ -30,7 +30,7 @@ import { ORIGIN, systemToken } from "./helpers/api";
 import { digest, dispatch, fuzzSettings } from "./helpers/fuzz";
 import { clientData, clientDataMutants, countMutants, FLAG, flip, flipOrSkip, SKIP } from "./helpers/mutations";
 import { begin, newUser, segment, type Mode } from "./helpers/passkeys";
-import { options as loginOptions } from "./helpers/signin";
+import { options as signinOptions } from "./helpers/signin";
 
 const settings = fuzzSettings();
 const RANDOM_FLIPS = settings.runs(60);
@@ -147,7 +147,7 @@ describe("registration mutants are rejected (400 registration_failed, nothing st
         "challenge of another user's live ceremony",
         (b) => withResponse(b, { clientDataJSON: clientData(b.response.response.clientDataJSON, { challenge: other.challenge }) }),
       ]);
-      const signin = await loginOptions("default");
+      const signin = await signinOptions("default");
       mutants.push([
         "challenge of a live sign-in ceremony",
         (b) =>

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
-import { hmacHex, messengerFor, SIGNATURE_HEADER, type Messenger } from "../src/messenger";
+import { hmacHex, messengerFor, SIGNATURE_HEADER, type Messenger } from "../src/services/messenger";
 import { codePolicy, generateCode, requestEnrollmentCode } from "../src/services/otp";
 import { expectError, ORIGIN } from "./helpers/api";
 import { codeRow, otpHelpers, otpTenant, PROD, prodToken } from "./helpers/otp";

@@ -63,9 +63,9 @@ async function page(path: string, status = 200) {
 }
 
 describe("sign-in page GET /{tid}/{wid}/login", () => {
-  it("serves the seeded Smart + password workspace with a strict CSP, the login bundle and the mode in data-*", async () => {
+  it("serves the seeded Smart + password workspace with a strict CSP, the signin bundle and the mode in data-*", async () => {
     const html = await page("/default/default/login");
-    expect(html).toContain('<script type="module" src="/assets/js/login.js"></script>');
+    expect(html).toContain('<script type="module" src="/assets/js/signin.js"></script>');
     expect(html).toContain('<link rel="stylesheet" href="/assets/app.css"/>');
     expect(bodyData(html)).toEqual({ tid: "default", wid: "default", mode: "smart", methods: "passkey password", preferred: "passkey" });
     expect(html).toMatch(/<h1>Sign in<\/h1>/);

@@ -160,9 +160,9 @@ describe("sign-in rejections: the same 401, no token, no state change", () => {
     return { pool, wid, user, auth, opts, cred: auth.credentials[0]! };
   }
 
-  async function rejected(wid: string, loginId: string, credential: unknown, credentialId: string) {
+  async function rejected(wid: string, signinId: string, credential: unknown, credentialId: string) {
     const before = await credentialState(credentialId);
-    await expectError(await finish(wid, loginId, credential), 401, "authentication_failed");
+    await expectError(await finish(wid, signinId, credential), 401, "authentication_failed");
     expect(await credentialState(credentialId)).toEqual(before);
   }
 
@@ -183,7 +183,7 @@ describe("sign-in rejections: the same 401, no token, no state change", () => {
     await rejected(t.wid, t.opts.login_id, a, t.cred.idB64);
   });
 
-  it("challenge of another login transaction or workspace", async () => {
+  it("challenge of another sign-in transaction or workspace", async () => {
     const t = await enrolled();
     const other = await options(t.wid);
     await rejected(t.wid, other.login_id, await t.auth.authenticate(t.opts.publicKey, { origin: ORIGIN }), t.cred.idB64);

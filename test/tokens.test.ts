@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { decodeProtectedHeader, generateKeyPair, importJWK, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { SELF } from "cloudflare:test";
-import { createSystemClient } from "../src/tokens/clients";
+import { createSystemClient } from "../src/services/clients";
 import { basic, CLIENT, expectError, json, ORIGIN, requestToken, sys, systemToken } from "./helpers/api";
 
 const grant = { grant_type: "client_credentials", scope: "identity" };
@@ -115,7 +115,7 @@ describe("bearer middleware on the system API", () => {
   });
 
   it("401 for an expired token or one of another issuer", async () => {
-    const { signAccessToken } = await import("../src/tokens/jwt");
+    const { signAccessToken } = await import("../src/crypto/jwt");
     const expired = await signAccessToken(
       { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
       `${ORIGIN}/default`,
@@ -135,7 +135,7 @@ describe("bearer middleware on the system API", () => {
   });
 
   it("403 insufficient_scope when the scope is wrong", async () => {
-    const { signAccessToken } = await import("../src/tokens/jwt");
+    const { signAccessToken } = await import("../src/crypto/jwt");
     const token = await signAccessToken(
       { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
       `${ORIGIN}/default`,

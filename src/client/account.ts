@@ -34,7 +34,7 @@ const mode = data("mode") as "smart" | "classic" | "";
 const reauthPools = data("reauthPools").split(" ").filter(Boolean);
 const workspacePath = `/${encodeURIComponent(tid)}/${encodeURIComponent(wid)}`;
 const selfPath = `${workspacePath}/identity/v2/self`;
-const loginUrl = `${workspacePath}/login?${new URLSearchParams({ return_to: `${workspacePath}/account` })}`;
+const signinUrl = `${workspacePath}/login?${new URLSearchParams({ return_to: `${workspacePath}/account` })}`;
 
 const portal = $("#portal");
 const rows = $("#passkey-rows");
@@ -54,7 +54,7 @@ class ReauthError extends Error {}
 class LeavingPage extends Error {}
 
 function toSignIn(): never {
-  location.replace(loginUrl);
+  location.replace(signinUrl);
   throw new LeavingPage("redirecting to sign-in");
 }
 
@@ -367,7 +367,7 @@ $("#sign-out").addEventListener("click", () => {
 });
 
 async function start() {
-  if (!session) return void location.replace(loginUrl);
+  if (!session) return void location.replace(signinUrl);
   if (!mode || !browserSupportsWebAuthn()) {
     addButton.hidden = true;
     const note = $("#add-unavailable");

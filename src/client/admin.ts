@@ -14,14 +14,14 @@ import { clearToken, loadToken } from "./lib/session";
 const ADMIN_WORKSPACE = "admin";
 const tid = data("tid");
 const enc = encodeURIComponent;
-const loginUrl = () => {
+const signinUrl = () => {
   const back = `/${tid}/admin${location.hash}`;
   return `/${enc(tid)}/admin/login?return_to=${enc(back).replace(/%2F/g, "/")}`;
 };
 
 const session = loadToken(tid, ADMIN_WORKSPACE);
 if (!session) {
-  location.replace(loginUrl());
+  location.replace(signinUrl());
 } else {
   start(session.token, session.claims.scope.split(" "));
 }
@@ -52,7 +52,7 @@ function start(token: string, scopes: string[]) {
 
   const api = systemApi(tid, token, () => {
     clearToken(tid, ADMIN_WORKSPACE);
-    location.replace(loginUrl());
+    location.replace(signinUrl());
   });
   const ui: Console = {
     tid,

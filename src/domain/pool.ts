@@ -2,7 +2,7 @@
  * Pool configuration policy (pure): merges an update into the current configuration and validates the result.
  * Returns a Result instead of throwing; the service turns a failure into a 422 naming the field.
  */
-import type { PoolUpdate } from "../schemas/pool";
+import type { PoolUpdate } from "../api/pool";
 import { OTP_FAILURES, OTP_REQUESTS, PASSWORD_FAILURES } from "./limits";
 import { family, type Mechanism } from "./mechanisms";
 import { checkOrigin, checkRpId } from "./relying-party";

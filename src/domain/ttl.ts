@@ -12,7 +12,7 @@ export const TTL = {
   /** The portal re-authenticates before a change when the sign-in is older than this: 10 s below recentAuth. */
   portalReauth: RECENT_AUTH - 10,
   /** A sign-in transaction (first factor done, second factor pending) in KV. */
-  login: 600,
+  signin: 600,
   /** A user's access token. */
   userToken: 900,
   /** A system (client-credentials) access token. */

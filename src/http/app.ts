@@ -1,6 +1,6 @@
 /** Factory for sub-apps: OpenAPIHono whose schema failures become the contract's 400 error body. */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { AppEnv } from "../auth/principal";
+import type { AppEnv } from "./principal";
 import { validationFailed, type ApiError } from "../errors";
 
 type Issue = { path: PropertyKey[]; message: string };

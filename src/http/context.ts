@@ -1,9 +1,9 @@
 /** Bridges from Hono's context to what services need, so services know nothing of HTTP. */
 import type { Context } from "hono";
-import type { RequestContext } from "../ceremony/context";
+import type { RequestContext } from "../webauthn/context";
 import { checkOrigin, checkRpId } from "../domain/relying-party";
 import type { Env } from "../env";
-import type { AppEnv, RequestOf } from "../auth/principal";
+import type { AppEnv, RequestOf } from "./principal";
 import { ApiError } from "../errors";
 
 export interface ServiceOrigin extends RequestContext {

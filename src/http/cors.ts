@@ -5,9 +5,9 @@
  * Tokens are bearer tokens, so credentials are never allowed.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../auth/principal";
+import type { AppEnv } from "./principal";
 import { workspaceWithPoolRows } from "../repo/workspaces";
-import { ID_RE } from "../schemas/common";
+import { ID_RE } from "../api/common";
 import { serviceOrigin } from "./context";
 
 const ALLOW_METHODS = "GET, POST, PUT, DELETE";

@@ -1,6 +1,6 @@
 /** Middleware for the per-IP sign-in limit; the limit itself lives in src/services/limits.ts. */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../auth/principal";
+import type { AppEnv } from "./principal";
 import { checkSigninIp } from "../services/limits";
 
 /** 429 rate_limited when the client IP (CF-Connecting-IP) has used up its sign-in requests (POSTs only: CORS preflights do not count). */

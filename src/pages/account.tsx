@@ -8,10 +8,10 @@
 import { Hono } from "hono";
 import { isPasskey } from "../domain/mechanisms";
 import { passkeyMode } from "../domain/workspace";
-import type { AppEnv } from "../auth/principal";
+import type { AppEnv } from "../http/principal";
 import type { PoolRow } from "../repo/pools";
 import { Layout, Status } from "./layout";
-import { pageWorkspace } from "./login";
+import { pageWorkspace } from "./signin";
 import { NotFoundPage } from "./not-found";
 
 /** Pools whose users get a token from a passkey alone (a passkey first factor, no second factor). */

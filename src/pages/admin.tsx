@@ -5,9 +5,9 @@
  * Sign-up, Passkey Settings, Pool Limits), #/pools/{id}/users and #/pools/{id}/users/{userID} (Users > pool > user).
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../auth/principal";
+import type { AppEnv } from "../http/principal";
 import { tenantExists } from "../repo/tenants";
-import { ID_RE } from "../schemas/common";
+import { ID_RE } from "../api/common";
 import { Layout, Status } from "./layout";
 import { NotFoundPage } from "./not-found";
 

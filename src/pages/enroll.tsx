@@ -4,9 +4,9 @@
  * /{tid}/{wid}/enroll/webauthn/options and /complete; afterwards it links to the workspace's sign-in page.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../auth/principal";
+import type { AppEnv } from "../http/principal";
 import { getWorkspace } from "../repo/workspaces";
-import { ID_RE } from "../schemas/common";
+import { ID_RE } from "../api/common";
 import { Layout, Status } from "./layout";
 import { NotFoundPage } from "./not-found";
 
@@ -26,7 +26,7 @@ enrollPages.get("/:tid/:wid/enroll", async (c) => {
 
   const user = c.req.query("user") ?? "";
   const code = c.req.query("code") ?? "";
-  const loginUrl = `/${tid}/${wid}/login`;
+  const signinUrl = `/${tid}/${wid}/login`;
   const complete = ID_RE.test(user);
   const isAdmin = wid === "admin";
 
@@ -69,7 +69,7 @@ enrollPages.get("/:tid/:wid/enroll", async (c) => {
                   Your passkey is ready
                 </h2>
                 <p>From now on, sign in with it: your device asks for your fingerprint, face or screen lock.</p>
-                <a class="button" href={loginUrl} id="signin-link">
+                <a class="button" href={signinUrl} id="signin-link">
                   {isAdmin ? "Sign in to the admin console" : "Sign in"}
                 </a>
               </div>

@@ -7,18 +7,18 @@
  */
 import { Hono, type HonoRequest, type NotFoundHandler } from "hono";
 import { every } from "hono/combine";
-import type { AppEnv } from "../auth/principal";
+import type { AppEnv } from "../http/principal";
 import { onNotFound } from "../http/errors";
 import { noStore } from "../http/guards";
 import { pageHeaders } from "../http/security";
 import { accountPages } from "./account";
 import { adminPages } from "./admin";
 import { enrollPages } from "./enroll";
-import { loginPages } from "./login";
+import { signinPages } from "./signin";
 import { NotFoundPage } from "./not-found";
 
 const pageResponse = every(noStore, pageHeaders);
-const pageApps = [loginPages, accountPages, adminPages, enrollPages];
+const pageApps = [signinPages, accountPages, adminPages, enrollPages];
 
 export const pages = new Hono<AppEnv>();
 for (const { method, path } of pageApps.flatMap((p) => p.routes)) pages.on(method, path, pageResponse);

@@ -4,7 +4,7 @@ import type { Child, FC } from "hono/jsx";
 
 export interface LayoutProps {
   title: string;
-  /** Bundle name under /assets/js/, e.g. "login". */
+  /** Bundle name under /assets/js/, e.g. "signin". */
   script?: string;
   /** Values for the page's script, as data-* attributes on <body>. */
   data?: Record<string, string>;

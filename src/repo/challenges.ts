@@ -17,7 +17,7 @@ export interface ChallengeRecord {
   rpId: string;
   /** Credential ids the ceremony allowed (Classic sign-in); empty = any. */
   allowCredentials?: string[];
-  /** Extra binding, e.g. the workspace or login transaction. */
+  /** Extra binding, e.g. the workspace or sign-in transaction. */
   context?: Record<string, string>;
   expiresAt: number;
 }

@@ -3,9 +3,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requestContext } from "../http/context";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
-import { errors, json, jsonBody } from "../schemas/common";
-import { WorkspaceScopedParams } from "../schemas/login";
-import { CreationOptions, RegistrationResponse } from "../schemas/webauthn";
+import { errors, json, jsonBody } from "../api/common";
+import { WorkspaceScopedParams } from "../api/signin";
+import { CreationOptions, RegistrationResponse } from "../api/webauthn";
 import { enrollmentLinkComplete, enrollmentLinkOptions } from "../services/enroll-link";
 
 const tags = ["Enrollment links"];

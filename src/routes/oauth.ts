@@ -1,13 +1,13 @@
 /** Tokens: the client-credentials grant and the tenant's JWKS. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { issuerBase } from "../auth/bearer";
+import { issuerBase } from "../http/bearer";
 import { ApiError, notFound } from "../errors";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
 import { tenantExists } from "../repo/tenants";
-import { errors, json, TenantParams } from "../schemas/common";
+import { errors, json, TenantParams } from "../api/common";
 import { grantSystemToken, type TokenRequest } from "../services/system-token";
-import { jwks } from "../tokens/keys";
+import { jwks } from "../crypto/keys";
 
 const TokenForm = z
   .object({

@@ -1,17 +1,17 @@
 /** Self-service API under /{tid}/{wid}/identity/v2/self (user tokens). */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { requireUser } from "../auth/bearer";
-import type { UserEnv } from "../auth/principal";
+import { requireUser } from "../http/bearer";
+import type { UserEnv } from "../http/principal";
 import { requestContext } from "../http/context";
 import { workspaceCors } from "../http/cors";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
-import { bearerSecurity, errors, Id, json, jsonBody } from "../schemas/common";
-import { Credential, UserWithData } from "../schemas/user";
-import { CreationOptions, CredentialIdB64, NameInput, RegistrationResponse } from "../schemas/webauthn";
+import { bearerSecurity, errors, Id, json, jsonBody } from "../api/common";
+import { Credential, UserWithData } from "../api/user";
+import { CreationOptions, CredentialIdB64, NameInput, RegistrationResponse } from "../api/webauthn";
 import { me, selfBegin, selfComplete, selfDelete, selfRename, type SelfRef } from "../services/self";
-import { credentialView, userWithDataView } from "../views";
+import { credentialView, userWithDataView } from "../api/views";
 
 const tags = ["Self-service"];
 const security = bearerSecurity;

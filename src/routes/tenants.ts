@@ -3,8 +3,8 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { iso } from "../db/client";
 import { newApp } from "../http/app";
 import type { TenantRow } from "../repo/tenants";
-import { bearerSecurity, errors, json, jsonBody } from "../schemas/common";
-import { Tenant, TenantIdParams, TenantInput } from "../schemas/tenant";
+import { bearerSecurity, errors, json, jsonBody } from "../api/common";
+import { Tenant, TenantIdParams, TenantInput } from "../api/tenant";
 import { createTenant, listAllTenants, removeTenant, requireTenant } from "../services/tenants";
 
 const tags = ["Tenants"];

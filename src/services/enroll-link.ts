@@ -8,15 +8,15 @@
  * attempt), so a cancelled browser prompt does not burn the code; complete consumes it and registers the passkey
  * (completeEnrollmentWithCode). Every failure is the same 401 otp_invalid.
  */
-import { beginRegistration } from "../ceremony/registration";
+import { beginRegistration } from "../webauthn/registration";
 import type { PasskeyMode } from "../domain/vocabulary";
-import type { RequestContext } from "../ceremony/context";
+import type { RequestContext } from "../webauthn/context";
 import { passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";
 import type { PoolRow } from "../repo/pools";
 import { userPoolId } from "../repo/users";
 import { workspaceWithPoolRows } from "../repo/workspaces";
-import type { RegistrationResponseInput } from "../schemas/webauthn";
+import type { RegistrationResponseInput } from "../api/webauthn";
 import { checkEnrollmentCode, completeEnrollmentWithCode, otpInvalid } from "./otp";
 
 export interface WorkspaceRef {

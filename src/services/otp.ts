@@ -14,21 +14,21 @@
  * nobody is counted on the lookup, so it is limited alike), wrong codes per user per day (a slot taken before each
  * check, given back when the code was right), and MAX_CODE_ATTEMPTS wrong codes per code (src/repo/codes.ts).
  */
-import { completeRegistration } from "../ceremony/registration";
+import { completeRegistration } from "../webauthn/registration";
 import type { PasskeyMode } from "../domain/vocabulary";
-import { parseClientData, type RequestContext } from "../ceremony/context";
+import { parseClientData, type RequestContext } from "../webauthn/context";
 import { b64url, timingSafeEqualStr } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { LIMITS, parseTtl, POOL_DEFAULTS } from "../domain/pool";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
-import { messengerFor, type Messenger } from "../messenger";
+import { messengerFor, type Messenger } from "./messenger";
 import { recordAudit } from "../repo/audit";
 import { getChallenge } from "../repo/challenges";
 import { consumeCode, listOutbox, returnCodeAttempt, saveCode, takeCodeAttempt, type CodeKey } from "../repo/codes";
 import type { PoolRow } from "../repo/pools";
 import { findUserIdByIdentifier, findUserIdsByVerifiedAddress, getUser, type AddressRow, type UserWithData } from "../repo/users";
-import type { RegistrationResponseInput } from "../schemas/webauthn";
+import type { RegistrationResponseInput } from "../api/webauthn";
 import { countCodeRequest, takeUserCodeAttempt } from "./limits";
 import { requirePool } from "./pools";
 import { identifierKey } from "./users";

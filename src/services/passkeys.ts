@@ -1,12 +1,12 @@
 /** Passkeys of a user, for administrators (system API): enroll in either mode, rename, delete. */
-import { beginRegistration, completeRegistration } from "../ceremony/registration";
+import { beginRegistration, completeRegistration } from "../webauthn/registration";
 import type { PasskeyMode } from "../domain/vocabulary";
-import type { RequestContext } from "../ceremony/context";
+import type { RequestContext } from "../webauthn/context";
 import { checkName } from "../domain/names";
 import type { Env } from "../env";
 import { notFound, validationFailed } from "../errors";
 import { deletePasskey, renamePasskey, userPasskeys } from "../repo/credentials";
-import type { RegistrationResponseInput } from "../schemas/webauthn";
+import type { RegistrationResponseInput } from "../api/webauthn";
 import { requirePool } from "./pools";
 import { requireUser } from "./users";
 import type { AuditEvent } from "../repo/audit";

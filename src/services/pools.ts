@@ -3,8 +3,8 @@ import { newId } from "../crypto/bytes";
 import { ApiError, invalidConfig, notFound } from "../errors";
 import { mergePool, POOL_DEFAULTS } from "../domain/pool";
 import type { Result } from "../domain/result";
-import type { PoolInput, PoolUpdate } from "../schemas/pool";
-import { ADMIN_POOL } from "../tokens/user-token";
+import type { PoolInput, PoolUpdate } from "../api/pool";
+import { ADMIN_POOL } from "./user-token";
 import { recordAudit } from "../repo/audit";
 import { deletePoolIfUnused, getPool, insertPool, listPools, updatePool, type PoolRow } from "../repo/pools";
 

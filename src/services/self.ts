@@ -1,12 +1,12 @@
 /** Self-service: a signed-in user manages its own passkeys in its workspace's mode; never its last passkey. */
-import { beginRegistration, completeRegistration } from "../ceremony/registration";
+import { beginRegistration, completeRegistration } from "../webauthn/registration";
 import type { PasskeyMode } from "../domain/vocabulary";
-import type { RequestContext } from "../ceremony/context";
+import type { RequestContext } from "../webauthn/context";
 import { passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { deletePasskeyKeepingOne, renamePasskey, userPasskeys } from "../repo/credentials";
-import type { RegistrationResponseInput } from "../schemas/webauthn";
+import type { RegistrationResponseInput } from "../api/webauthn";
 import { passkeyAudit, validName, type UserRef } from "./passkeys";
 import { requirePool } from "./pools";
 import { requireUser } from "./users";

@@ -1,12 +1,12 @@
-/** Sign-in: login config, passkey options/finish (Smart, Classic, second factor), password first factor, tokens. */
+/** Sign-in: sign-in config, passkey options/finish (Smart, Classic, second factor), password first factor, tokens. */
 import {
   AuthFailed,
   beginAuthentication,
   finishAuthentication,
   type AuthenticationBegin,
   type Authenticated,
-} from "../ceremony/authentication";
-import { rpIdFor, type RequestContext } from "../ceremony/context";
+} from "../webauthn/authentication";
+import { rpIdFor, type RequestContext } from "../webauthn/context";
 import { b64url, newId } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../crypto/password";
@@ -16,11 +16,11 @@ import type { Env } from "../env";
 import { ApiError, notFound, validationFailed } from "../errors";
 import { recordAudit } from "../repo/audit";
 import { TTL } from "../domain/ttl";
-import { deleteLogin, getLogin, putLogin, type LoginTransaction } from "../repo/logins";
+import { deleteSigninTransaction, getSigninTransaction, putSigninTransaction, type SigninTransaction } from "../repo/signin-transactions";
 import type { PoolRow } from "../repo/pools";
 import { classicTarget, userPasskeyIds, workspaceUserByIdentifier } from "../repo/signin";
 import { workspaceWithPoolRows } from "../repo/workspaces";
-import type { AuthenticationResponseInput } from "../schemas/webauthn";
+import type { AuthenticationResponseInput } from "../api/webauthn";
 import {
   ADMIN_SCOPES,
   ADMIN_WORKSPACE,
@@ -30,7 +30,7 @@ import {
   issueUserToken,
   USER_SCOPES,
   userScope,
-} from "../tokens/user-token";
+} from "./user-token";
 import { takePasswordAttempt } from "./limits";
 import { identifierKey } from "./users";
 
@@ -78,7 +78,7 @@ async function loadWorkspace(s: SigninScope) {
 }
 
 /** The workspace's methods with the preferred one first (the first pool's preference, in the workspace's passkey value). */
-export async function loginConfig(s: SigninScope) {
+export async function signinConfig(s: SigninScope) {
   const { mechanisms, mode, pools } = await loadWorkspace(s);
   return { passkey_mode: mode, ...orderedMethods(mechanisms, pools[0]?.preferredMechanism) };
 }
@@ -123,7 +123,7 @@ async function classicBegin(s: SigninScope, pools: PoolRow[], first: PoolRow, id
   };
 }
 
-function newLogin(s: SigninScope, scope: string, now: number, fields: Partial<LoginTransaction> = {}): LoginTransaction {
+function newSigninTransaction(s: SigninScope, scope: string, now: number, fields: Partial<SigninTransaction> = {}): SigninTransaction {
   return {
     id: newId(),
     tenantId: s.tenantId,
@@ -131,7 +131,7 @@ function newLogin(s: SigninScope, scope: string, now: number, fields: Partial<Lo
     scope,
     amr: [],
     next: "passkey",
-    expiresAt: now + TTL.login * 1000,
+    expiresAt: now + TTL.signin * 1000,
     ...fields,
   };
 }
@@ -141,7 +141,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
   const base = { tenantId: s.tenantId, workspaceId: s.workspaceId };
 
   if (body.login_id !== undefined) {
-    const tx = await getLogin(s.env.CHALLENGES, body.login_id, now);
+    const tx = await getSigninTransaction(s.env.CHALLENGES, body.login_id, now);
     if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId || tx.next !== "second_factor" || !tx.userId)
       throw authenticationFailed();
     const pool =
@@ -155,7 +155,7 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
       s.env,
       {
         ...base,
-        loginId: tx.id,
+        signinId: tx.id,
         rpId: rpIdFor(pool, s.ctx),
         userVerification: pool.userVerification,
         mode: "classic",
@@ -175,9 +175,9 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
     (() => {
       throw new ApiError("invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" });
     })();
-  const tx = newLogin(s, scope, now);
+  const tx = newSigninTransaction(s, scope, now);
 
-  let begin: Omit<AuthenticationBegin, "tenantId" | "workspaceId" | "loginId">;
+  let begin: Omit<AuthenticationBegin, "tenantId" | "workspaceId" | "signinId">;
   if (mode === "smart") {
     begin = { rpId: rpIdFor(first, s.ctx), userVerification: first.userVerification, mode, userId: "", poolId: "", allowCredentials: [] };
   } else {
@@ -186,8 +186,8 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
     }
     begin = await classicBegin(s, pools, first, body.identifier);
   }
-  const publicKey = await beginAuthentication(s.env, { ...base, loginId: tx.id, ...begin }, now);
-  await putLogin(s.env.CHALLENGES, tx);
+  const publicKey = await beginAuthentication(s.env, { ...base, signinId: tx.id, ...begin }, now);
+  await putSigninTransaction(s.env.CHALLENGES, tx);
   return { login_id: tx.id, publicKey };
 }
 
@@ -211,7 +211,7 @@ const nextOf = (pool: PoolRow) => [...new Set(pool.secondFactorMechanisms.map((m
 /** After a first factor, a pool with second factors answers `next`; otherwise (or after the second factor) a token. */
 async function tokenOrNext(
   s: SigninScope,
-  tx: LoginTransaction,
+  tx: SigninTransaction,
   pool: PoolRow,
   userId: string,
   amr: string[],
@@ -219,18 +219,18 @@ async function tokenOrNext(
   now: number,
 ) {
   if (firstFactor && pool.secondFactorMechanisms.length > 0) {
-    const next: LoginTransaction = {
+    const next: SigninTransaction = {
       ...tx,
       userId,
       poolId: pool.id,
       amr,
       next: "second_factor",
-      expiresAt: now + TTL.login * 1000,
+      expiresAt: now + TTL.signin * 1000,
     };
-    await putLogin(s.env.CHALLENGES, next);
+    await putSigninTransaction(s.env.CHALLENGES, next);
     return { login_id: tx.id, next: nextOf(pool) };
   }
-  await deleteLogin(s.env.CHALLENGES, tx.id).catch(() => undefined);
+  await deleteSigninTransaction(s.env.CHALLENGES, tx.id).catch(() => undefined);
   const scope = scopeForPool(s, tx.scope, pool);
   return issueUserToken(
     { db: s.env.DB, secret: s.env.KEY_ENCRYPTION_SECRET },
@@ -241,7 +241,7 @@ async function tokenOrNext(
 }
 
 export async function passkeyFinish(s: SigninScope, body: { login_id: string; credential: AuthenticationResponseInput }, now: number) {
-  const tx = await getLogin(s.env.CHALLENGES, body.login_id, now);
+  const tx = await getSigninTransaction(s.env.CHALLENGES, body.login_id, now);
   if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId) throw authenticationFailed();
   const { pools } = await loadWorkspace(s);
   let result: Authenticated;
@@ -251,7 +251,7 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
       {
         tenantId: s.tenantId,
         workspaceId: s.workspaceId,
-        loginId: tx.id,
+        signinId: tx.id,
         pools: new Map(pools.map((p) => [p.id, p])),
         response: body.credential,
         ctx: s.ctx,
@@ -275,7 +275,7 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
   return tokenOrNext(s, tx, pool, credential.userId, ["pop"], true, now);
 }
 
-export async function passwordLogin(s: SigninScope, body: { identifier: string; password: string; scope?: string }, now: number) {
+export async function passwordSignin(s: SigninScope, body: { identifier: string; password: string; scope?: string }, now: number) {
   const { mechanisms, pools } = await loadWorkspace(s);
   if (!mechanisms.includes("password")) throw new ApiError("method_not_enabled", "password sign-in is not enabled in this workspace");
   const scope = requestableScope(s, body.scope);
@@ -316,5 +316,5 @@ export async function passwordLogin(s: SigninScope, body: { identifier: string; 
   if (pool.secondFactorMechanisms.some(isPasskey) && user.passkeys.length === 0) {
     throw new ApiError("second_factor_not_enrolled");
   }
-  return tokenOrNext(s, newLogin(s, scope, now), pool, user.id, ["pwd"], true, now);
+  return tokenOrNext(s, newSigninTransaction(s, scope, now), pool, user.id, ["pwd"], true, now);
 }

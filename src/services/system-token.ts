@@ -4,8 +4,8 @@ import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { tenantExists } from "../repo/tenants";
 import { takeClientAuthAttempt } from "./limits";
-import { authenticateClient } from "../tokens/clients";
-import { issuerFor, signAccessToken } from "../tokens/jwt";
+import { authenticateClient } from "./clients";
+import { issuerFor, signAccessToken } from "../crypto/jwt";
 
 export interface TokenRequest {
   grantType: string | undefined;

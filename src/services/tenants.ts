@@ -11,9 +11,9 @@ import { recordAudit } from "../repo/audit";
 import { deleteClient, listClients, type SystemClientRow } from "../repo/clients";
 import { deleteTenantEverywhere, getTenant, insertTenant, listTenants, type NewPoolRow, type TenantRow } from "../repo/tenants";
 import type { WorkspaceWithPools } from "../repo/workspaces";
-import { createSystemClient, SYSTEM_SCOPES } from "../tokens/clients";
-import { signingKey } from "../tokens/keys";
-import { ADMIN_POOL, ADMIN_WORKSPACE } from "../tokens/user-token";
+import { createSystemClient, SYSTEM_SCOPES } from "./clients";
+import { signingKey } from "../crypto/keys";
+import { ADMIN_POOL, ADMIN_WORKSPACE } from "./user-token";
 
 export const listAllTenants = listTenants;
 

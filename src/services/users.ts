@@ -14,7 +14,7 @@ import {
   type UserWithData,
 } from "../repo/users";
 import { recordAudit } from "../repo/audit";
-import type { UserInput, UserUpdate } from "../schemas/user";
+import type { UserInput, UserUpdate } from "../api/user";
 import { requirePool } from "./pools";
 
 type IdentifierIn = UserInput["identifiers"][number];

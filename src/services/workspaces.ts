@@ -10,8 +10,8 @@ import {
   updateWorkspace,
   type WorkspaceWithPools,
 } from "../repo/workspaces";
-import type { WorkspaceInput, WorkspaceUpdate } from "../schemas/workspace";
-import { ADMIN_WORKSPACE } from "../tokens/user-token";
+import type { WorkspaceInput, WorkspaceUpdate } from "../api/workspace";
+import { ADMIN_WORKSPACE } from "./user-token";
 import { auditConfig, orThrow } from "./pools";
 
 async function checkPools(d1: D1Database, tenantId: string, ids: string[]): Promise<string[]> {

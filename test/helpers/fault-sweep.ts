@@ -104,10 +104,10 @@ export async function codeFor(address: string): Promise<string> {
   return row!.code;
 }
 
-export type LoginOptions = { login_id: string; publicKey: PublicKeyCredentialRequestOptionsJSON };
+export type SigninOptions = { login_id: string; publicKey: PublicKeyCredentialRequestOptionsJSON };
 
 export async function signIn(bindings: Cloudflare.Env, wid: string, auth: SoftAuthenticator, identifier?: string): Promise<Response> {
-  const o = await ok<LoginOptions>(
+  const o = await ok<SigninOptions>(
     await send(bindings, "POST", `/default/${wid}/login/webauthn/options`, { body: identifier ? { identifier } : {} }),
   );
   return send(bindings, "POST", `/default/${wid}/login/webauthn/finish`, {

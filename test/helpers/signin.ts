@@ -2,7 +2,7 @@
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { env, SELF } from "cloudflare:test";
 import { decodeProtectedHeader, importJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
-import { signAccessToken } from "../../src/tokens/jwt";
+import { signAccessToken } from "../../src/crypto/jwt";
 import { call, json, ORIGIN, sys, uid } from "./api";
 import { newPool } from "./passkeys";
 

@@ -3,7 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { iso } from "../../db/client";
 import { newApp } from "../../http/app";
 import type { AuditRow } from "../../repo/audit";
-import { bearerSecurity, errors, Id, json, TenantParams, Timestamp } from "../../schemas/common";
+import { bearerSecurity, errors, Id, json, TenantParams, Timestamp } from "../../api/common";
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, auditPage } from "../../services/audit";
 
 const tags = ["Audit"];

@@ -1,11 +1,11 @@
 /** System API: a tenant's client-credentials clients. Bootstrap client only. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireBootstrap } from "../../auth/bootstrap";
+import { requireBootstrap } from "../../http/bootstrap";
 import { iso } from "../../db/client";
 import { newApp } from "../../http/app";
 import { actorOf } from "../../http/context";
-import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../schemas/common";
-import { ClientParams, SystemClient, SystemClientCreated, SystemClientInput } from "../../schemas/tenant";
+import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../api/common";
+import { ClientParams, SystemClient, SystemClientCreated, SystemClientInput } from "../../api/tenant";
 import { createTenantClient, listTenantClients, removeTenantClient, type ClientInfo } from "../../services/tenants";
 
 const tags = ["System clients"];

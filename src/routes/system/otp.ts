@@ -3,9 +3,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { LIMITS } from "../../domain/pool";
 import { newApp } from "../../http/app";
 import { actorOf, requestContext } from "../../http/context";
-import { bearerSecurity, errors, Id, IdentifierText, json, jsonBody, TenantParams, Timestamp } from "../../schemas/common";
-import { PoolParams } from "../../schemas/pool";
-import { RegistrationResponse } from "../../schemas/webauthn";
+import { bearerSecurity, errors, Id, IdentifierText, json, jsonBody, TenantParams, Timestamp } from "../../api/common";
+import { PoolParams } from "../../api/pool";
+import { RegistrationResponse } from "../../api/webauthn";
 import { completeEnrollmentWithCode, readOutbox, requestEnrollmentCode } from "../../services/otp";
 
 const tags = ["Passkeys"];

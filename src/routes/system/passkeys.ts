@@ -2,11 +2,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { actorOf, requestContext } from "../../http/context";
 import { newApp } from "../../http/app";
-import { bearerSecurity, errors, Id, json, jsonBody } from "../../schemas/common";
-import { Credential, UserParams } from "../../schemas/user";
-import { CreationOptions, CredentialIdB64, NameInput, RegistrationResponse } from "../../schemas/webauthn";
+import { bearerSecurity, errors, Id, json, jsonBody } from "../../api/common";
+import { Credential, UserParams } from "../../api/user";
+import { CreationOptions, CredentialIdB64, NameInput, RegistrationResponse } from "../../api/webauthn";
 import { beginEnrollment, completeEnrollment, deletePasskeyOf, namePasskeyOf } from "../../services/passkeys";
-import { credentialView } from "../../views";
+import { credentialView } from "../../api/views";
 
 const tags = ["Passkeys"];
 const security = bearerSecurity;

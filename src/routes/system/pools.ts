@@ -2,10 +2,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newApp } from "../../http/app";
 import { actorOf } from "../../http/context";
-import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../schemas/common";
-import { Pool, PoolInput, PoolParams, PoolUpdate } from "../../schemas/pool";
+import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../api/common";
+import { Pool, PoolInput, PoolParams, PoolUpdate } from "../../api/pool";
 import { changePool, createPool, listAllPools, removePool, requirePool } from "../../services/pools";
-import { poolView } from "../../views";
+import { poolView } from "../../api/views";
 
 const tags = ["Pools"];
 const security = bearerSecurity;

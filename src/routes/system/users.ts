@@ -2,11 +2,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newApp } from "../../http/app";
 import { actorOf } from "../../http/context";
-import { bearerSecurity, errors, json, jsonBody } from "../../schemas/common";
-import { PoolParams } from "../../schemas/pool";
-import { ListQuery, User, UserInput, UserParams, UserUpdate, UserWithData } from "../../schemas/user";
+import { bearerSecurity, errors, json, jsonBody } from "../../api/common";
+import { PoolParams } from "../../api/pool";
+import { ListQuery, User, UserInput, UserParams, UserUpdate, UserWithData } from "../../api/user";
 import { changeUser, createUser, listPoolUsers, removeUser, requireUser } from "../../services/users";
-import { userView, userWithDataView } from "../../views";
+import { userView, userWithDataView } from "../../api/views";
 
 const tags = ["Users"];
 const security = bearerSecurity;

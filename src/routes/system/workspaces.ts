@@ -2,11 +2,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { newApp } from "../../http/app";
 import { actorOf } from "../../http/context";
-import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../schemas/common";
-import { Workspace, WorkspaceInput, WorkspaceParams, WorkspaceUpdate } from "../../schemas/workspace";
+import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../api/common";
+import { Workspace, WorkspaceInput, WorkspaceParams, WorkspaceUpdate } from "../../api/workspace";
 import { listWorkspaces } from "../../repo/workspaces";
 import { changeWorkspace, createWorkspace, removeWorkspace, requireWorkspace } from "../../services/workspaces";
-import { workspaceView } from "../../views";
+import { workspaceView } from "../../api/views";
 
 const tags = ["Workspaces"];
 const security = bearerSecurity;

@@ -1,9 +1,9 @@
 /** Rows to the contract's JSON shapes. Never exposes a secret, hash or key. */
-import { iso } from "./db/client";
-import { passkeyMode } from "./domain/workspace";
-import type { PoolRow } from "./repo/pools";
-import type { CredentialRow, UserRow, UserWithData } from "./repo/users";
-import type { WorkspaceWithPools } from "./repo/workspaces";
+import { iso } from "../db/client";
+import { passkeyMode } from "../domain/workspace";
+import type { PoolRow } from "../repo/pools";
+import type { CredentialRow, UserRow, UserWithData } from "../repo/users";
+import type { WorkspaceWithPools } from "../repo/workspaces";
 
 export function poolView(p: PoolRow) {
   return {

@@ -1,7 +1,7 @@
 /** Who is calling: the verified claims of a bearer token. */
 import type { HonoRequest } from "hono";
 import type { Env } from "../env";
-import type { AccessClaims } from "../tokens/jwt";
+import type { AccessClaims } from "../crypto/jwt";
 
 export interface Principal {
   tenantId: string;

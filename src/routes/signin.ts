@@ -1,23 +1,15 @@
 /** Sign-in API under /{tid}/{wid}/login. */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { AppEnv } from "../auth/principal";
+import type { AppEnv } from "../http/principal";
 import { serviceOrigin } from "../http/context";
 import { workspaceCors } from "../http/cors";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
 import { signinIpLimit } from "../http/rate-limit";
-import { errors, json, jsonBody } from "../schemas/common";
-import {
-  FinishInput,
-  LoginConfig,
-  OptionsInput,
-  OptionsResponse,
-  PasswordInput,
-  TokenOrNext,
-  WorkspaceScopedParams,
-} from "../schemas/login";
-import { loginConfig, passkeyFinish, passkeyOptions, passwordLogin, type SigninScope } from "../services/signin";
+import { errors, json, jsonBody } from "../api/common";
+import { FinishInput, SigninConfig, OptionsInput, OptionsResponse, PasswordInput, TokenOrNext, WorkspaceScopedParams } from "../api/signin";
+import { signinConfig, passkeyFinish, passkeyOptions, passwordSignin, type SigninScope } from "../services/signin";
 
 const tags = ["Sign-in"];
 
@@ -27,28 +19,28 @@ function scopeOf(c: Context<AppEnv>, tid: string, wid: string): SigninScope {
   return { env: c.env, ctx: { origin, hostname }, issuerBase, tenantId: tid, workspaceId: wid };
 }
 
-export const login = newApp();
-login.use("/:tid/:wid/login/*", workspaceCors);
-login.use("/:tid/:wid/login/*", noStore, limitBody, requireContentType("json"));
-login.use("/:tid/:wid/login/webauthn/*", signinIpLimit);
-login.use("/:tid/:wid/login/password", signinIpLimit);
+export const signin = newApp();
+signin.use("/:tid/:wid/login/*", workspaceCors);
+signin.use("/:tid/:wid/login/*", noStore, limitBody, requireContentType("json"));
+signin.use("/:tid/:wid/login/webauthn/*", signinIpLimit);
+signin.use("/:tid/:wid/login/password", signinIpLimit);
 
-login.openapi(
+signin.openapi(
   createRoute({
     method: "get",
     path: "/{tid}/{wid}/login/config",
     tags,
     summary: "Passkey mode and sign-in methods, preferred first",
     request: { params: WorkspaceScopedParams },
-    responses: { 200: json(LoginConfig, "Sign-in configuration"), ...errors(400, 404) },
+    responses: { 200: json(SigninConfig, "Sign-in configuration"), ...errors(400, 404) },
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(await loginConfig(scopeOf(c, tid, wid)), 200);
+    return c.json(await signinConfig(scopeOf(c, tid, wid)), 200);
   },
 );
 
-login.openapi(
+signin.openapi(
   createRoute({
     method: "post",
     path: "/{tid}/{wid}/login/webauthn/options",
@@ -57,7 +49,7 @@ login.openapi(
     description:
       "Smart: empty allowCredentials. Classic: the user's credential ids; an unknown identifier gets the same shape with stable fake ids.",
     request: { params: WorkspaceScopedParams, ...jsonBody(OptionsInput) },
-    responses: { 200: json(OptionsResponse, "Options and the login transaction"), ...errors(400, 401, 403, 404, 413, 415, 422, 429) },
+    responses: { 200: json(OptionsResponse, "Options and the sign-in transaction"), ...errors(400, 401, 403, 404, 413, 415, 422, 429) },
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
@@ -65,7 +57,7 @@ login.openapi(
   },
 );
 
-login.openapi(
+signin.openapi(
   createRoute({
     method: "post",
     path: "/{tid}/{wid}/login/webauthn/finish",
@@ -81,7 +73,7 @@ login.openapi(
   },
 );
 
-login.openapi(
+signin.openapi(
   createRoute({
     method: "post",
     path: "/{tid}/{wid}/login/password",
@@ -92,6 +84,6 @@ login.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(await passwordLogin(scopeOf(c, tid, wid), c.req.valid("json"), Date.now()), 200);
+    return c.json(await passwordSignin(scopeOf(c, tid, wid), c.req.valid("json"), Date.now()), 200);
   },
 );

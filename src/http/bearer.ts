@@ -5,12 +5,12 @@
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError, notFound } from "../errors";
-import { validationError } from "../http/app";
-import { serviceOrigin } from "../http/context";
+import { validationError } from "./app";
+import { serviceOrigin } from "./context";
 import { tenantExists } from "../repo/tenants";
 import { userIsActive } from "../repo/users";
-import { ID_RE } from "../schemas/common";
-import { verifyAccessToken } from "../tokens/jwt";
+import { ID_RE } from "../api/common";
+import { verifyAccessToken } from "../crypto/jwt";
 import type { AppEnv, Principal, RequestOf, UserEnv } from "./principal";
 import { TTL } from "../domain/ttl";
 

@@ -8,9 +8,9 @@
  *
  * send() throws on a failed delivery; callers decide (the OTP service logs and carries on). Nothing here logs a code.
  */
-import { utf8 } from "./crypto/bytes";
-import type { Env } from "./env";
-import { insertOutbox } from "./repo/codes";
+import { utf8 } from "../crypto/bytes";
+import type { Env } from "../env";
+import { insertOutbox } from "../repo/codes";
 
 export interface OutgoingCode {
   tenantId: string;

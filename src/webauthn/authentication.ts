@@ -1,6 +1,6 @@
 /**
  * Authentication ceremony (WebAuthn §7.2) for sign-in. begin: request options + a challenge record in KV bound to
- * the login transaction. finish: every check of §7.2, then one D1 batch that consumes the challenge and records the
+ * the sign-in transaction. finish: every check of §7.2, then one D1 batch that consumes the challenge and records the
  * new sign count, backup state and last use. Every failure is the same AuthFailed, so callers answer one 401.
  */
 import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@simplewebauthn/server";
@@ -12,7 +12,7 @@ import { TTL } from "../domain/ttl";
 import { deleteChallenge, getChallenge, putChallenge } from "../repo/challenges";
 import type { PoolRow } from "../repo/pools";
 import { commitAssertion, flagClone, workspaceCredential, type SigninCredential } from "../repo/signin";
-import type { AuthenticationResponseInput } from "../schemas/webauthn";
+import type { AuthenticationResponseInput } from "../api/webauthn";
 import { authDataProblem, derSignatureProblem, ECDSA_ALGORITHMS } from "./encoding";
 import { originsFor, parseClientData, rpIdFor, type RequestContext } from "./context";
 
@@ -25,7 +25,7 @@ const fail = (reason: string): never => {
 export interface AuthenticationBegin {
   tenantId: string;
   workspaceId: string;
-  loginId: string;
+  signinId: string;
   rpId: string;
   userVerification: UserVerification;
   mode: PasskeyMode;
@@ -52,7 +52,7 @@ export async function beginAuthentication(env: Env, b: AuthenticationBegin, now:
     mode: b.mode,
     rpId: b.rpId,
     allowCredentials: b.allowCredentials.map((c) => c.id),
-    context: { workspaceId: b.workspaceId, loginId: b.loginId },
+    context: { workspaceId: b.workspaceId, signinId: b.signinId },
     expiresAt: now + TTL.challenge * 1000,
   });
   return options;
@@ -61,7 +61,7 @@ export async function beginAuthentication(env: Env, b: AuthenticationBegin, now:
 export interface AuthenticationFinish {
   tenantId: string;
   workspaceId: string;
-  loginId: string;
+  signinId: string;
   /** The workspace's pools by id. */
   pools: Map<string, PoolRow>;
   response: AuthenticationResponseInput;
@@ -73,7 +73,7 @@ export interface Authenticated {
   pool: PoolRow;
 }
 
-/** Verifies an assertion for a login transaction and commits its use. Throws AuthFailed on any failure. */
+/** Verifies an assertion for a sign-in transaction and commits its use. Throws AuthFailed on any failure. */
 export async function finishAuthentication(env: Env, f: AuthenticationFinish, now: number): Promise<Authenticated> {
   const { response } = f;
   const clientData = parseClientData(response.response.clientDataJSON) ?? fail("clientDataJSON is malformed");
@@ -83,7 +83,7 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
     rec.purpose !== "authenticate" ||
     rec.tenantId !== f.tenantId ||
     rec.context?.workspaceId !== f.workspaceId ||
-    rec.context?.loginId !== f.loginId
+    rec.context?.signinId !== f.signinId
   ) {
     fail("challenge issued for another ceremony");
   }
@@ -157,7 +157,7 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
       userVerified: info.userVerified,
       discoverableId: userHandle ? cred.userHandle : undefined,
     },
-    { ...audit, type: "signin.succeeded", details: { credential: cred.id, login_id: f.loginId } },
+    { ...audit, type: "signin.succeeded", details: { credential: cred.id, login_id: f.signinId } },
     now,
   );
   if (!committed) fail("challenge already used");

@@ -1,6 +1,6 @@
 /** Access tokens: ES256 JWTs signed with the tenant's key (jose). */
 import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from "jose";
-import { newId } from "../crypto/bytes";
+import { newId } from "./bytes";
 import { type KeyStore, signingKey, verificationKey } from "./keys";
 
 export const issuerFor = (base: string, tenantId: string) => `${base.replace(/\/+$/, "")}/${tenantId}`;

@@ -3,24 +3,24 @@
  *
  * Server-rendered in the one Layout. The workspace is looked up here (one D1 batch), and its passkey mode and
  * sign-in methods (preferred first, the same rule as GET /login/config) go to the browser code as data-*
- * attributes, so the script needs no extra round trip. Browser code: src/client/login.ts.
+ * attributes, so the script needs no extra round trip. Browser code: src/client/signin.ts.
  */
 import { Hono } from "hono";
 import type { FC } from "hono/jsx";
 import { isPasskey } from "../domain/mechanisms";
 import type { PasskeyMode } from "../domain/vocabulary";
 import { orderedMethods, passkeyMode } from "../domain/workspace";
-import type { AppEnv } from "../auth/principal";
+import type { AppEnv } from "../http/principal";
 import type { PoolRow } from "../repo/pools";
 import { workspaceWithPoolRows } from "../repo/workspaces";
-import { ID_RE } from "../schemas/common";
+import { ID_RE } from "../api/common";
 import { Layout, Status } from "./layout";
 import { NotFoundPage } from "./not-found";
 
 /** The sign-in methods the hosted page offers. */
 export type PageMethod = "passkey" | "password";
 
-export interface SigninConfig {
+export interface PageConfig {
   mode: PasskeyMode | null;
   /** Methods the hosted page offers, preferred first. */
   methods: PageMethod[];
@@ -31,7 +31,7 @@ export interface SigninConfig {
  * The workspace's methods in the order of GET /login/config (the first pool's preference, in the workspace's passkey
  * value, first), reduced to what the hosted page offers: passkey and password.
  */
-export function signinConfig(mechanisms: readonly string[], pools: readonly Pick<PoolRow, "preferredMechanism">[]): SigninConfig {
+export function pageConfig(mechanisms: readonly string[], pools: readonly Pick<PoolRow, "preferredMechanism">[]): PageConfig {
   const ordered = orderedMethods(mechanisms, pools[0]?.preferredMechanism).methods;
   const methods = [...new Set(ordered.flatMap((m): PageMethod[] => (isPasskey(m) ? ["passkey"] : m === "password" ? ["password"] : [])))];
   return { mode: passkeyMode(mechanisms), methods, preferred: methods[0] ?? null };
@@ -76,7 +76,7 @@ const PasswordField: FC = () => (
 );
 
 /** Smart mode: a one-tap passkey button (no username), and the username field with passkey autofill. */
-const SmartStart: FC<{ cfg: SigninConfig }> = ({ cfg }) => {
+const SmartStart: FC<{ cfg: PageConfig }> = ({ cfg }) => {
   const password = cfg.methods.includes("password");
   const passkeyFirst = cfg.preferred !== "password";
   const passkey = (
@@ -114,7 +114,7 @@ const SmartStart: FC<{ cfg: SigninConfig }> = ({ cfg }) => {
 };
 
 /** Classic mode: username first, then the passkey prompt (or the password). Password-only workspaces too. */
-const UsernameFirstStart: FC<{ cfg: SigninConfig }> = ({ cfg }) => {
+const UsernameFirstStart: FC<{ cfg: PageConfig }> = ({ cfg }) => {
   const password = cfg.methods.includes("password");
   const passkey = cfg.methods.includes("passkey");
   const passkeyButton = (primary: boolean) => (
@@ -151,10 +151,10 @@ const UsernameFirstStart: FC<{ cfg: SigninConfig }> = ({ cfg }) => {
   );
 };
 
-const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: SigninConfig }> = ({ tid, wid, name, cfg }) => (
+const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: PageConfig }> = ({ tid, wid, name, cfg }) => (
   <Layout
     title={`Sign in to ${name}`}
-    script="login"
+    script="signin"
     data={{ tid, wid, mode: cfg.mode ?? "", methods: cfg.methods.join(" "), preferred: cfg.preferred ?? "" }}
   >
     <div class="signin">
@@ -205,12 +205,12 @@ const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: SigninConfig
   </Layout>
 );
 
-export const loginPages = new Hono<AppEnv>();
+export const signinPages = new Hono<AppEnv>();
 
-loginPages.get("/:tid/:wid/login", async (c) => {
+signinPages.get("/:tid/:wid/login", async (c) => {
   const { tid, wid } = c.req.param();
   const found = await pageWorkspace(c.env.DB, tid, wid);
   if (!found) return c.html(<NotFoundPage what="sign-in page" />, 404);
-  const cfg = signinConfig(found.workspace.mechanisms, found.pools);
+  const cfg = pageConfig(found.workspace.mechanisms, found.pools);
   return c.html(<SigninPage tid={tid} wid={wid} name={found.workspace.name} cfg={cfg} />);
 });

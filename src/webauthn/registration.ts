@@ -16,7 +16,7 @@ import { deleteChallenge, getChallenge, putChallenge } from "../repo/challenges"
 import { passkeyByCredentialId, registerPasskey, userPasskeys, type CredentialRow } from "../repo/credentials";
 import type { PoolRow } from "../repo/pools";
 import type { UserWithData } from "../repo/users";
-import type { RegistrationResponseInput } from "../schemas/webauthn";
+import type { RegistrationResponseInput } from "../api/webauthn";
 import { attestationProblem } from "./attestation";
 import { originsFor, parseClientData, rpIdFor, SUPPORTED_ALGORITHMS, type RequestContext } from "./context";
 

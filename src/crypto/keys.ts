@@ -3,10 +3,10 @@
  * KEY_ENCRYPTION_SECRET. Decrypted keys are cached per isolate (keys are immutable once written).
  */
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey as JoseKey, type JWK } from "jose";
-import { newId } from "../crypto/bytes";
+import { newId } from "./bytes";
 import { TTL } from "../domain/ttl";
-import { serverSecret } from "../crypto/derive";
-import { seal, unseal } from "../crypto/sealed";
+import { serverSecret } from "./derive";
+import { seal, unseal } from "./sealed";
 import { activeKeys, insertKey, keyById, type SigningKeyRow } from "../repo/keys";
 
 const PURPOSE = "signing-key-v1";

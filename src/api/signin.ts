@@ -11,7 +11,7 @@ const Scope = z
   .optional()
   .openapi({ description: "space-separated, from: openid profile view_ss_profile manage_ss_profile" });
 
-export const LoginConfig = z
+export const SigninConfig = z
   .object({
     passkey_mode: z.enum(PASSKEY_MODES).nullable(),
     methods: z.array(z.string()),

@@ -1,6 +1,6 @@
 /** Tenants and their system (client-credentials) clients: the bootstrap client's API. */
 import { z } from "@hono/zod-openapi";
-import { SYSTEM_SCOPES } from "../tokens/clients";
+import { SYSTEM_SCOPES } from "../services/clients";
 import { Id, Timestamp } from "./common";
 
 export const TenantInput = z

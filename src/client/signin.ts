@@ -43,8 +43,8 @@ let generation = 0;
 let busy = false;
 let busyButton: HTMLButtonElement | null = null;
 let leaving = false;
-/** The login transaction of the password sign-in that waits for its passkey step. */
-let pendingLoginId: string | null = null;
+/** The sign-in transaction of the password sign-in that waits for its passkey step. */
+let pendingSigninId: string | null = null;
 
 /** While a request or prompt runs, the buttons are disabled; afterwards focus returns to the button that started it. */
 function setBusy(on: boolean, button?: HTMLButtonElement | null) {
@@ -126,7 +126,7 @@ let autofillFailures = 0;
 const MAX_AUTOFILL_FAILURES = 3;
 
 async function armAutofill() {
-  if (mode !== "smart" || !identifier || pendingLoginId || autofillFailures >= MAX_AUTOFILL_FAILURES) return;
+  if (mode !== "smart" || !identifier || pendingSigninId || autofillFailures >= MAX_AUTOFILL_FAILURES) return;
   if (!(await browserSupportsWebAuthnAutofill())) return;
   const mine = ++generation;
   let credential: AuthenticationResponseJSON;
@@ -154,8 +154,8 @@ async function armAutofill() {
   }
 }
 
-function showSecondFactor(loginId: string) {
-  pendingLoginId = loginId;
+function showSecondFactor(signinId: string) {
+  pendingSigninId = signinId;
   generation++;
   WebAuthnAbortService.cancelCeremony(); // the username field (and its autofill) goes away
   firstStep.hidden = true;
@@ -165,11 +165,11 @@ function showSecondFactor(loginId: string) {
 }
 
 $<HTMLButtonElement>("#second-factor-button").addEventListener("click", (e) => {
-  if (pendingLoginId) void passkeySignIn({ login_id: pendingLoginId }, e.currentTarget as HTMLButtonElement);
+  if (pendingSigninId) void passkeySignIn({ login_id: pendingSigninId }, e.currentTarget as HTMLButtonElement);
 });
 
 $<HTMLButtonElement>("#start-over").addEventListener("click", () => {
-  pendingLoginId = null;
+  pendingSigninId = null;
   secondStep.hidden = true;
   firstStep.hidden = false;
   if (password) password.value = "";
@@ -191,7 +191,7 @@ async function passwordSignIn(button: HTMLButtonElement | null) {
   } catch (err) {
     fail(err);
     password.value = "";
-    if (!pendingLoginId) void armAutofill();
+    if (!pendingSigninId) void armAutofill();
   } finally {
     setBusy(false);
   }

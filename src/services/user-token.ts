@@ -1,8 +1,8 @@
 /** User access tokens from sign-in: ES256 JWTs, 15 minutes, scopes from an allowed list. */
 import { TTL } from "../domain/ttl";
 import { ApiError } from "../errors";
-import { issuerFor, signAccessToken } from "./jwt";
-import type { KeyStore } from "./keys";
+import { issuerFor, signAccessToken } from "../crypto/jwt";
+import type { KeyStore } from "../crypto/keys";
 
 export const USER_SCOPES = ["openid", "profile", "view_ss_profile", "manage_ss_profile"];
 export const DEFAULT_USER_SCOPE = "view_ss_profile manage_ss_profile";
