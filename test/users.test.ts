@@ -174,6 +174,25 @@ describe("users", () => {
     await expectError(await sys("GET", `/pools/${pool}/users?limit=0`), 400, "validation_failed");
   });
 
+  it("search keeps the users with an identifier containing the text, case-insensitively; LIKE wildcards are literal", async () => {
+    const pool = (await json<{ id: string }>(await sys("POST", "/pools", { body: { name: uid() } }), 201)).id;
+    const make = async (...identifiers: string[]) =>
+      (await json<User>(await newUser({ identifiers: identifiers.map((identifier) => ({ identifier, type: "uid" })) }, pool), 201)).id;
+    const ada = await make("Ada.Lovelace", "ada_l");
+    const grace = await make("grace%hopper");
+    await make("alan");
+    const found = async (search: string) =>
+      (await json<{ users: User[] }>(await sys("GET", `/pools/${pool}/users?search=${encodeURIComponent(search)}`))).users.map((u) => u.id);
+    expect(await found("LOVELACE")).toEqual([ada]);
+    expect(await found("a_l")).toEqual([ada]); // the second identifier; "_" is not a wildcard
+    expect(await found("%")).toEqual([grace]); // "%" is not a wildcard
+    expect(await found("e%h")).toEqual([grace]);
+    expect(await found("a")).toHaveLength(3);
+    expect(await found("zzz")).toEqual([]);
+    expect(await found("ada")).toEqual([ada]);
+    await expectError(await sys("GET", `/pools/${pool}/users?search=`), 400, "validation_failed");
+  });
+
   it("deletes a user (and its credentials); another pool, tenant or unknown id is 404", async () => {
     const u = await json<User>(
       await newUser({

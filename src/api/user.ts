@@ -90,4 +90,5 @@ export const UserParams = z.object({ tid: Id, ipID: Id, userID: Id });
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
+  search: IdentifierText.optional().openapi({ description: "Only users with an identifier containing this text (case-insensitive)" }),
 });

@@ -64,15 +64,29 @@ export async function getUser(d1: D1Database, tenantId: string, poolId: string, 
   return row && { ...row, identifiers: idents, addresses: addrs, credentials: creds };
 }
 
-/** A page of a pool's users with their data: two round trips whatever the page size. */
-export async function listUsers(d1: D1Database, tenantId: string, poolId: string, limit: number, offset: number): Promise<UserWithData[]> {
+export interface UserPage {
+  limit: number;
+  offset: number;
+  /** Normalised (identifierKey) text that one of the user's identifiers must contain. */
+  search?: string;
+}
+
+/** LIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally (ESCAPE '\'). */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+
+/** A page of a pool's users with their data, optionally those with a matching identifier: two round trips whatever the page size. */
+export async function listUsers(d1: D1Database, tenantId: string, poolId: string, page: UserPage): Promise<UserWithData[]> {
+  const matching =
+    page.search === undefined
+      ? undefined
+      : sql`exists (select 1 from ${identifiers} where ${identifiers.userId} = ${users.id} and ${identifiers.tenantId} = ${tenantId} and ${identifiers.identifierKey} like ${containing(page.search)} escape '\\')`;
   const rows = await orm(d1)
     .select()
     .from(users)
-    .where(scope(tenantId, poolId))
+    .where(and(scope(tenantId, poolId), matching))
     .orderBy(desc(users.createdAt), asc(users.id))
-    .limit(limit)
-    .offset(offset);
+    .limit(page.limit)
+    .offset(page.offset);
   return withData(d1, rows);
 }
 

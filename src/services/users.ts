@@ -165,9 +165,11 @@ export async function changeUser(
   return requireUser(d1, tenantId, poolId, userId);
 }
 
-export async function listPoolUsers(d1: D1Database, tenantId: string, poolId: string, limit: number, offset: number) {
+/** A page of the pool's users, newest first; `search` matches any part of an identifier, case-insensitively. */
+export async function listPoolUsers(d1: D1Database, tenantId: string, poolId: string, page: { limit: number; offset: number; search?: string }) {
   await requirePool(d1, tenantId, poolId);
-  return listUsers(d1, tenantId, poolId, limit, offset);
+  const search = page.search === undefined ? undefined : identifierKey(page.search);
+  return listUsers(d1, tenantId, poolId, { limit: page.limit, offset: page.offset, search: search || undefined });
 }
 
 export async function removeUser(d1: D1Database, tenantId: string, poolId: string, userId: string, now: number, actor: string) {

@@ -20,13 +20,14 @@ export const users = newApp()
       tags,
       security,
       request: { params: PoolParams, query: ListQuery },
-      description: "Newest first; `limit` (default 100, at most 1000) and `offset` page through the pool.",
+      description:
+        "Newest first; `limit` (default 100, at most 1000) and `offset` page through the pool; `search` keeps the users with an identifier containing it (case-insensitive).",
       responses: { 200: json(z.object({ users: z.array(User) }), "A page of the pool's users"), ...common },
     }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
-      const { limit = 100, offset = 0 } = c.req.valid("query");
-      return c.json({ users: (await listPoolUsers(c.env.DB, tid, ipID, limit, offset)).map(userView) }, 200);
+      const { limit = 100, offset = 0, search } = c.req.valid("query");
+      return c.json({ users: (await listPoolUsers(c.env.DB, tid, ipID, { limit, offset, search })).map(userView) }, 200);
     },
   )
   .openapi(
