@@ -1,21 +1,31 @@
 #!/usr/bin/env node
-// Bundles the browser code (src/client/*.ts, with @simplewebauthn/browser) into public/assets/js/ — no CDN.
+// Bundles the browser code (src/client/*.ts(x): hono/jsx/dom components and @simplewebauthn/browser) into
+// public/assets/js/, one bundle per page, no CDN, and prints each bundle's size (raw and gzip).
 import { build } from "esbuild";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 
-// CLIENT_ENTRIES=signin,account builds only those bundles (default: every src/client/*.ts).
-const only = process.env.CLIENT_ENTRIES?.split(",").map((s) => `${s.trim()}.ts`);
+// CLIENT_ENTRIES=signin,account builds only those bundles (default: every src/client/*.ts(x)).
+const only = process.env.CLIENT_ENTRIES?.split(",").map((s) => s.trim());
 const entryPoints = readdirSync("src/client")
-  .filter((f) => f.endsWith(".ts") && (!only || only.includes(f)))
+  .filter((f) => /\.tsx?$/.test(f) && (!only || only.includes(f.replace(/\.tsx?$/, ""))))
   .map((f) => `src/client/${f}`);
-await build({
+const result = await build({
   entryPoints,
   outdir: "public/assets/js",
   bundle: true,
   format: "esm",
   target: "es2022",
+  jsx: "automatic",
+  jsxImportSource: "hono/jsx/dom",
   minify: true,
   sourcemap: false,
+  metafile: true,
   logLevel: "warning",
 });
-console.log(`built ${entryPoints.length} browser bundle(s) into public/assets/js/`);
+console.log(`built ${entryPoints.length} browser bundle(s) into public/assets/js/:`);
+for (const file of Object.keys(result.metafile.outputs).sort()) {
+  const bytes = readFileSync(file);
+  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(`  ${file.replace("public/assets/js/", "").padEnd(12)} ${kib(bytes.length).padStart(9)}  (gzip ${kib(gzipSync(bytes).length)})`);
+}

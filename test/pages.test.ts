@@ -2,7 +2,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { needsReauth, REAUTH_AFTER_SECONDS, withRecentAuth } from "../src/client/lib/portal-reauth";
-import { LAST_PASSKEY_REASON, nameProblem, passkeyViews, type CredentialJson } from "../src/client/lib/portal-view";
+import { LAST_PASSKEY_REASON, nameProblem, passkeyViews, type CredentialJson } from "../src/client/lib/passkey-view";
 import { NOT_ENROLLED, SIGNIN_FAILED, signinMessage } from "../src/client/lib/signin-messages";
 import { json, ORIGIN, sys, uid } from "./helpers/api";
 import { newPool } from "./helpers/passkeys";
@@ -275,7 +275,7 @@ describe("portal and sign-in wording (pure)", () => {
     expect(a).toMatchObject({
       label: "Unnamed passkey",
       authenticator: "Unknown authenticator",
-      sync: "This device only",
+      sync: "Device-bound",
       lastUsed: null,
       credentialId: "AAAA",
     });

@@ -20,7 +20,7 @@ import { api, ApiFailure, type FailureCode } from "./lib/api";
 import { $, announce, data } from "./lib/dom";
 import { passkeyMessage } from "./lib/passkey-errors";
 import { needsReauth, withRecentAuth, type RecentAuth } from "./lib/portal-reauth";
-import { LAST_PASSKEY_REASON, nameProblem, passkeyViews, type CredentialJson, type PasskeyView } from "./lib/portal-view";
+import { LAST_PASSKEY_REASON, nameProblem, passkeyViews, type CredentialJson, type PasskeyView } from "./lib/passkey-view";
 import { authAge, clearToken, loadToken, saveToken } from "./lib/session";
 import { isCeremonyAbort, isPasskeyError } from "./lib/signin-messages";
 

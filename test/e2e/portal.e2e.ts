@@ -104,7 +104,7 @@ describe("self-service portal", () => {
     const first = rows(page).first();
     expect(await first.locator("th").textContent()).toBe("Unnamed passkey");
     const cells = await first.locator("td").allTextContents();
-    expect(cells.slice(0, 2)).toEqual(["Unknown authenticator", "This device only"]);
+    expect(cells.slice(0, 2)).toEqual(["Unknown authenticator", "Device-bound"]);
     expect(cells[2]).toMatch(/\d{4}/);
     expect(cells[3]).toBe("Never");
     const lastDelete = first.getByRole("button", { name: /^Delete/ });

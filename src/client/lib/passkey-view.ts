@@ -1,4 +1,4 @@
-/** How the portal shows a passkey (pure: no DOM, so the workers tests can check it). */
+/** How the portal and the console show a passkey (pure: no DOM, so the workers tests can check it). */
 
 /** The Credential shape of the contract, as far as the portal reads it. */
 export interface CredentialJson {
@@ -23,7 +23,7 @@ export interface PasskeyView {
   name: string | null;
   label: string;
   authenticator: string;
-  sync: "Synced" | "This device only";
+  sync: "Synced" | "Device-bound";
   created: { iso: string; text: string };
   lastUsed: { iso: string; text: string } | null;
 }
@@ -47,7 +47,7 @@ export function passkeyViews(credentials: readonly CredentialJson[], locale?: st
       name: c.name,
       label: c.name?.trim() ? c.name : "Unnamed passkey",
       authenticator: c.payload.authenticator?.name || "Unknown authenticator",
-      sync: c.payload.flags?.backupEligible ? "Synced" : "This device only",
+      sync: c.payload.flags?.backupEligible ? "Synced" : "Device-bound",
       created: { iso: c.created_at, text: formatDate(c.created_at, locale, timeZone) },
       lastUsed: c.last_used_at ? { iso: c.last_used_at, text: formatDate(c.last_used_at, locale, timeZone) } : null,
     }));
