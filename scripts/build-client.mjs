@@ -27,5 +27,7 @@ console.log(`built ${entryPoints.length} browser bundle(s) into public/assets/js
 for (const file of Object.keys(result.metafile.outputs).sort()) {
   const bytes = readFileSync(file);
   const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-  console.log(`  ${file.replace("public/assets/js/", "").padEnd(12)} ${kib(bytes.length).padStart(9)}  (gzip ${kib(gzipSync(bytes).length)})`);
+  console.log(
+    `  ${file.replace("public/assets/js/", "").padEnd(12)} ${kib(bytes.length).padStart(9)}  (gzip ${kib(gzipSync(bytes).length)})`,
+  );
 }

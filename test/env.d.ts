@@ -1,9 +1,10 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Env as WorkerEnv } from "../src/env";
 
+// The test Worker's bindings: the generated Cloudflare.Env (worker-configuration.d.ts) and the migrations that
+// vitest.config.ts passes to test/setup.ts.
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {
+    interface Env {
       TEST_MIGRATIONS: D1Migration[];
     }
   }
