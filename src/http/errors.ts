@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "../errors";
+import { isStorageFailure } from "../repo/errors";
 
 export function errorResponse(err: ApiError): Response {
   const body = { status_code: err.status, error: err.message, error_code: err.code, details: err.details };
@@ -14,20 +15,6 @@ export function errorResponse(err: ApiError): Response {
       ...err.headers,
     },
   });
-}
-
-/**
- * Transient storage failures (D1/KV unavailable, overloaded, timed out, reset) are 503 with Retry-After.
- * Anything else from storage (a SQL error) is a bug and stays a 500.
- */
-const TRANSIENT =
-  /network connection lost|overloaded|transient|timed? ?out|exceeded|object to be reset|unavailable|internal error in D1|KV (GET|PUT|DELETE) failed/i;
-
-export function isStorageFailure(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (TRANSIENT.test(e.message)) return true;
-  }
-  return false;
 }
 
 export function toApiError(err: unknown): ApiError {
