@@ -174,6 +174,19 @@ describe("users", () => {
     await expectError(await sys("GET", `/pools/${pool}/users?limit=0`), 400, "validation_failed");
   });
 
+  it("a page of 150 users answers with every user and its data (D1 binds at most 100 values per statement)", async () => {
+    const pool = (await json<{ id: string }>(await sys("POST", "/pools", { body: { name: uid() } }), 201)).id;
+    for (let batch = 0; batch < 15; batch++)
+      await Promise.all(
+        Array.from({ length: 10 }, async () => json(await newUser({ identifiers: [{ identifier: email(), type: "email" }] }, pool), 201)),
+      );
+    const { users } = await json<{ users: User[] }>(await sys("GET", `/pools/${pool}/users?limit=150`));
+    expect(users).toHaveLength(150);
+    expect(users.every((u) => u.identifiers.length === 1)).toBe(true);
+    const searched = await json<{ users: User[] }>(await sys("GET", `/pools/${pool}/users?limit=1000&search=example`));
+    expect(searched.users).toHaveLength(150);
+  });
+
   it("search keeps the users with an identifier containing the text, case-insensitively; LIKE wildcards are literal", async () => {
     const pool = (await json<{ id: string }>(await sys("POST", "/pools", { body: { name: uid() } }), 201)).id;
     const make = async (...identifiers: string[]) =>

@@ -21,21 +21,6 @@ function group<T extends { userId: string }>(rows: T[]): Map<string, T[]> {
   return m;
 }
 
-async function withData(d1: D1Database, userRows: UserRow[]): Promise<UserWithData[]> {
-  if (userRows.length === 0) return [];
-  const db = orm(d1);
-  const ids = userRows.map((u) => u.id);
-  const [idents, addrs, creds] = await db.batch([
-    db.select().from(identifiers).where(inArray(identifiers.userId, ids)).orderBy(asc(identifiers.position)),
-    db.select().from(verifiableAddresses).where(inArray(verifiableAddresses.userId, ids)).orderBy(asc(verifiableAddresses.position)),
-    db.select().from(credentials).where(inArray(credentials.userId, ids)).orderBy(asc(credentials.createdAt), asc(credentials.id)),
-  ]);
-  const gi = group(idents),
-    ga = group(addrs),
-    gc = group(creds);
-  return userRows.map((u) => ({ ...u, identifiers: gi.get(u.id) ?? [], addresses: ga.get(u.id) ?? [], credentials: gc.get(u.id) ?? [] }));
-}
-
 /** One user with all its data in one batch (one round trip). */
 export async function getUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<UserWithData | undefined> {
   const db = orm(d1);
@@ -74,20 +59,54 @@ export interface UserPage {
 /** LIKE pattern matching `text` anywhere, with LIKE's wildcards in it taken literally (ESCAPE '\'). */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
-/** A page of a pool's users with their data, optionally those with a matching identifier: two round trips whatever the page size. */
+/**
+ * A page of a pool's users with their data, optionally those with a matching identifier: one batch (one round trip)
+ * whatever the page size. The child rows select their users through the page query itself, not a list of ids (D1
+ * binds at most 100 values per statement).
+ */
 export async function listUsers(d1: D1Database, tenantId: string, poolId: string, page: UserPage): Promise<UserWithData[]> {
+  const db = orm(d1);
   const matching =
     page.search === undefined
       ? undefined
       : sql`exists (select 1 from ${identifiers} where ${identifiers.userId} = ${users.id} and ${identifiers.tenantId} = ${tenantId} and ${identifiers.identifierKey} like ${containing(page.search)} escape '\\')`;
-  const rows = await orm(d1)
-    .select()
+  const where = and(scope(tenantId, poolId), matching);
+  const order = [desc(users.createdAt), asc(users.id)] as const;
+  const ids = db
+    .select({ id: users.id })
     .from(users)
-    .where(and(scope(tenantId, poolId), matching))
-    .orderBy(desc(users.createdAt), asc(users.id))
+    .where(where)
+    .orderBy(...order)
     .limit(page.limit)
     .offset(page.offset);
-  return withData(d1, rows);
+  const [rows, idents, addrs, creds] = await db.batch([
+    db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(...order)
+      .limit(page.limit)
+      .offset(page.offset),
+    db
+      .select()
+      .from(identifiers)
+      .where(and(eq(identifiers.tenantId, tenantId), inArray(identifiers.userId, ids)))
+      .orderBy(asc(identifiers.position)),
+    db
+      .select()
+      .from(verifiableAddresses)
+      .where(and(eq(verifiableAddresses.tenantId, tenantId), inArray(verifiableAddresses.userId, ids)))
+      .orderBy(asc(verifiableAddresses.position)),
+    db
+      .select()
+      .from(credentials)
+      .where(and(eq(credentials.tenantId, tenantId), inArray(credentials.userId, ids)))
+      .orderBy(asc(credentials.createdAt), asc(credentials.id)),
+  ]);
+  const gi = group(idents);
+  const ga = group(addrs);
+  const gc = group(creds);
+  return rows.map((u) => ({ ...u, identifiers: gi.get(u.id) ?? [], addresses: ga.get(u.id) ?? [], credentials: gc.get(u.id) ?? [] }));
 }
 
 export interface NewUserData {
