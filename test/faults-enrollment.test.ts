@@ -190,7 +190,7 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
       committed: async (c) => expect(await consumed(c.options.challenge)).toBe(1),
       retry: (c) => whole(c.user),
       bestEffort: isKvDelete,
-      // src/services/otp.ts completeEnrollmentWithCode consumes the code (its own statement) before the ceremony's
+      // src/services/otp.ts completeCodeEnrollment consumes the code (its own statement) before the ceremony's
       // batch, by design ("a failed registration also uses it up"): a storage failure after that point spends the
       // code without a passkey. The user asks for a new code (the retry above does exactly that).
       // Likewise an attempt is taken from the code (attempts + 1, one conditional UPDATE) before it is compared and

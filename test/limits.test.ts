@@ -5,17 +5,18 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createSystemClient } from "../src/services/clients";
+import { createClient } from "../src/services/clients";
 import { reserve, readCounter } from "../src/repo/counters";
 import { purgeExpired } from "../src/repo/maintenance";
 import { counterKeys } from "../src/domain/limits";
-import { grantSystemToken } from "../src/services/system-token";
+import { createSystemToken } from "../src/services/system-token";
 import { passwordSignin } from "../src/services/signin";
-import { checkEnrollmentCode, requestEnrollmentCode } from "../src/services/otp";
+import { checkEnrollmentCode, createEnrollmentCode } from "../src/services/otp";
 import { identifierKey } from "../src/services/users";
 import { ApiError } from "../src/errors";
 import { SoftAuthenticator } from "./authenticator";
 import { basic, call, expectError, json, ORIGIN, requestToken, sys, uid, type ErrorBody } from "./helpers/api";
+import { testCall, testWorkspaceCall } from "./helpers/call";
 import { begin, count, enroll, newPool, newUser } from "./helpers/passkeys";
 import { finish, newWorkspace, options, password, setup, type Tokens } from "./helpers/signin";
 
@@ -50,13 +51,6 @@ const statuses = (rs: Response[]) =>
     .sort()
     .join(",");
 const counter = (key: string, tid = "default") => readCounter(env.DB, { tenantId: tid, key }, Date.now());
-const signinScope = (wid: string) => ({
-  env,
-  ctx: { origin: ORIGIN, hostname: "localhost" },
-  issuerBase: ORIGIN,
-  tenantId: "default",
-  workspaceId: wid,
-});
 
 describe("password failures per identifier", () => {
   it("5 wrong passwords, then 429 for every attempt (also the right password) until the window passes; passkeys still work", async () => {
@@ -81,7 +75,7 @@ describe("password failures per identifier", () => {
 
     // 15 minutes later the window has passed: the right password signs in.
     const later = Date.now() + 15 * 60_000 + 1000;
-    const res = await passwordSignin(signinScope(wid), { identifier: user.email, password: PW }, later);
+    const res = await passwordSignin(testWorkspaceCall(wid, { now: later }), { identifier: user.email, password: PW });
     expect(res).toMatchObject({ token_type: "Bearer" });
   });
 
@@ -209,7 +203,7 @@ describe("one-time codes", () => {
     await expectLimited(await add({ identifier: ghost.toUpperCase() }), "otp_requests", 3600);
 
     const later = Date.now() + 3600_000 + 1000;
-    expect(await thrown(requestEnrollmentCode(env, { tenantId: TID, poolId: pool }, { userID: user.id }, "test", later))).toBeNull();
+    expect(await thrown(createEnrollmentCode(testCall({ tenantId: TID, now: later }), pool, { userID: user.id }))).toBeNull();
     expect(await sent(user.email)).toBe(6);
   });
 
@@ -250,7 +244,7 @@ describe("one-time codes", () => {
 
     const later = Date.now() + 86400_000 + 1000;
     // A day later the per-user limit is lifted: the (by then expired) code is an ordinary 401, not a 429.
-    const e = await thrown(checkEnrollmentCode(env, { tenantId: TID, poolId: pool }, { userID: user.id }, fresh, "test", later));
+    const e = await thrown(checkEnrollmentCode(testCall({ tenantId: TID, now: later }), pool, { userID: user.id }, fresh));
     expect(e?.status).toBe(401);
   });
 
@@ -286,8 +280,10 @@ describe("one-time codes", () => {
 
 describe("client authentication failures at the token endpoint", () => {
   it("10 failures per client per minute, then 429 also for the right secret; a minute later it works", async () => {
-    const clientId = `svc-${crypto.randomUUID()}`;
-    const secret = await createSystemClient(env.DB, "default", clientId, ["identity"], Date.now());
+    const {
+      client: { clientId },
+      secret,
+    } = await createClient(testCall(), { scopes: ["identity"] });
     await json(await requestToken("default", grant, { authorization: basic(clientId, secret) })); // success: not counted
     for (let i = 0; i < 10; i++)
       await expectError(await requestToken("default", grant, { authorization: basic(clientId, `${secret}x`) }), 401, "invalid_client");
@@ -301,13 +297,13 @@ describe("client authentication failures at the token endpoint", () => {
     await expectError(await requestToken("default", grant, { authorization: basic(`${clientId}-other`, "x") }), 401, "invalid_client");
 
     const later = Date.now() + 61_000;
-    const res = await grantSystemToken(
-      env,
-      ORIGIN,
-      "default",
-      { grantType: "client_credentials", scope: "identity", clientId, clientSecret: secret, method: "basic" },
-      later,
-    );
+    const res = await createSystemToken(testCall({ now: later }), {
+      grantType: "client_credentials",
+      scope: "identity",
+      clientId,
+      clientSecret: secret,
+      method: "basic",
+    });
     expect(res.token_type).toBe("Bearer");
   });
 

@@ -2,12 +2,12 @@
  * One-time codes: the development outbox, the production webhook messenger, code generation. Also
  * test/otp-request.test.ts and test/otp-complete.test.ts.
  */
-import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../src/app";
 import { hmacHex, messengerFor, SIGNATURE_HEADER, type Messenger } from "../src/services/messenger";
-import { codePolicy, generateCode, requestEnrollmentCode } from "../src/services/otp";
+import { codePolicy, createEnrollmentCode, generateCode } from "../src/services/otp";
 import { expectError, ORIGIN } from "./helpers/api";
+import { testCall } from "./helpers/call";
 import { codeRow, otpHelpers, otpTenant, PROD, prodToken } from "./helpers/otp";
 import { newUser } from "./helpers/passkeys";
 
@@ -114,7 +114,7 @@ describe("webhook messenger (production)", () => {
     fetchSpy.mockImplementation(async () => {
       throw new Error("connection refused");
     });
-    await requestEnrollmentCode(hook, { tenantId: TID, poolId: pool }, { userID: user.id }, "test", Date.now());
+    await createEnrollmentCode(testCall({ env: hook, tenantId: TID }), pool, { userID: user.id });
   });
 
   it("without OTP_WEBHOOK_URL (or its secret) nothing is delivered, with a warning, and add/request is still 204", async () => {
@@ -147,9 +147,7 @@ describe("webhook messenger (production)", () => {
         throw new Error("down");
       },
     };
-    await expect(
-      requestEnrollmentCode(env, { tenantId: TID, poolId: pool }, { userID: user.id }, "test", Date.now(), broken),
-    ).resolves.toBeUndefined();
+    await expect(createEnrollmentCode(testCall({ tenantId: TID }), pool, { userID: user.id }, broken)).resolves.toBeUndefined();
     expect(await codeRow(user.id)).not.toBeNull();
   });
 });

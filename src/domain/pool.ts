@@ -65,13 +65,14 @@ function checkMechanismList(list: Mechanism[], field: string): Failure | null {
   return null;
 }
 
-export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolConfig> {
-  const ps = input.passkey_settings ?? {};
+type Methods = Pick<PoolConfig, "mechanisms" | "preferredMechanism" | "secondFactorMechanisms" | "secondFactorPreferred">;
+type RelyingParty = Pick<PoolConfig, "rpId" | "rpOrigins" | "userVerification" | "attestation">;
+type Limits = Pick<PoolConfig, "maxCredentials" | "webauthnCapacity" | "passwordFailures" | "otpRequestsPerHour" | "otpFailuresPerDay">;
+
+/** First- and second-factor mechanisms and the preferred one of each: no duplicates, no mechanism in both lists. */
+function mergeMethods(current: PoolConfig, input: PoolUpdate): Result<Methods> {
   const mechanisms = input.authentication_mechanisms ?? current.mechanisms;
   const second = input.second_factor_authentication_mechanisms ?? current.secondFactorMechanisms;
-  const mechanismsChanged = input.authentication_mechanisms !== undefined;
-  const secondChanged = input.second_factor_authentication_mechanisms !== undefined;
-
   if (mechanisms.length === 0) return fail("authentication_mechanisms", "authentication_mechanisms needs at least one mechanism");
   const dup =
     checkMechanismList(mechanisms, "authentication_mechanisms") ?? checkMechanismList(second, "second_factor_authentication_mechanisms");
@@ -79,16 +80,36 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
   const firstFamilies = new Set(mechanisms.map(family));
   const both = second.find((m) => firstFamilies.has(family(m)));
   if (both) return fail("second_factor_authentication_mechanisms", `${both} cannot be both a first and a second factor`);
+  const preferred = mergePreferred(current, input, mechanisms);
+  if (!preferred.ok) return preferred;
+  const secondPreferred = mergeSecondPreferred(current, input, second);
+  if (!secondPreferred.ok) return secondPreferred;
+  return {
+    ok: true,
+    value: {
+      mechanisms,
+      preferredMechanism: preferred.value,
+      secondFactorMechanisms: second,
+      secondFactorPreferred: secondPreferred.value,
+    },
+  };
+}
 
-  // Preferred: explicit value must be listed; otherwise keep the current one while it is still listed, else the first.
-  let preferred =
+/** An explicit preferred mechanism must be listed; otherwise the current one while it is still listed, else the first. */
+function mergePreferred(current: PoolConfig, input: PoolUpdate, mechanisms: Mechanism[]): Result<Mechanism> {
+  const mechanismsChanged = input.authentication_mechanisms !== undefined;
+  const preferred =
     input.preferred_authentication_mechanism ||
     (mechanismsChanged && !mechanisms.includes(current.preferredMechanism) ? mechanisms[0]! : current.preferredMechanism);
-  if (!mechanisms.includes(preferred)) {
-    if (input.preferred_authentication_mechanism)
-      return fail("preferred_authentication_mechanism", "preferred_authentication_mechanism must be one of authentication_mechanisms");
-    preferred = mechanisms[0]!;
-  }
+  if (mechanisms.includes(preferred)) return { ok: true, value: preferred };
+  if (input.preferred_authentication_mechanism)
+    return fail("preferred_authentication_mechanism", "preferred_authentication_mechanism must be one of authentication_mechanisms");
+  return { ok: true, value: mechanisms[0]! };
+}
+
+/** The same rule for the second factor, where "" means none (and becomes the first when second factors exist). */
+function mergeSecondPreferred(current: PoolConfig, input: PoolUpdate, second: Mechanism[]): Result<Mechanism | ""> {
+  const secondChanged = input.second_factor_authentication_mechanisms !== undefined;
   let secondPreferred: Mechanism | "" =
     input.second_factor_preferred_authentication_mechanism ??
     (secondChanged && !second.some((m) => m === current.secondFactorPreferred) ? (second[0] ?? "") : current.secondFactorPreferred);
@@ -102,7 +123,12 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
     secondPreferred = second[0] ?? "";
   }
   if (secondPreferred === "" && second.length > 0) secondPreferred = second[0]!;
+  return { ok: true, value: secondPreferred };
+}
 
+/** Passkey settings: a valid RP ID, and origins (normalised, deduplicated) that belong to it. */
+function mergeRelyingParty(current: PoolConfig, input: PoolUpdate): Result<RelyingParty> {
+  const ps = input.passkey_settings ?? {};
   const rp = checkRpId(ps.relying_party_id ?? current.rpId);
   if (!rp.ok) return rp;
   const originsIn = ps.relying_party_origins ?? current.rpOrigins;
@@ -115,7 +141,19 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
     if (!r.ok) return r;
     if (!origins.includes(r.value)) origins.push(r.value);
   }
+  return {
+    ok: true,
+    value: {
+      rpId: rp.value,
+      rpOrigins: origins,
+      userVerification: ps.user_verification ?? current.userVerification,
+      attestation: ps.attestation ?? current.attestation,
+    },
+  };
+}
 
+/** Credential limits (capacity within max_credentials) and the abuse limits, each within its range. */
+function mergeLimits(current: PoolConfig, input: PoolUpdate): Result<Limits> {
   const maxCredentials = input.limits?.max_credentials ?? current.maxCredentials;
   const capacity = input.limits?.webauthn_credentials_capacity ?? current.webauthnCapacity;
   const { capacity: cap, maxCredentials: maxc } = LIMITS;
@@ -128,8 +166,9 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
   if (capacity > maxCredentials) {
     return fail("limits.webauthn_credentials_capacity", "webauthn_credentials_capacity must not exceed max_credentials");
   }
-
-  const abuse = {
+  const limits: Limits = {
+    maxCredentials,
+    webauthnCapacity: capacity,
     passwordFailures: current.passwordFailures,
     otpRequestsPerHour: current.otpRequestsPerHour,
     otpFailuresPerDay: current.otpFailuresPerDay,
@@ -142,9 +181,13 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
     const f = def.poolField!;
     const v = input.limits?.[f.name as "password_failures" | "otp_requests_per_hour" | "otp_failures_per_day"] ?? current[prop];
     if (!Number.isInteger(v) || v < f.min || v > f.max) return fail(`limits.${f.name}`, `${f.name} must be between ${f.min} and ${f.max}`);
-    abuse[prop] = v;
+    limits[prop] = v;
   }
+  return { ok: true, value: limits };
+}
 
+/** One-time code settings of enroll_webauthn: length and TTL within their ranges. */
+function mergeOtpSettings(current: PoolConfig, input: PoolUpdate): Result<PoolConfig["otpSettings"]> {
   const otpIn = input.otp_settings?.enroll_webauthn ?? {};
   const otp = { ...current.otpSettings.enroll_webauthn, ...otpIn };
   if (otp.length < LIMITS.otpLength.min || otp.length > LIMITS.otpLength.max) {
@@ -154,24 +197,28 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
   if (ttl === null || ttl < 60 || ttl > TTL_MAX_SECONDS) {
     return fail("otp_settings.enroll_webauthn.ttl", "ttl must be a duration such as 90s, 10m or 1h, between 1m and 24h");
   }
+  return { ok: true, value: { enroll_webauthn: { length: otp.length, ttl: otp.ttl } } };
+}
 
+/** The current configuration with the update merged in, validated as a whole (the first failure, in field order). */
+export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolConfig> {
+  const methods = mergeMethods(current, input);
+  if (!methods.ok) return methods;
+  const rp = mergeRelyingParty(current, input);
+  if (!rp.ok) return rp;
+  const limits = mergeLimits(current, input);
+  if (!limits.ok) return limits;
+  const otpSettings = mergeOtpSettings(current, input);
+  if (!otpSettings.ok) return otpSettings;
   return {
     ok: true,
     value: {
       name: input.name?.trim() ?? current.name,
       description: input.description ?? current.description,
-      mechanisms,
-      preferredMechanism: preferred,
-      secondFactorMechanisms: second,
-      secondFactorPreferred: secondPreferred,
-      rpId: rp.value,
-      rpOrigins: origins,
-      userVerification: ps.user_verification ?? current.userVerification,
-      attestation: ps.attestation ?? current.attestation,
-      maxCredentials,
-      webauthnCapacity: capacity,
-      ...abuse,
-      otpSettings: { enroll_webauthn: { length: otp.length, ttl: otp.ttl } },
+      ...methods.value,
+      ...rp.value,
+      ...limits.value,
+      otpSettings: otpSettings.value,
     },
   };
 }

@@ -6,7 +6,7 @@ import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError, notFound } from "../errors";
 import { validationError } from "./app";
-import { serviceOrigin } from "./context";
+import { serviceOrigin } from "../services/origin";
 import { tenantExists } from "../repo/tenants";
 import { userIsActive } from "../repo/users";
 import { ID_RE } from "../api/common";
@@ -15,7 +15,7 @@ import type { AppEnv, Principal, RequestOf, UserEnv } from "./principal";
 import { TTL } from "../domain/ttl";
 
 /** Base of the token issuer; the rule (ISSUER_BASE_URL, never the Host header in production) is serviceOrigin's. */
-export const issuerBase = (c: RequestOf) => serviceOrigin(c.env, c.req.url).issuerBase;
+const issuerBase = (c: RequestOf) => serviceOrigin(c.env, c.req.url).issuerBase;
 
 const unauthorized = (message: string, bad: boolean) =>
   new ApiError(

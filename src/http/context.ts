@@ -1,54 +1,34 @@
 /** Bridges from Hono's context to what services need, so services know nothing of HTTP. */
-import type { Context } from "hono";
-import type { RequestContext } from "../webauthn/context";
-import { checkOrigin, checkRpId } from "../domain/relying-party";
 import type { Env } from "../env";
-import type { AppEnv, RequestOf } from "./principal";
-import { ApiError } from "../errors";
+import type { Call } from "../services/call";
+import { type ServiceOrigin, serviceOrigin } from "../services/origin";
+import type { Principal } from "./principal";
 
-export interface ServiceOrigin extends RequestContext {
-  /** Base of the token issuer (`{issuerBase}/{tid}`): ISSUER_BASE_URL without trailing slashes, or the origin. */
-  issuerBase: string;
+/** What the bridge reads of a Hono context, whatever its variables: the bindings, the URL and the principal, if any. */
+interface CallSource {
+  env: Env;
+  req: { url: string };
+  var: { auth?: Principal };
 }
 
-const notConfigured = (message: string) => new ApiError("not_configured", message, {}, { "retry-after": "60" });
-
-/**
- * The service's own origin, the one rule for the token issuer, the default RP ID and the default expected origin.
- * With ISSUER_BASE_URL it comes from that URL only, never from the request (whose host is the client's Host header).
- * Without it, development uses the request origin; production refuses (503 not_configured), as it does for a
- * malformed ISSUER_BASE_URL (absolute https URL with a domain name, or http://localhost in development; a path is
- * allowed, no query, fragment or credentials).
- */
-export function serviceOrigin(env: Pick<Env, "ENVIRONMENT" | "ISSUER_BASE_URL">, requestUrl: string): ServiceOrigin {
-  const development = env.ENVIRONMENT === "development";
-  const configured = env.ISSUER_BASE_URL?.trim();
-  if (!configured) {
-    if (!development) throw notConfigured("ISSUER_BASE_URL is not set: it is required outside development");
-    const url = new URL(requestUrl);
-    return { origin: url.origin, hostname: url.hostname, issuerBase: url.origin };
-  }
-  const invalid = () => notConfigured("ISSUER_BASE_URL is invalid: it must be an absolute https URL (http://localhost in development)");
-  let url: URL;
-  try {
-    url = new URL(configured);
-  } catch {
-    throw invalid();
-  }
-  if (url.username || url.password || url.search || url.hash || configured.includes("?") || configured.includes("#")) throw invalid();
-  if (url.protocol === "http:" && !development) throw invalid();
-  if (!checkOrigin(url.origin, url.hostname).ok || !checkRpId(url.hostname).ok) throw invalid();
-  return { origin: url.origin, hostname: url.hostname, issuerBase: `${url.origin}${url.pathname.replace(/\/+$/, "")}` };
-}
-
-export function requestContext(c: RequestOf): RequestContext {
-  const { origin, hostname } = serviceOrigin(c.env, c.req.url);
-  return { origin, hostname };
-}
-
-/** "system:<client>" or "user:<id>", for audit events. */
-export function actorOf(c: Context<AppEnv>): string {
-  const p = c.get("auth");
+/** "system:<client>" or "user:<id>" for a token's principal, "anonymous" without one; for audit events. */
+function actorOf(c: CallSource): string {
+  const p = c.var.auth;
   if (!p) return "anonymous";
   return p.claims.client_id ? `system:${p.subject}` : `user:${p.subject}`;
+}
+
+/** The Call of this request in tenant `tenantId`: the clock read once, the service's origin read when first needed. */
+export function callOf(c: CallSource, tenantId: string): Call {
+  let origin: ServiceOrigin | undefined;
+  return {
+    env: c.env,
+    tenantId,
+    actor: actorOf(c),
+    now: Date.now(),
+    origin: () => {
+      origin ??= serviceOrigin(c.env, c.req.url);
+      return origin;
+    },
+  };
 }

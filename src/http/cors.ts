@@ -8,7 +8,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./principal";
 import { workspaceWithPoolRows } from "../repo/workspaces";
 import { ID_RE } from "../api/common";
-import { serviceOrigin } from "./context";
+import { serviceOrigin } from "../services/origin";
 
 const ALLOW_METHODS = "GET, POST, PUT, DELETE";
 const ALLOW_HEADERS = "authorization, content-type";

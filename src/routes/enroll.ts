@@ -1,12 +1,13 @@
 /** Enrollment-link API under /{tid}/{wid}/enroll: a passkey for a user who holds a one-time code (no token). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { requestContext } from "../http/context";
+import { callOf } from "../http/context";
+import { inWorkspace } from "../services/call";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
 import { errors, json, jsonBody } from "../api/common";
 import { WorkspaceScopedParams } from "../api/signin";
 import { CreationOptions, RegistrationResponse } from "../api/webauthn";
-import { enrollmentLinkComplete, enrollmentLinkOptions } from "../services/enroll-link";
+import { beginLinkEnrollment, completeLinkEnrollment } from "../services/enroll-link";
 
 const tags = ["Enrollment links"];
 
@@ -41,10 +42,7 @@ enroll.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(
-      await enrollmentLinkOptions(c.env, { tenantId: tid, workspaceId: wid }, c.req.valid("json"), requestContext(c), Date.now()),
-      200,
-    );
+    return c.json(await beginLinkEnrollment(inWorkspace(callOf(c, tid), wid), c.req.valid("json")), 200);
   },
 );
 
@@ -62,7 +60,7 @@ enroll.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    await enrollmentLinkComplete(c.env, { tenantId: tid, workspaceId: wid }, c.req.valid("json"), requestContext(c), Date.now());
+    await completeLinkEnrollment(inWorkspace(callOf(c, tid), wid), c.req.valid("json"));
     return c.body(null, 204);
   },
 );

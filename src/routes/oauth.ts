@@ -1,13 +1,12 @@
 /** Tokens: the client-credentials grant and the tenant's JWKS. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { issuerBase } from "../http/bearer";
-import { ApiError, notFound } from "../errors";
+import { ApiError } from "../errors";
+import { callOf } from "../http/context";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
-import { tenantExists } from "../repo/tenants";
 import { errors, json, TenantParams } from "../api/common";
-import { grantSystemToken, type TokenRequest } from "../services/system-token";
-import { jwks } from "../crypto/keys";
+import { createSystemToken, type TokenRequest } from "../services/system-token";
+import { getJwks } from "../services/tenants";
 
 const TokenForm = z
   .object({
@@ -74,7 +73,7 @@ oauth.openapi(
     const { tid } = c.req.valid("param");
     const form = c.req.valid("form");
     const creds = clientCredentials(c.req.header("authorization"), form);
-    const res = await grantSystemToken(c.env, issuerBase(c), tid, { grantType: form.grant_type, scope: form.scope, ...creds }, Date.now());
+    const res = await createSystemToken(callOf(c, tid), { grantType: form.grant_type, scope: form.scope, ...creds });
     return c.json(res, 200);
   },
 );
@@ -92,8 +91,8 @@ oauth.openapi(
   }),
   async (c) => {
     const { tid } = c.req.valid("param");
-    if (!(await tenantExists(c.env.DB, tid))) throw notFound("tenant");
+    const keys = await getJwks(callOf(c, tid));
     c.header("cache-control", "public, max-age=300");
-    return c.json(await jwks(c.env.DB, tid), 200);
+    return c.json(keys, 200);
   },
 );

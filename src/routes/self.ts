@@ -3,14 +3,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { requireUser } from "../http/bearer";
 import type { UserEnv } from "../http/principal";
-import { requestContext } from "../http/context";
+import { callOf } from "../http/context";
 import { workspaceCors } from "../http/cors";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
 import { bearerSecurity, errors, Id, json, jsonBody } from "../api/common";
 import { Credential, UserWithData } from "../api/user";
 import { CreationOptions, CredentialIdB64, NameInput, RegistrationResponse } from "../api/webauthn";
-import { me, selfBegin, selfComplete, selfDelete, selfRename, type SelfRef } from "../services/self";
+import { beginSelfEnrollment, completeSelfEnrollment, deleteSelfPasskey, getSelf, updateSelfPasskeyName } from "../services/self";
 import { credentialView, userWithDataView } from "../api/views";
 
 const tags = ["Self-service"];
@@ -21,8 +21,8 @@ const manage = requireUser("manage_ss_profile", { recent: true });
 const recentNote =
   "Needs scope manage_ss_profile and a sign-in within the last 300 s (else 401 insufficient_user_authentication, max_age=300).";
 
-/** The signed-in user that requireUser established (never absent after it). */
-const ref = (c: Context<UserEnv>): SelfRef => c.get("user");
+/** The call and the signed-in user that requireUser established (never absent after it). */
+const signedIn = (c: Context<UserEnv>) => [callOf(c, c.var.user.tenantId), c.var.user] as const;
 
 export const self = newApp();
 self.use("/:tid/:wid/identity/v2/self/*", workspaceCors);
@@ -39,7 +39,7 @@ self.openapi(
     request: { params: Params },
     responses: { 200: json(UserWithData, "The user"), ...errors(400, 401, 403, 404) },
   }),
-  async (c) => c.json(userWithDataView(await me(c.env, ref(c))), 200),
+  async (c) => c.json(userWithDataView(await getSelf(...signedIn(c))), 200),
 );
 
 for (const [segment, mode] of [
@@ -58,7 +58,7 @@ for (const [segment, mode] of [
       request: { params: Params },
       responses: { 200: json(CreationOptions, "PublicKeyCredentialCreationOptionsJSON"), ...errors(400, 401, 403, 404, 409) },
     }),
-    async (c) => c.json(await selfBegin(c.env, ref(c), mode, requestContext(c), Date.now()), 200),
+    async (c) => c.json(await beginSelfEnrollment(...signedIn(c), mode), 200),
   );
   self.openapi(
     createRoute({
@@ -76,7 +76,7 @@ for (const [segment, mode] of [
       },
     }),
     async (c) => {
-      const rows = await selfComplete(c.env, ref(c), mode, c.req.valid("json"), requestContext(c), Date.now());
+      const rows = await completeSelfEnrollment(...signedIn(c), mode, c.req.valid("json"));
       return c.json({ credentials: rows.map(credentialView) }, 200);
     },
   );
@@ -95,7 +95,7 @@ self.openapi(
     responses: { 204: { description: "Deleted" }, ...errors(400, 401, 403, 404, 409) },
   }),
   async (c) => {
-    await selfDelete(c.env, ref(c), c.req.valid("param").credentialID, Date.now());
+    await deleteSelfPasskey(...signedIn(c), c.req.valid("param").credentialID);
     return c.body(null, 204);
   },
 );
@@ -113,7 +113,7 @@ self.openapi(
     responses: { 204: { description: "Renamed" }, ...errors(400, 401, 403, 404, 413, 415) },
   }),
   async (c) => {
-    await selfRename(c.env, ref(c), c.req.valid("param").credentialID, c.req.valid("json").name, Date.now());
+    await updateSelfPasskeyName(...signedIn(c), c.req.valid("param").credentialID, c.req.valid("json").name);
     return c.body(null, 204);
   },
 );

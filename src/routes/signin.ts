@@ -2,21 +2,21 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/principal";
-import { serviceOrigin } from "../http/context";
+import { callOf } from "../http/context";
 import { workspaceCors } from "../http/cors";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
 import { signinIpLimit } from "../http/rate-limit";
 import { errors, json, jsonBody } from "../api/common";
 import { FinishInput, SigninConfig, OptionsInput, OptionsResponse, PasswordInput, TokenOrNext, WorkspaceScopedParams } from "../api/signin";
-import { signinConfig, passkeyFinish, passkeyOptions, passwordSignin, type SigninScope } from "../services/signin";
+import { inWorkspace, type WorkspaceCall } from "../services/call";
+import { signinConfig, passkeyFinish, passkeyOptions, passwordSignin } from "../services/signin";
 
 const tags = ["Sign-in"];
 
-function scopeOf(c: Context<AppEnv>, tid: string, wid: string): SigninScope {
-  // One reading of the service's origin for both the ceremony and the token issuer.
-  const { origin, hostname, issuerBase } = serviceOrigin(c.env, c.req.url);
-  return { env: c.env, ctx: { origin, hostname }, issuerBase, tenantId: tid, workspaceId: wid };
+/** The call in the path's workspace. */
+function signinCall(c: Context<AppEnv>, tid: string, wid: string): WorkspaceCall {
+  return inWorkspace(callOf(c, tid), wid);
 }
 
 export const signin = newApp();
@@ -36,7 +36,7 @@ signin.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(await signinConfig(scopeOf(c, tid, wid)), 200);
+    return c.json(await signinConfig(signinCall(c, tid, wid)), 200);
   },
 );
 
@@ -53,7 +53,7 @@ signin.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(await passkeyOptions(scopeOf(c, tid, wid), c.req.valid("json"), Date.now()), 200);
+    return c.json(await passkeyOptions(signinCall(c, tid, wid), c.req.valid("json")), 200);
   },
 );
 
@@ -69,7 +69,7 @@ signin.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(await passkeyFinish(scopeOf(c, tid, wid), c.req.valid("json"), Date.now()), 200);
+    return c.json(await passkeyFinish(signinCall(c, tid, wid), c.req.valid("json")), 200);
   },
 );
 
@@ -84,6 +84,6 @@ signin.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(await passwordSignin(scopeOf(c, tid, wid), c.req.valid("json"), Date.now()), 200);
+    return c.json(await passwordSignin(signinCall(c, tid, wid), c.req.valid("json")), 200);
   },
 );

@@ -2,6 +2,7 @@
 import { b64url, fromB64url, utf8 } from "../crypto/bytes";
 import { validationFailed } from "../errors";
 import { listAudit, type AuditPosition, type AuditRow } from "../repo/audit";
+import type { Call } from "./call";
 
 export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_PAGE_MAX = 200;
@@ -35,7 +36,7 @@ export interface AuditFilter {
   limit?: number;
 }
 
-export async function auditPage(d1: D1Database, tenantId: string, f: AuditFilter): Promise<{ events: AuditRow[]; next: string | null }> {
+export async function listAuditEvents(call: Call, f: AuditFilter): Promise<{ events: AuditRow[]; next: string | null }> {
   const after =
     f.after === undefined
       ? undefined
@@ -45,7 +46,7 @@ export async function auditPage(d1: D1Database, tenantId: string, f: AuditFilter
         })());
   const limit = Math.min(Math.max(f.limit ?? AUDIT_PAGE_DEFAULT, 1), AUDIT_PAGE_MAX);
   // One row more than the page tells whether another page follows.
-  const rows = await listAudit(d1, tenantId, { userId: f.userId, type: f.type, after, limit: limit + 1 });
+  const rows = await listAudit(call.env.DB, call.tenantId, { userId: f.userId, type: f.type, after, limit: limit + 1 });
   const events = rows.slice(0, limit);
   const last = events[events.length - 1];
   return { events, next: rows.length > limit && last ? encodeCursor(last) : null };

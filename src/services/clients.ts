@@ -1,51 +1,71 @@
 /**
- * System client authentication. The bootstrap client (SYSTEM_CLIENT_ID / SYSTEM_CLIENT_SECRET) is valid for every
- * tenant; further clients live in D1 with only a SHA-256 of their secret (secrets are random, high-entropy).
+ * System clients: client authentication at the token endpoint, and a tenant's stored clients (bootstrap client only).
+ * The bootstrap client (SYSTEM_CLIENT_ID / SYSTEM_CLIENT_SECRET) is valid for every tenant; further clients live in D1
+ * with only a SHA-256 of their secret (secrets are random, high-entropy).
  */
-import { b64url, randomBytes, sha256, timingSafeEqualStr } from "../crypto/bytes";
-import { clientById, insertClient } from "../repo/clients";
+import { b64url, newId, randomBytes, sha256, timingSafeEqualStr } from "../crypto/bytes";
+import { notFound } from "../errors";
+import { recordAudit } from "../repo/audit";
+import * as clientRepo from "../repo/clients";
+import type { SystemClientRow } from "../repo/clients";
+import type { Call } from "./call";
 
 export const SYSTEM_SCOPES = ["identity"] as const;
 
-export async function hashClientSecret(secret: string): Promise<string> {
+async function hashClientSecret(secret: string): Promise<string> {
   return b64url(await sha256(secret));
 }
 
-/** Where clients are checked: the D1 binding of stored clients and the bootstrap client's id and secret, if set. */
-export interface ClientStore {
-  db: D1Database;
-  systemClient: { id: string | undefined; secret: string | undefined };
-}
-
-/** Returns the client's allowed scopes, or null when the id or secret is wrong. */
-export async function authenticateClient(store: ClientStore, tenantId: string, clientId: string, secret: string): Promise<string[] | null> {
-  const { id: bootId, secret: bootSecret } = store.systemClient;
+/** Returns the client's allowed scopes in the call's tenant, or null when the id or secret is wrong. */
+export async function authenticateClient(call: Call, clientId: string, secret: string): Promise<string[] | null> {
+  const { SYSTEM_CLIENT_ID: bootId, SYSTEM_CLIENT_SECRET: bootSecret } = call.env;
   if (bootId && bootSecret && (await timingSafeEqualStr(clientId, bootId))) {
     return (await timingSafeEqualStr(secret, bootSecret)) ? [...SYSTEM_SCOPES] : null;
   }
-  const row = await clientById(store.db, tenantId, clientId);
+  const row = await clientRepo.clientById(call.env.DB, call.tenantId, clientId);
   // Compare against a hash even when the client is unknown, so timing does not tell which ids exist.
   const ok = await timingSafeEqualStr(await hashClientSecret(secret), row?.secretHash ?? "unknown-client");
   return row && ok ? row.scopes.split(" ").filter(Boolean) : null;
 }
 
-/** Creates a stored system client; returns its secret (shown once). */
-export async function createSystemClient(
-  d1: D1Database,
-  tenantId: string,
-  clientId: string,
-  scopes: string[],
-  now: number,
-  name = "",
-): Promise<string> {
+/** A stored client without its secret hash. */
+export type ClientInfo = Omit<SystemClientRow, "secretHash">;
+
+const auditClient = (call: Call, clientId: string, action: "create" | "delete") =>
+  recordAudit(
+    call.env.DB,
+    {
+      tenantId: call.tenantId,
+      actor: call.actor,
+      type: "config.changed",
+      details: { resource: "system_client", id: clientId, action },
+    },
+    call.now,
+  );
+
+export async function listClients(call: Call): Promise<ClientInfo[]> {
+  return (await clientRepo.listClients(call.env.DB, call.tenantId)).map(({ secretHash: _h, ...c }) => c);
+}
+
+/** A new client-credentials client of the tenant; its secret is returned here only (stored as a hash). */
+export async function createClient(
+  call: Call,
+  input: { name?: string; scopes?: readonly string[] },
+): Promise<{ client: ClientInfo; secret: string }> {
+  const client: ClientInfo = {
+    tenantId: call.tenantId,
+    clientId: newId(),
+    scopes: [...new Set(input.scopes ?? SYSTEM_SCOPES)].join(" "),
+    name: input.name?.trim() ?? "",
+    createdAt: call.now,
+  };
   const secret = b64url(randomBytes(32));
-  await insertClient(d1, {
-    tenantId,
-    clientId,
-    secretHash: await hashClientSecret(secret),
-    scopes: scopes.join(" "),
-    name,
-    createdAt: now,
-  });
-  return secret;
+  await clientRepo.insertClient(call.env.DB, { ...client, secretHash: await hashClientSecret(secret) });
+  await auditClient(call, client.clientId, "create");
+  return { client, secret };
+}
+
+export async function deleteClient(call: Call, clientId: string): Promise<void> {
+  if (!(await clientRepo.deleteClient(call.env.DB, call.tenantId, clientId))) throw notFound("client");
+  await auditClient(call, clientId, "delete");
 }

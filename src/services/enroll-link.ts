@@ -6,32 +6,26 @@
  * The user must belong to one of the workspace's pools, and the workspace must offer passkeys; the ceremony runs in
  * the workspace's mode (Smart or Classic). options checks the code without consuming it (a wrong code counts an
  * attempt), so a cancelled browser prompt does not burn the code; complete consumes it and registers the passkey
- * (completeEnrollmentWithCode). Every failure is the same 401 otp_invalid.
+ * (completeCodeEnrollment). Every failure is the same 401 otp_invalid.
  */
-import { beginRegistration } from "../webauthn/registration";
+import type { RegistrationResponseInput } from "../api/webauthn";
 import type { PasskeyMode } from "../domain/vocabulary";
-import type { RequestContext } from "../webauthn/context";
 import { passkeyMode } from "../domain/workspace";
-import type { Env } from "../env";
 import type { PoolRow } from "../repo/pools";
 import { userPoolId } from "../repo/users";
 import { workspaceWithPoolRows } from "../repo/workspaces";
-import type { RegistrationResponseInput } from "../api/webauthn";
-import { checkEnrollmentCode, completeEnrollmentWithCode, otpInvalid } from "./otp";
+import { beginRegistration } from "../webauthn/registration";
+import type { WorkspaceCall } from "./call";
+import { checkEnrollmentCode, completeCodeEnrollment, otpInvalid } from "./otp";
 
-export interface WorkspaceRef {
-  tenantId: string;
-  workspaceId: string;
-}
-
-/** Audit actor of link enrollments: the user acts for itself, authenticated by the code. */
-const actorFor = (userId: string) => `user:${userId}`;
+/** Link enrollments are audited as the user acting for itself, authenticated by the code. */
+const asUser = (call: WorkspaceCall, userId: string): WorkspaceCall => ({ ...call, actor: `user:${userId}` });
 
 /** The pool of the workspace that holds the user, and the workspace's passkey mode; otpInvalid otherwise. */
-async function locate(env: Env, ref: WorkspaceRef, userId: string): Promise<{ pool: PoolRow; mode: PasskeyMode }> {
+async function locate(call: WorkspaceCall, userId: string): Promise<{ pool: PoolRow; mode: PasskeyMode }> {
   const [w, poolId] = await Promise.all([
-    workspaceWithPoolRows(env.DB, ref.tenantId, ref.workspaceId),
-    userPoolId(env.DB, ref.tenantId, userId),
+    workspaceWithPoolRows(call.env.DB, call.tenantId, call.workspaceId),
+    userPoolId(call.env.DB, call.tenantId, userId),
   ]);
   const mode = w && passkeyMode(w.workspace.mechanisms);
   const pool = w?.pools.find((p) => p.id === poolId);
@@ -40,40 +34,23 @@ async function locate(env: Env, ref: WorkspaceRef, userId: string): Promise<{ po
 }
 
 /** options: checks the code (without consuming it) and begins a registration in the workspace's mode. */
-export async function enrollmentLinkOptions(
-  env: Env,
-  ref: WorkspaceRef,
-  input: { user_id: string; code: string },
-  ctx: RequestContext,
-  now: number,
-) {
-  const { pool, mode } = await locate(env, ref, input.user_id);
-  const user = await checkEnrollmentCode(
-    env,
-    { tenantId: ref.tenantId, poolId: pool.id },
-    { userID: input.user_id },
-    input.code,
-    actorFor(input.user_id),
-    now,
-  );
-  return { publicKey: await beginRegistration(env, { pool, user }, mode, ctx, now) };
+export async function beginLinkEnrollment(call: WorkspaceCall, input: { user_id: string; code: string }) {
+  const origin = call.origin();
+  const { pool, mode } = await locate(call, input.user_id);
+  const user = await checkEnrollmentCode(asUser(call, input.user_id), pool.id, { userID: input.user_id }, input.code);
+  return { publicKey: await beginRegistration(call.env, { pool, user }, mode, origin, call.now) };
 }
 
 /** complete: consumes the code and registers the passkey against the begin issued for that user. */
-export async function enrollmentLinkComplete(
-  env: Env,
-  ref: WorkspaceRef,
+export async function completeLinkEnrollment(
+  call: WorkspaceCall,
   input: { user_id: string; code: string; credential: RegistrationResponseInput },
-  ctx: RequestContext,
-  now: number,
 ): Promise<void> {
-  const { pool } = await locate(env, ref, input.user_id);
-  await completeEnrollmentWithCode(
-    env,
-    { tenantId: ref.tenantId, poolId: pool.id },
-    { who: { userID: input.user_id }, code: input.code, response: input.credential },
-    ctx,
-    actorFor(input.user_id),
-    now,
-  );
+  call.origin(); // a ceremony: 503 not_configured before anything is read or used up
+  const { pool } = await locate(call, input.user_id);
+  await completeCodeEnrollment(asUser(call, input.user_id), pool.id, {
+    who: { userID: input.user_id },
+    code: input.code,
+    response: input.credential,
+  });
 }

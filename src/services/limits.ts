@@ -18,6 +18,7 @@ import {
 import { ApiError } from "../errors";
 import { refund, reserve, type CounterRef } from "../repo/counters";
 import type { PoolRow } from "../repo/pools";
+import type { Call } from "./call";
 
 export const rateLimited = (limit: string, retryAfter: number) =>
   new ApiError(
@@ -49,41 +50,43 @@ export function poolLimit(pool: PoolLimits | undefined, def: CounterLimit): numb
 }
 
 interface Who {
-  tenantId: string;
   poolId?: string | null;
   userId?: string | null;
   actor: string;
 }
 
-async function take(d1: D1Database, def: CounterLimit, limit: number, c: CounterRef, who: Who, now: number): Promise<Slot> {
-  const audit = { ...who, type: "rate_limited" as const, details: { limit: def.name, max: limit, window_seconds: def.windowMs / 1000 } };
-  const r = await reserve(d1, c, limit, def.windowMs, now, audit);
+async function take(call: Call, def: CounterLimit, limit: number, key: string, who: Who): Promise<Slot> {
+  const { tenantId, now } = call;
+  const c: CounterRef = { tenantId, key };
+  const audit = {
+    tenantId,
+    ...who,
+    type: "rate_limited" as const,
+    details: { limit: def.name, max: limit, window_seconds: def.windowMs / 1000 },
+  };
+  const r = await reserve(call.env.DB, c, limit, def.windowMs, now, audit);
   if (!r.ok) throw rateLimited(def.name, retryAfterSeconds(r.expiresAt, now));
-  return { release: () => refund(d1, c, r.expiresAt) };
+  return { release: () => refund(call.env.DB, c, r.expiresAt) };
 }
 
 /**
  * One password attempt for an identifier (normalised key) signing in to a workspace. The counter is the tenant's for
  * that identifier, and the limit is the strictest of the workspace's pools, so the answer is the same whether the
- * identifier belongs to a user of either pool or to nobody (no enumeration through the lockout).
+ * identifier belongs to a user of either pool or to nobody (no enumeration through the lockout). Audited as
+ * "anonymous": nobody is signed in yet.
  */
 export function takePasswordAttempt(
-  d1: D1Database,
-  tenantId: string,
+  call: Call,
   pools: readonly PoolRow[],
   identifierKey: string,
   who: { poolId?: string; userId?: string },
-  now: number,
 ): Promise<Slot> {
   const limit = pools.length ? Math.min(...pools.map((p) => poolLimit(p, PASSWORD_FAILURES))) : PASSWORD_FAILURES.defaultLimit;
-  return take(
-    d1,
-    PASSWORD_FAILURES,
-    limit,
-    { tenantId, key: counterKeys.password(identifierKey) },
-    { tenantId, poolId: who.poolId ?? null, userId: who.userId ?? null, actor: "anonymous" },
-    now,
-  );
+  return take(call, PASSWORD_FAILURES, limit, counterKeys.password(identifierKey), {
+    poolId: who.poolId ?? null,
+    userId: who.userId ?? null,
+    actor: "anonymous",
+  });
 }
 
 /**
@@ -91,54 +94,33 @@ export function takePasswordAttempt(
  * for nobody is limited exactly like one for a user. Requests are never given back.
  */
 export async function countCodeRequest(
-  d1: D1Database,
-  tenantId: string,
+  call: Call,
   pool: PoolRow,
   target: { userId: string } | { kind: string; value: string },
-  actor: string,
-  now: number,
 ): Promise<void> {
   const key =
     "userId" in target ? counterKeys.otpRequestsUser(target.userId) : counterKeys.otpRequestsLookup(pool.id, target.kind, target.value);
-  await take(
-    d1,
-    OTP_REQUESTS,
-    poolLimit(pool, OTP_REQUESTS),
-    { tenantId, key },
-    { tenantId, poolId: pool.id, userId: "userId" in target ? target.userId : null, actor },
-    now,
-  );
+  await take(call, OTP_REQUESTS, poolLimit(pool, OTP_REQUESTS), key, {
+    poolId: pool.id,
+    userId: "userId" in target ? target.userId : null,
+    actor: call.actor,
+  });
 }
 
 /** One code check for a user (per-user daily wrong-code limit); release it when the code was right. */
-export function takeUserCodeAttempt(
-  d1: D1Database,
-  tenantId: string,
-  pool: PoolRow,
-  userId: string,
-  actor: string,
-  now: number,
-): Promise<Slot> {
-  return take(
-    d1,
-    OTP_FAILURES,
-    poolLimit(pool, OTP_FAILURES),
-    { tenantId, key: counterKeys.otpFailuresUser(userId) },
-    { tenantId, poolId: pool.id, userId, actor },
-    now,
-  );
+export function takeUserCodeAttempt(call: Call, pool: PoolRow, userId: string): Promise<Slot> {
+  return take(call, OTP_FAILURES, poolLimit(pool, OTP_FAILURES), counterKeys.otpFailuresUser(userId), {
+    poolId: pool.id,
+    userId,
+    actor: call.actor,
+  });
 }
 
 /** One client authentication at the token endpoint (per client and tenant); release it when the secret was right. */
-export function takeClientAuthAttempt(d1: D1Database, tenantId: string, clientId: string, now: number): Promise<Slot> {
-  return take(
-    d1,
-    CLIENT_AUTH_FAILURES,
-    CLIENT_AUTH_FAILURES.defaultLimit,
-    { tenantId, key: counterKeys.client(clientId) },
-    { tenantId, actor: `system:${clientId}` },
-    now,
-  );
+export function takeClientAuthAttempt(call: Call, clientId: string): Promise<Slot> {
+  return take(call, CLIENT_AUTH_FAILURES, CLIENT_AUTH_FAILURES.defaultLimit, counterKeys.client(clientId), {
+    actor: `system:${clientId}`,
+  });
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import { completeRegistration } from "../webauthn/registration";
 import type { PasskeyMode } from "../domain/vocabulary";
-import { parseClientData, type RequestContext } from "../webauthn/context";
+import { parseClientData } from "../webauthn/context";
 import { b64url, timingSafeEqualStr } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { LIMITS, parseTtl, POOL_DEFAULTS } from "../domain/pool";
@@ -29,17 +29,13 @@ import { consumeCode, listOutbox, returnCodeAttempt, saveCode, takeCodeAttempt, 
 import type { PoolRow } from "../repo/pools";
 import { findUserIdByIdentifier, findUserIdsByVerifiedAddress, getUser, type AddressRow, type UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../api/webauthn";
+import type { Call } from "./call";
 import { countCodeRequest, takeUserCodeAttempt } from "./limits";
-import { requirePool } from "./pools";
+import { getPool } from "./pools";
 import { identifierKey } from "./users";
 
 export const ENROLL_WEBAUTHN = "enroll_webauthn";
 export const OUTBOX_LIMIT = 100;
-
-export interface PoolRef {
-  tenantId: string;
-  poolId: string;
-}
 
 /** Who the code is for: exactly one of the three (the route's schema guarantees it). */
 export interface UserLookup {
@@ -87,16 +83,17 @@ export function codePolicy(pool: Pick<PoolRow, "otpSettings">): { length: number
  * The active user of the pool that the lookup names, or undefined. By address: only verified addresses count, and
  * an address verified by more than one user of the pool names nobody.
  */
-async function resolveUser(d1: D1Database, ref: PoolRef, who: UserLookup): Promise<UserWithData | undefined> {
+async function resolveUser(call: Call, poolId: string, who: UserLookup): Promise<UserWithData | undefined> {
+  const { env, tenantId } = call;
   let id: string | undefined;
   if (who.userID !== undefined) id = who.userID;
-  else if (who.identifier !== undefined) id = await findUserIdByIdentifier(d1, ref.tenantId, ref.poolId, identifierKey(who.identifier));
+  else if (who.identifier !== undefined) id = await findUserIdByIdentifier(env.DB, tenantId, poolId, identifierKey(who.identifier));
   else if (who.address !== undefined) {
-    const ids = await findUserIdsByVerifiedAddress(d1, ref.tenantId, ref.poolId, identifierKey(who.address));
+    const ids = await findUserIdsByVerifiedAddress(env.DB, tenantId, poolId, identifierKey(who.address));
     id = ids.length === 1 ? ids[0] : undefined;
   }
   if (id === undefined) return undefined;
-  const user = await getUser(d1, ref.tenantId, ref.poolId, id);
+  const user = await getUser(env.DB, tenantId, poolId, id);
   return user?.status === "active" ? user : undefined;
 }
 
@@ -118,46 +115,61 @@ function lookupOf(who: UserLookup): { kind: string; value: string } {
   return { kind: "address", value: identifierKey(who.address ?? "") };
 }
 
+/** The key of the user's live enroll_webauthn code. */
+const codeKeyOf = (call: Call, poolId: string, userId: string): CodeKey => ({
+  tenantId: call.tenantId,
+  poolId,
+  userId,
+  purpose: ENROLL_WEBAUTHN,
+});
+
+/** The audit event of a failed code check or code enrollment. */
+const codeFailed = (call: Call, poolId: string, userId: string, details: Record<string, unknown>) => ({
+  tenantId: call.tenantId,
+  poolId,
+  userId,
+  actor: call.actor,
+  type: "otp.failed" as const,
+  details: { purpose: ENROLL_WEBAUTHN, ...details },
+});
+
 /** add/request: never reveals whether the user exists, has an address, or was sent anything. */
-export async function requestEnrollmentCode(
-  env: Env,
-  ref: PoolRef,
+export async function createEnrollmentCode(
+  call: Call,
+  poolId: string,
   who: UserLookup,
-  actor: string,
-  now: number,
-  messenger: Messenger = messengerFor(env),
+  messenger: Messenger = messengerFor(call.env),
 ): Promise<void> {
-  const key = await codeKey(env);
-  const pool = await requirePool(env.DB, ref.tenantId, ref.poolId);
-  const user = await resolveUser(env.DB, ref, who);
+  const key = await codeKey(call.env);
+  const pool = await getPool(call, poolId);
+  const user = await resolveUser(call, poolId, who);
   // Abuse limit (429): on the user, or on the lookup when it names nobody, so both look alike.
-  await countCodeRequest(env.DB, ref.tenantId, pool, user ? { userId: user.id } : lookupOf(who), actor, now);
+  await countCodeRequest(call, pool, user ? { userId: user.id } : lookupOf(who));
   const address = user && deliveryAddress(user.addresses, who.address);
   if (!user || !address) return;
 
   const { length, ttlSeconds } = codePolicy(pool);
   const code = generateCode(length);
-  const k: CodeKey = { tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, purpose: ENROLL_WEBAUTHN };
   await saveCode(
-    env.DB,
-    k,
+    call.env.DB,
+    codeKeyOf(call, poolId, user.id),
     await hashCode(key, user.id, ENROLL_WEBAUTHN, code),
-    now + ttlSeconds * 1000,
+    call.now + ttlSeconds * 1000,
     {
-      tenantId: ref.tenantId,
-      poolId: ref.poolId,
+      tenantId: call.tenantId,
+      poolId,
       userId: user.id,
-      actor,
+      actor: call.actor,
       type: "otp.requested",
       details: { purpose: ENROLL_WEBAUTHN, channel: address.type },
     },
-    now,
+    call.now,
   );
   try {
-    await messenger.send({ tenantId: ref.tenantId, to: address.address, purpose: ENROLL_WEBAUTHN, code }, now);
+    await messenger.send({ tenantId: call.tenantId, to: address.address, purpose: ENROLL_WEBAUTHN, code }, call.now);
   } catch (e) {
     console.error(
-      `one-time code delivery failed (tenant ${ref.tenantId}, user ${user.id}):`,
+      `one-time code delivery failed (tenant ${call.tenantId}, user ${user.id}):`,
       e instanceof Error ? e.message : "unknown error",
     );
   }
@@ -180,8 +192,8 @@ export interface CodeEnrollment {
  * Takes one of the code's attempts (at most MAX_CODE_ATTEMPTS, also under parallel guesses) and compares the given
  * hash with the stored one in constant time; false when it differs or no live code is left.
  */
-async function codeMatches(env: Env, k: CodeKey, given: string, now: number): Promise<boolean> {
-  const stored = await takeCodeAttempt(env.DB, k, now);
+async function codeMatches(call: Call, k: CodeKey, given: string): Promise<boolean> {
+  const stored = await takeCodeAttempt(call.env.DB, k, call.now);
   // Compare even when nothing is stored, so both failures take the same time.
   const same = await timingSafeEqualStr(given, stored ?? "");
   return same && stored !== null;
@@ -192,92 +204,59 @@ async function codeMatches(env: Env, k: CodeKey, given: string, now: number): Pr
  * user (completeRegistration enforces the challenge's user, pool and mode binding). Any ApiError becomes otpInvalid;
  * storage failures stay what they are (503/500).
  */
-export async function completeEnrollmentWithCode(
-  env: Env,
-  ref: PoolRef,
-  input: CodeEnrollment,
-  ctx: RequestContext,
-  actor: string,
-  now: number,
-): Promise<void> {
-  const key = await codeKey(env);
-  const pool = await requirePool(env.DB, ref.tenantId, ref.poolId);
-  const user = await resolveUser(env.DB, ref, input.who);
+export async function completeCodeEnrollment(call: Call, poolId: string, input: CodeEnrollment): Promise<void> {
+  const origin = call.origin();
+  const key = await codeKey(call.env);
+  const pool = await getPool(call, poolId);
+  const user = await resolveUser(call, poolId, input.who);
   if (!user) throw otpInvalid();
 
-  const k: CodeKey = { tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, purpose: ENROLL_WEBAUTHN };
-  const failed = (details: Record<string, unknown>) => ({
-    tenantId: ref.tenantId,
-    poolId: ref.poolId,
-    userId: user.id,
-    actor,
-    type: "otp.failed" as const,
-    details: { purpose: ENROLL_WEBAUTHN, ...details },
-  });
-
+  const k = codeKeyOf(call, poolId, user.id);
   // Per-user daily limit of wrong codes: a slot before the check (429 when used up), given back for the right code.
-  const slot = await takeUserCodeAttempt(env.DB, ref.tenantId, pool, user.id, actor, now);
+  const slot = await takeUserCodeAttempt(call, pool, user.id);
   const given = await hashCode(key, user.id, ENROLL_WEBAUTHN, input.code);
-  if (!(await codeMatches(env, k, given, now)) || !(await consumeCode(env.DB, k, given, now))) {
-    await recordAudit(env.DB, failed({ reason: "code" }), now);
+  if (!(await codeMatches(call, k, given)) || !(await consumeCode(call.env.DB, k, given, call.now))) {
+    await recordAudit(call.env.DB, codeFailed(call, poolId, user.id, { reason: "code" }), call.now);
     throw otpInvalid();
   }
   await slot.release();
 
   try {
-    const mode = await registrationMode(env, input.response);
+    const mode = await registrationMode(call.env, input.response);
     if (!mode) throw new ApiError("registration_failed", "the passkey could not be registered", { reason: "unknown challenge" });
-    await completeRegistration(env, { pool, user }, mode, input.response, ctx, actor, now);
+    await completeRegistration(call.env, { pool, user }, mode, input.response, origin, call.actor, call.now);
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
-    await recordAudit(env.DB, failed({ reason: "passkey", error_code: e.code }), now);
+    await recordAudit(call.env.DB, codeFailed(call, poolId, user.id, { reason: "passkey", error_code: e.code }), call.now);
     throw otpInvalid();
   }
 }
 
 /**
  * Checks the user's live code without consuming it (an enrollment link asks for creation options before the
- * ceremony; completeEnrollmentWithCode consumes the code afterwards). The HMAC of the given code is compared in
+ * ceremony; completeCodeEnrollment consumes the code afterwards). The HMAC of the given code is compared in
  * constant time with the stored one; a wrong code, or none live, counts a failed attempt exactly like add/complete.
  * Returns the user; any failure is otpInvalid.
  */
-export async function checkEnrollmentCode(
-  env: Env,
-  ref: PoolRef,
-  who: UserLookup,
-  code: string,
-  actor: string,
-  now: number,
-): Promise<UserWithData> {
-  const key = await codeKey(env);
-  const [pool, user] = await Promise.all([requirePool(env.DB, ref.tenantId, ref.poolId), resolveUser(env.DB, ref, who)]);
+export async function checkEnrollmentCode(call: Call, poolId: string, who: UserLookup, code: string): Promise<UserWithData> {
+  const key = await codeKey(call.env);
+  const [pool, user] = await Promise.all([getPool(call, poolId), resolveUser(call, poolId, who)]);
   if (!user) throw otpInvalid();
-  const k: CodeKey = { tenantId: ref.tenantId, poolId: ref.poolId, userId: user.id, purpose: ENROLL_WEBAUTHN };
-  const slot = await takeUserCodeAttempt(env.DB, ref.tenantId, pool, user.id, actor, now);
+  const k = codeKeyOf(call, poolId, user.id);
+  const slot = await takeUserCodeAttempt(call, pool, user.id);
   const given = await hashCode(key, user.id, ENROLL_WEBAUTHN, code);
-  if (!(await codeMatches(env, k, given, now))) {
-    await recordAudit(
-      env.DB,
-      {
-        tenantId: ref.tenantId,
-        poolId: ref.poolId,
-        userId: user.id,
-        actor,
-        type: "otp.failed",
-        details: { purpose: ENROLL_WEBAUTHN, reason: "code" },
-      },
-      now,
-    );
+  if (!(await codeMatches(call, k, given))) {
+    await recordAudit(call.env.DB, codeFailed(call, poolId, user.id, { reason: "code" }), call.now);
     throw otpInvalid();
   }
   // Checked, not used: the attempt goes back, so reopening the link does not wear the code out.
-  await returnCodeAttempt(env.DB, k, given);
+  await returnCodeAttempt(call.env.DB, k, given);
   await slot.release();
   return user;
 }
 
 /** The development outbox, newest first; a 404 like any unknown route outside development. */
-export async function readOutbox(env: Env, tenantId: string) {
-  if (env.ENVIRONMENT !== "development") throw new ApiError("not_found", "no such route");
-  return { messages: await listOutbox(env.DB, tenantId, OUTBOX_LIMIT) };
+export async function listOutboxMessages(call: Call) {
+  if (call.env.ENVIRONMENT !== "development") throw new ApiError("not_found", "no such route");
+  return { messages: await listOutbox(call.env.DB, call.tenantId, OUTBOX_LIMIT) };
 }

@@ -1,51 +1,58 @@
 /** Passkeys of a user, for administrators (system API): enroll in either mode, rename, delete. */
-import { beginRegistration, completeRegistration } from "../webauthn/registration";
-import type { PasskeyMode } from "../domain/vocabulary";
-import type { RequestContext } from "../webauthn/context";
-import { checkName } from "../domain/names";
-import type { Env } from "../env";
-import { notFound, validationFailed } from "../errors";
-import { deletePasskey, renamePasskey, userPasskeys } from "../repo/credentials";
 import type { RegistrationResponseInput } from "../api/webauthn";
-import { requirePool } from "./pools";
-import { requireUser } from "./users";
+import { checkName } from "../domain/names";
+import type { PasskeyMode } from "../domain/vocabulary";
+import { notFound, validationFailed } from "../errors";
 import type { AuditEvent } from "../repo/audit";
+import * as credentialRepo from "../repo/credentials";
+import type { CredentialRow, PasskeyRef } from "../repo/credentials";
+import { beginRegistration, completeRegistration } from "../webauthn/registration";
+import type { Call } from "./call";
+import { getPool } from "./pools";
+import { getUser } from "./users";
 
+/** A user of a pool of the call's tenant. */
 export interface UserRef {
-  tenantId: string;
   poolId: string;
   userId: string;
 }
 
-async function subject(env: Env, r: UserRef) {
-  const [pool, user] = await Promise.all([requirePool(env.DB, r.tenantId, r.poolId), requireUser(env.DB, r.tenantId, r.poolId, r.userId)]);
+async function subject(call: Call, r: UserRef) {
+  const [pool, user] = await Promise.all([getPool(call, r.poolId), getUser(call, r.poolId, r.userId)]);
   return { pool, user };
 }
 
-export async function beginEnrollment(env: Env, r: UserRef, mode: PasskeyMode, ctx: RequestContext, now: number) {
-  return { publicKey: await beginRegistration(env, await subject(env, r), mode, ctx, now) };
+export async function beginEnrollment(call: Call, r: UserRef, mode: PasskeyMode) {
+  const origin = call.origin();
+  return { publicKey: await beginRegistration(call.env, await subject(call, r), mode, origin, call.now) };
 }
 
 /** Completes an enrollment; returns all the user's passkeys. */
 export async function completeEnrollment(
-  env: Env,
+  call: Call,
   r: UserRef,
   mode: PasskeyMode,
   response: RegistrationResponseInput,
-  ctx: RequestContext,
-  actor: string,
-  now: number,
-) {
-  await completeRegistration(env, await subject(env, r), mode, response, ctx, actor, now);
-  return userPasskeys(env.DB, r.tenantId, r.userId);
+): Promise<CredentialRow[]> {
+  const origin = call.origin();
+  await completeRegistration(call.env, await subject(call, r), mode, response, origin, call.actor, call.now);
+  return credentialRepo.userPasskeys(call.env.DB, call.tenantId, r.userId);
 }
 
-/** The audit event of a change to one passkey of a user (by its reference). */
-export const passkeyAudit = (r: UserRef, actor: string, type: "passkey.renamed" | "passkey.deleted", ref: string): AuditEvent => ({
-  tenantId: r.tenantId,
+/** The row reference of one passkey of the user (its entry id or credential id). */
+export const passkeyRef = (call: Call, r: UserRef, ref: string): PasskeyRef => ({
+  tenantId: call.tenantId,
   poolId: r.poolId,
   userId: r.userId,
-  actor,
+  ref,
+});
+
+/** The audit event of a change to one passkey of a user (by its reference). */
+export const passkeyAudit = (call: Call, r: UserRef, type: "passkey.renamed" | "passkey.deleted", ref: string): AuditEvent => ({
+  tenantId: call.tenantId,
+  poolId: r.poolId,
+  userId: r.userId,
+  actor: call.actor,
   type,
   details: { credential: ref },
 });
@@ -56,14 +63,14 @@ export function validName(input: string): string {
   return check.value;
 }
 
-export async function namePasskeyOf(env: Env, r: UserRef, ref: string, name: string, actor: string, now: number) {
+export async function updatePasskeyName(call: Call, r: UserRef, ref: string, name: string): Promise<void> {
   const value = validName(name);
-  const audit = passkeyAudit(r, actor, "passkey.renamed", ref);
-  if (!(await renamePasskey(env.DB, { ...r, ref }, value, audit, now))) throw notFound("passkey");
+  const audit = passkeyAudit(call, r, "passkey.renamed", ref);
+  if (!(await credentialRepo.renamePasskey(call.env.DB, passkeyRef(call, r, ref), value, audit, call.now))) throw notFound("passkey");
 }
 
 /** An administrator may remove a user's last passkey. */
-export async function deletePasskeyOf(env: Env, r: UserRef, ref: string, actor: string, now: number) {
-  const audit = passkeyAudit(r, actor, "passkey.deleted", ref);
-  if (!(await deletePasskey(env.DB, { ...r, ref }, audit, now))) throw notFound("passkey");
+export async function deletePasskey(call: Call, r: UserRef, ref: string): Promise<void> {
+  const audit = passkeyAudit(call, r, "passkey.deleted", ref);
+  if (!(await credentialRepo.deletePasskey(call.env.DB, passkeyRef(call, r, ref), audit, call.now))) throw notFound("passkey");
 }

@@ -1,12 +1,14 @@
 /** Pool operations: policy (domain/pool) + storage (repo/pools). */
 import { newId } from "../crypto/bytes";
-import { ApiError, invalidConfig, notFound } from "../errors";
 import { mergePool, POOL_DEFAULTS } from "../domain/pool";
 import type { Result } from "../domain/result";
+import { ApiError, invalidConfig, notFound } from "../errors";
 import type { PoolInput, PoolUpdate } from "../api/pool";
-import { ADMIN_POOL } from "./user-token";
 import { recordAudit } from "../repo/audit";
-import { deletePoolIfUnused, getPool, insertPool, listPools, updatePool, type PoolRow } from "../repo/pools";
+import * as poolRepo from "../repo/pools";
+import type { PoolRow } from "../repo/pools";
+import type { Call } from "./call";
+import { ADMIN_POOL } from "./user-token";
 
 /** A policy's failure as a 422 naming the field; its value otherwise. */
 export function orThrow<T>(check: Result<T>): T {
@@ -14,60 +16,50 @@ export function orThrow<T>(check: Result<T>): T {
   return check.value;
 }
 
-export async function requirePool(d1: D1Database, tenantId: string, poolId: string): Promise<PoolRow> {
-  const pool = await getPool(d1, tenantId, poolId);
+export async function getPool(call: Call, poolId: string): Promise<PoolRow> {
+  const pool = await poolRepo.getPool(call.env.DB, call.tenantId, poolId);
   if (!pool) throw notFound("pool");
   return pool;
 }
 
-export const listAllPools = listPools;
+export const listPools = (call: Call): Promise<PoolRow[]> => poolRepo.listPools(call.env.DB, call.tenantId);
 
 /** Audits a configuration change after it took effect (the pool writes are not batched with it). */
-export const auditConfig = (
-  d1: D1Database,
-  tenantId: string,
-  actor: string,
-  resource: "pool" | "workspace",
-  id: string,
-  action: "create" | "update" | "delete",
-  now: number,
-) =>
+export const auditConfig = (call: Call, resource: "pool" | "workspace", id: string, action: "create" | "update" | "delete") =>
   recordAudit(
-    d1,
-    { tenantId, poolId: resource === "pool" ? id : null, actor, type: "config.changed", details: { resource, id, action } },
-    now,
+    call.env.DB,
+    {
+      tenantId: call.tenantId,
+      poolId: resource === "pool" ? id : null,
+      actor: call.actor,
+      type: "config.changed",
+      details: { resource, id, action },
+    },
+    call.now,
   );
 
-export async function createPool(d1: D1Database, tenantId: string, input: PoolInput, now: number, actor: string): Promise<PoolRow> {
+export async function createPool(call: Call, input: PoolInput): Promise<PoolRow> {
   const cfg = orThrow(mergePool(POOL_DEFAULTS, input));
-  const row: PoolRow = { tenantId, id: input.id ?? newId(), ...cfg, createdAt: now, updatedAt: now };
-  if (!(await insertPool(d1, row))) throw new ApiError("pool_exists", "a pool with this id already exists", { id: row.id });
-  await auditConfig(d1, tenantId, actor, "pool", row.id, "create", now);
+  const row: PoolRow = { tenantId: call.tenantId, id: input.id ?? newId(), ...cfg, createdAt: call.now, updatedAt: call.now };
+  if (!(await poolRepo.insertPool(call.env.DB, row)))
+    throw new ApiError("pool_exists", "a pool with this id already exists", { id: row.id });
+  await auditConfig(call, "pool", row.id, "create");
   return row;
 }
 
-export async function changePool(
-  d1: D1Database,
-  tenantId: string,
-  poolId: string,
-  input: PoolUpdate,
-  now: number,
-  actor: string,
-): Promise<PoolRow> {
-  const current = await requirePool(d1, tenantId, poolId);
+export async function updatePool(call: Call, poolId: string, input: PoolUpdate): Promise<PoolRow> {
+  const current = await getPool(call, poolId);
   const cfg = orThrow(mergePool(current, input));
-  const row: PoolRow = { ...current, ...cfg, updatedAt: now };
-  if (!(await updatePool(d1, row))) throw notFound("pool");
-  await auditConfig(d1, tenantId, actor, "pool", poolId, "update", now);
+  const row: PoolRow = { ...current, ...cfg, updatedAt: call.now };
+  if (!(await poolRepo.updatePool(call.env.DB, row))) throw notFound("pool");
+  await auditConfig(call, "pool", poolId, "update");
   return row;
 }
 
-export async function removePool(d1: D1Database, tenantId: string, poolId: string, now: number, actor: string): Promise<void> {
+export async function deletePool(call: Call, poolId: string): Promise<void> {
   if (poolId === ADMIN_POOL) throw new ApiError("reserved_pool");
-  const res = await deletePoolIfUnused(d1, tenantId, poolId);
+  const res = await poolRepo.deletePoolIfUnused(call.env.DB, call.tenantId, poolId);
   if (res === "missing") throw notFound("pool");
-  if (res === "in_use") {
-    throw new ApiError("pool_in_use");
-  }
-  await auditConfig(d1, tenantId, actor, "pool", poolId, "delete", now);
+  if (res === "in_use") throw new ApiError("pool_in_use");
+  await auditConfig(call, "pool", poolId, "delete");
 }

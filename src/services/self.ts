@@ -1,28 +1,29 @@
 /** Self-service: a signed-in user manages its own passkeys in its workspace's mode; never its last passkey. */
-import { beginRegistration, completeRegistration } from "../webauthn/registration";
-import type { PasskeyMode } from "../domain/vocabulary";
-import type { RequestContext } from "../webauthn/context";
-import { passkeyMode } from "../domain/workspace";
-import type { Env } from "../env";
-import { ApiError, notFound } from "../errors";
-import { deletePasskeyKeepingOne, renamePasskey, userPasskeys } from "../repo/credentials";
 import type { RegistrationResponseInput } from "../api/webauthn";
-import { passkeyAudit, validName, type UserRef } from "./passkeys";
-import { requirePool } from "./pools";
-import { requireUser } from "./users";
-import { requireWorkspace } from "./workspaces";
+import type { PasskeyMode } from "../domain/vocabulary";
+import { passkeyMode } from "../domain/workspace";
+import { ApiError, notFound } from "../errors";
+import { type CredentialRow, deletePasskeyKeepingOne, renamePasskey, userPasskeys } from "../repo/credentials";
+import type { UserWithData } from "../repo/users";
+import { beginRegistration, completeRegistration } from "../webauthn/registration";
+import type { Call } from "./call";
+import { passkeyAudit, passkeyRef, type UserRef, validName } from "./passkeys";
+import { getPool } from "./pools";
+import { getUser } from "./users";
+import { getWorkspace } from "./workspaces";
 
+/** The signed-in user: its pool and id, and the workspace it signed in to (the call's actor is this user). */
 export interface SelfRef extends UserRef {
   workspaceId: string;
 }
 
-export const me = (env: Env, r: SelfRef) => requireUser(env.DB, r.tenantId, r.poolId, r.userId);
+export const getSelf = (call: Call, me: SelfRef): Promise<UserWithData> => getUser(call, me.poolId, me.userId);
 
-async function subjectInMode(env: Env, r: SelfRef, mode: PasskeyMode) {
+async function subjectInMode(call: Call, me: SelfRef, mode: PasskeyMode) {
   const [ws, pool, user] = await Promise.all([
-    requireWorkspace(env.DB, r.tenantId, r.workspaceId),
-    requirePool(env.DB, r.tenantId, r.poolId),
-    requireUser(env.DB, r.tenantId, r.poolId, r.userId),
+    getWorkspace(call, me.workspaceId),
+    getPool(call, me.poolId),
+    getUser(call, me.poolId, me.userId),
   ]);
   const wsMode = passkeyMode(ws.mechanisms);
   if (wsMode !== mode) {
@@ -34,31 +35,31 @@ async function subjectInMode(env: Env, r: SelfRef, mode: PasskeyMode) {
   return { pool, user };
 }
 
-export async function selfBegin(env: Env, r: SelfRef, mode: PasskeyMode, ctx: RequestContext, now: number) {
-  return { publicKey: await beginRegistration(env, await subjectInMode(env, r, mode), mode, ctx, now) };
+export async function beginSelfEnrollment(call: Call, me: SelfRef, mode: PasskeyMode) {
+  const origin = call.origin();
+  return { publicKey: await beginRegistration(call.env, await subjectInMode(call, me, mode), mode, origin, call.now) };
 }
 
-export async function selfComplete(
-  env: Env,
-  r: SelfRef,
+export async function completeSelfEnrollment(
+  call: Call,
+  me: SelfRef,
   mode: PasskeyMode,
   response: RegistrationResponseInput,
-  ctx: RequestContext,
-  now: number,
-) {
-  await completeRegistration(env, await subjectInMode(env, r, mode), mode, response, ctx, `user:${r.userId}`, now);
-  return userPasskeys(env.DB, r.tenantId, r.userId);
+): Promise<CredentialRow[]> {
+  const origin = call.origin();
+  await completeRegistration(call.env, await subjectInMode(call, me, mode), mode, response, origin, call.actor, call.now);
+  return userPasskeys(call.env.DB, call.tenantId, me.userId);
 }
 
-export async function selfDelete(env: Env, r: SelfRef, ref: string, now: number) {
-  const audit = passkeyAudit(r, `user:${r.userId}`, "passkey.deleted", ref);
-  const res = await deletePasskeyKeepingOne(env.DB, { ...r, ref }, audit, now);
+export async function deleteSelfPasskey(call: Call, me: SelfRef, ref: string): Promise<void> {
+  const audit = passkeyAudit(call, me, "passkey.deleted", ref);
+  const res = await deletePasskeyKeepingOne(call.env.DB, passkeyRef(call, me, ref), audit, call.now);
   if (res === "missing") throw notFound("passkey");
   if (res === "last") throw new ApiError("last_credential");
 }
 
-export async function selfRename(env: Env, r: SelfRef, ref: string, name: string, now: number) {
+export async function updateSelfPasskeyName(call: Call, me: SelfRef, ref: string, name: string): Promise<void> {
   const value = validName(name);
-  const audit = passkeyAudit(r, `user:${r.userId}`, "passkey.renamed", ref);
-  if (!(await renamePasskey(env.DB, { ...r, ref }, value, audit, now))) throw notFound("passkey");
+  const audit = passkeyAudit(call, me, "passkey.renamed", ref);
+  if (!(await renamePasskey(call.env.DB, passkeyRef(call, me, ref), value, audit, call.now))) throw notFound("passkey");
 }

@@ -6,13 +6,13 @@ import {
   type AuthenticationBegin,
   type Authenticated,
 } from "../webauthn/authentication";
-import { rpIdFor, type RequestContext } from "../webauthn/context";
+import { rpIdFor } from "../webauthn/context";
 import { b64url, newId } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../crypto/password";
 import { family, isPasskey } from "../domain/mechanisms";
+import type { PasskeyMode } from "../domain/vocabulary";
 import { orderedMethods, passkeyMode } from "../domain/workspace";
-import type { Env } from "../env";
 import { ApiError, notFound, validationFailed } from "../errors";
 import { recordAudit } from "../repo/audit";
 import { TTL } from "../domain/ttl";
@@ -26,21 +26,15 @@ import {
   ADMIN_WORKSPACE,
   DEFAULT_ADMIN_SCOPE,
   DEFAULT_USER_SCOPE,
+  createUserToken,
   isAdminSignIn,
-  issueUserToken,
   USER_SCOPES,
   userScope,
 } from "./user-token";
+import type { WorkspaceCall } from "./call";
 import { takePasswordAttempt } from "./limits";
 import { identifierKey } from "./users";
-
-export interface SigninScope {
-  env: Env;
-  ctx: RequestContext;
-  issuerBase: string;
-  tenantId: string;
-  workspaceId: string;
-}
+import type { WorkspaceWithPoolRows } from "./workspaces";
 
 export const authenticationFailed = () => new ApiError("authentication_failed");
 
@@ -48,13 +42,7 @@ export const authenticationFailed = () => new ApiError("authentication_failed");
  * A failed sign-in: the internal reason goes to the audit trail (and the log) only; the caller gets the one 401,
  * even when the audit write fails. Returns the error to throw.
  */
-async function signinFailed(
-  s: SigninScope,
-  who: { poolId?: string; userId?: string },
-  method: "passkey" | "password",
-  reason: string,
-  now: number,
-) {
+async function signinFailed(s: WorkspaceCall, who: { poolId?: string; userId?: string }, method: "passkey" | "password", reason: string) {
   console.log(`${method} sign-in failed:`, reason);
   await recordAudit(
     s.env.DB,
@@ -66,20 +54,36 @@ async function signinFailed(
       type: "signin.failed",
       details: { reason, workspace_id: s.workspaceId, method },
     },
-    now,
+    s.now,
   ).catch((err: unknown) => console.error("audit of a failed sign-in was not written", err instanceof Error ? err.message : err));
   return authenticationFailed();
 }
 
-async function loadWorkspace(s: SigninScope) {
+const shapeOf = (w: WorkspaceWithPoolRows) => ({
+  mechanisms: w.workspace.mechanisms,
+  mode: passkeyMode(w.workspace.mechanisms),
+  pools: w.pools,
+});
+
+async function loadWorkspace(s: WorkspaceCall) {
   const w = await workspaceWithPoolRows(s.env.DB, s.tenantId, s.workspaceId);
   if (!w) throw notFound("workspace");
-  return { mechanisms: w.workspace.mechanisms, mode: passkeyMode(w.workspace.mechanisms), pools: w.pools };
+  return shapeOf(w);
 }
 
-/** The workspace's methods with the preferred one first (the first pool's preference, in the workspace's passkey value). */
-export async function signinConfig(s: SigninScope) {
-  const { mechanisms, mode, pools } = await loadWorkspace(s);
+export interface SigninConfig {
+  passkey_mode: PasskeyMode | null;
+  methods: string[];
+  preferred: string | null;
+}
+
+/**
+ * GET /login/config, and the hosted sign-in page: the workspace's passkey mode and methods with the preferred one first
+ * (the first pool's preference, in the workspace's passkey value). `found` is the workspace when the caller has read
+ * it already (the page, through getPageWorkspace); otherwise it is read here (404 when unknown).
+ */
+export async function signinConfig(s: WorkspaceCall, found?: WorkspaceWithPoolRows): Promise<SigninConfig> {
+  const { mechanisms, mode, pools } = found ? shapeOf(found) : await loadWorkspace(s);
   return { passkey_mode: mode, ...orderedMethods(mechanisms, pools[0]?.preferredMechanism) };
 }
 
@@ -100,8 +104,10 @@ async function fakeCredentialIds(k: CryptoKey, seed: string, lengths: number[] |
   );
 }
 
+type Begin = Omit<AuthenticationBegin, "tenantId" | "workspaceId" | "signinId">;
+
 /** Allow-list, pool and user for Classic options: the user's own passkeys, or a decoy's shape (no account revealed). */
-async function classicBegin(s: SigninScope, pools: PoolRow[], first: PoolRow, identifier: string) {
+async function classicBegin(s: WorkspaceCall, pools: PoolRow[], first: PoolRow, identifier: string): Promise<Begin> {
   const key = identifierKey(identifier);
   const k = await hmacKey(s.env, "fake-credential-ids-v1");
   const seed = `${s.tenantId}\u0000${s.workspaceId}\u0000${key}`;
@@ -114,7 +120,7 @@ async function classicBegin(s: SigninScope, pools: PoolRow[], first: PoolRow, id
     ? target.credentialIds.map((id) => ({ id }))
     : await fakeCredentialIds(k, seed, target.kind === "decoy" ? target.idLengths : null);
   return {
-    rpId: rpIdFor(pool, s.ctx),
+    rpId: rpIdFor(pool, s.origin()),
     userVerification: pool.userVerification,
     mode: "classic" as const,
     userId: real ? target.userId : "",
@@ -123,7 +129,7 @@ async function classicBegin(s: SigninScope, pools: PoolRow[], first: PoolRow, id
   };
 }
 
-function newSigninTransaction(s: SigninScope, scope: string, now: number, fields: Partial<SigninTransaction> = {}): SigninTransaction {
+function newSigninTransaction(s: WorkspaceCall, scope: string, fields: Partial<SigninTransaction> = {}): SigninTransaction {
   return {
     id: newId(),
     tenantId: s.tenantId,
@@ -131,42 +137,46 @@ function newSigninTransaction(s: SigninScope, scope: string, now: number, fields
     scope,
     amr: [],
     next: "passkey",
-    expiresAt: now + TTL.signin * 1000,
+    expiresAt: s.now + TTL.signin * 1000,
     ...fields,
   };
 }
 
-export async function passkeyOptions(s: SigninScope, body: { identifier?: string; login_id?: string; scope?: string }, now: number) {
-  const { mode, pools } = await loadWorkspace(s);
-  const base = { tenantId: s.tenantId, workspaceId: s.workspaceId };
-
-  if (body.login_id !== undefined) {
-    const tx = await getSigninTransaction(s.env.CHALLENGES, body.login_id, now);
-    if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId || tx.next !== "second_factor" || !tx.userId)
+/** Options for the second factor of a transaction whose first factor passed: the user's own passkeys, Classic style. */
+async function secondFactorOptions(s: WorkspaceCall, pools: PoolRow[], loginId: string) {
+  const tx = await getSigninTransaction(s.env.CHALLENGES, loginId, s.now);
+  if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId || tx.next !== "second_factor" || !tx.userId)
+    throw authenticationFailed();
+  const pool =
+    pools.find((p) => p.id === tx.poolId) ??
+    (() => {
       throw authenticationFailed();
-    const pool =
-      pools.find((p) => p.id === tx.poolId) ??
-      (() => {
-        throw authenticationFailed();
-      })();
-    const passkeys = await userPasskeyIds(s.env.DB, s.tenantId, tx.userId);
-    if (passkeys.length === 0) throw new ApiError("second_factor_not_enrolled");
-    const publicKey = await beginAuthentication(
-      s.env,
-      {
-        ...base,
-        signinId: tx.id,
-        rpId: rpIdFor(pool, s.ctx),
-        userVerification: pool.userVerification,
-        mode: "classic",
-        userId: tx.userId,
-        poolId: pool.id,
-        allowCredentials: passkeys.map((p) => ({ id: p.credentialId })),
-      },
-      now,
-    );
-    return { login_id: tx.id, publicKey };
-  }
+    })();
+  const passkeys = await userPasskeyIds(s.env.DB, s.tenantId, tx.userId);
+  if (passkeys.length === 0) throw new ApiError("second_factor_not_enrolled");
+  const publicKey = await beginAuthentication(
+    s.env,
+    {
+      tenantId: s.tenantId,
+      workspaceId: s.workspaceId,
+      signinId: tx.id,
+      rpId: rpIdFor(pool, s.origin()),
+      userVerification: pool.userVerification,
+      mode: "classic",
+      userId: tx.userId,
+      poolId: pool.id,
+      allowCredentials: passkeys.map((p) => ({ id: p.credentialId })),
+    },
+    s.now,
+  );
+  return { login_id: tx.id, publicKey };
+}
+
+/** POST /login/webauthn/options: Smart {}, Classic {identifier} (a decoy's shape for nobody), second factor {login_id}. */
+export async function passkeyOptions(s: WorkspaceCall, body: { identifier?: string; login_id?: string; scope?: string }) {
+  const origin = s.origin();
+  const { mode, pools } = await loadWorkspace(s);
+  if (body.login_id !== undefined) return secondFactorOptions(s, pools, body.login_id);
 
   if (!mode) throw new ApiError("method_not_enabled", "passkey sign-in is not enabled in this workspace");
   const scope = requestableScope(s, body.scope);
@@ -175,31 +185,35 @@ export async function passkeyOptions(s: SigninScope, body: { identifier?: string
     (() => {
       throw new ApiError("invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" });
     })();
-  const tx = newSigninTransaction(s, scope, now);
+  const tx = newSigninTransaction(s, scope);
 
-  let begin: Omit<AuthenticationBegin, "tenantId" | "workspaceId" | "signinId">;
+  let begin: Begin;
   if (mode === "smart") {
-    begin = { rpId: rpIdFor(first, s.ctx), userVerification: first.userVerification, mode, userId: "", poolId: "", allowCredentials: [] };
+    begin = { rpId: rpIdFor(first, origin), userVerification: first.userVerification, mode, userId: "", poolId: "", allowCredentials: [] };
   } else {
     if (body.identifier === undefined) {
       throw validationFailed("json", [{ field: "identifier", message: "required" }], "identifier is required in Classic mode");
     }
     begin = await classicBegin(s, pools, first, body.identifier);
   }
-  const publicKey = await beginAuthentication(s.env, { ...base, signinId: tx.id, ...begin }, now);
+  const publicKey = await beginAuthentication(
+    s.env,
+    { tenantId: s.tenantId, workspaceId: s.workspaceId, signinId: tx.id, ...begin },
+    s.now,
+  );
   await putSigninTransaction(s.env.CHALLENGES, tx);
   return { login_id: tx.id, publicKey };
 }
 
 /** Scopes a sign-in may ask for in this workspace, and the default when it asks for none. */
-function requestableScope(s: SigninScope, requested: string | undefined): string {
+function requestableScope(s: WorkspaceCall, requested: string | undefined): string {
   return s.workspaceId === ADMIN_WORKSPACE
     ? userScope(requested, ADMIN_SCOPES, DEFAULT_ADMIN_SCOPE)
     : userScope(requested, USER_SCOPES, DEFAULT_USER_SCOPE);
 }
 
 /** The granted scope: "identity" only for the tenant's administrators (admins pool through the admin workspace). */
-function scopeForPool(s: SigninScope, requested: string, pool: PoolRow): string {
+function scopeForPool(s: WorkspaceCall, requested: string, pool: PoolRow): string {
   if (isAdminSignIn(s.workspaceId, pool.id)) return requested;
   const granted = requested.split(" ").filter((x) => x !== "identity");
   return (granted.length ? granted : DEFAULT_USER_SCOPE.split(" ")).join(" ");
@@ -208,16 +222,16 @@ function scopeForPool(s: SigninScope, requested: string, pool: PoolRow): string 
 /** The mechanisms still due after `done`, named as the contract's `next` values. */
 const nextOf = (pool: PoolRow) => [...new Set(pool.secondFactorMechanisms.map((m) => (isPasskey(m) ? "webauthn" : m)))];
 
+/** A factor that passed: the user, its pool, the methods so far (amr), and whether it was the first factor. */
+interface Passed {
+  pool: PoolRow;
+  userId: string;
+  amr: string[];
+  firstFactor: boolean;
+}
+
 /** After a first factor, a pool with second factors answers `next`; otherwise (or after the second factor) a token. */
-async function tokenOrNext(
-  s: SigninScope,
-  tx: SigninTransaction,
-  pool: PoolRow,
-  userId: string,
-  amr: string[],
-  firstFactor: boolean,
-  now: number,
-) {
+async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, userId, amr, firstFactor }: Passed) {
   if (firstFactor && pool.secondFactorMechanisms.length > 0) {
     const next: SigninTransaction = {
       ...tx,
@@ -225,23 +239,20 @@ async function tokenOrNext(
       poolId: pool.id,
       amr,
       next: "second_factor",
-      expiresAt: now + TTL.signin * 1000,
+      expiresAt: s.now + TTL.signin * 1000,
     };
     await putSigninTransaction(s.env.CHALLENGES, next);
     return { login_id: tx.id, next: nextOf(pool) };
   }
   await deleteSigninTransaction(s.env.CHALLENGES, tx.id).catch(() => undefined);
   const scope = scopeForPool(s, tx.scope, pool);
-  return issueUserToken(
-    { db: s.env.DB, secret: s.env.KEY_ENCRYPTION_SECRET },
-    s.issuerBase,
-    { tenantId: s.tenantId, workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: now },
-    now,
-  );
+  return createUserToken(s, { workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: s.now });
 }
 
-export async function passkeyFinish(s: SigninScope, body: { login_id: string; credential: AuthenticationResponseInput }, now: number) {
-  const tx = await getSigninTransaction(s.env.CHALLENGES, body.login_id, now);
+/** POST /login/webauthn/finish: verifies the assertion, then a token or the next factor. */
+export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; credential: AuthenticationResponseInput }) {
+  const origin = s.origin();
+  const tx = await getSigninTransaction(s.env.CHALLENGES, body.login_id, s.now);
   if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId) throw authenticationFailed();
   const { pools } = await loadWorkspace(s);
   let result: Authenticated;
@@ -254,28 +265,30 @@ export async function passkeyFinish(s: SigninScope, body: { login_id: string; cr
         signinId: tx.id,
         pools: new Map(pools.map((p) => [p.id, p])),
         response: body.credential,
-        ctx: s.ctx,
+        ctx: origin,
       },
-      now,
+      s.now,
     );
   } catch (e) {
-    if (e instanceof AuthFailed) throw await signinFailed(s, { poolId: tx.poolId, userId: tx.userId }, "passkey", e.message, now);
+    if (e instanceof AuthFailed) throw await signinFailed(s, { poolId: tx.poolId, userId: tx.userId }, "passkey", e.message);
     throw e;
   }
   const { credential, pool } = result;
   const who = { poolId: pool.id, userId: credential.userId };
   if (tx.next === "second_factor") {
-    if (credential.userId !== tx.userId) throw await signinFailed(s, who, "passkey", "second factor by another user's passkey", now);
+    if (credential.userId !== tx.userId) throw await signinFailed(s, who, "passkey", "second factor by another user's passkey");
     if (!pool.secondFactorMechanisms.some(isPasskey))
-      throw await signinFailed(s, who, "passkey", "passkey is not a second factor of the pool", now);
-    return tokenOrNext(s, tx, pool, credential.userId, [...tx.amr, "pop"], false, now);
+      throw await signinFailed(s, who, "passkey", "passkey is not a second factor of the pool");
+    return tokenOrNext(s, tx, { pool, userId: credential.userId, amr: [...tx.amr, "pop"], firstFactor: false });
   }
   // First factor: the credential's pool must offer passkeys as a first factor.
-  if (!pool.mechanisms.some(isPasskey)) throw await signinFailed(s, who, "passkey", "passkey is not a first factor of the pool", now);
-  return tokenOrNext(s, tx, pool, credential.userId, ["pop"], true, now);
+  if (!pool.mechanisms.some(isPasskey)) throw await signinFailed(s, who, "passkey", "passkey is not a first factor of the pool");
+  return tokenOrNext(s, tx, { pool, userId: credential.userId, amr: ["pop"], firstFactor: true });
 }
 
-export async function passwordSignin(s: SigninScope, body: { identifier: string; password: string; scope?: string }, now: number) {
+/** POST /login/password: the password first factor. */
+export async function passwordSignin(s: WorkspaceCall, body: { identifier: string; password: string; scope?: string }) {
+  s.origin(); // issues a token: 503 not_configured before anything is read or counted
   const { mechanisms, pools } = await loadWorkspace(s);
   if (!mechanisms.includes("password")) throw new ApiError("method_not_enabled", "password sign-in is not enabled in this workspace");
   const scope = requestableScope(s, body.scope);
@@ -284,14 +297,7 @@ export async function passwordSignin(s: SigninScope, body: { identifier: string;
   const pool = user && pools.find((p) => p.id === user.poolId);
   // Abuse limit: a slot per attempt, taken before PBKDF2 (429 while the identifier is locked), given back on success.
   // Unknown identifiers lock exactly like known ones (one counter per identifier, the workspace's strictest limit).
-  const slot = await takePasswordAttempt(
-    s.env.DB,
-    s.tenantId,
-    pools,
-    key,
-    { poolId: pool?.id, userId: pool && user ? user.id : undefined },
-    now,
-  );
+  const slot = await takePasswordAttempt(s, pools, key, { poolId: pool?.id, userId: pool && user ? user.id : undefined });
   // Always run PBKDF2, so unknown users take as long as known ones.
   const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
   const failure =
@@ -305,16 +311,10 @@ export async function passwordSignin(s: SigninScope, body: { identifier: string;
             ? "password is not a first factor of the pool"
             : null;
   if (failure || !user || !pool)
-    throw await signinFailed(
-      s,
-      { poolId: pool?.id, userId: pool ? user?.id : undefined },
-      "password",
-      failure ?? "unknown identifier",
-      now,
-    );
+    throw await signinFailed(s, { poolId: pool?.id, userId: pool ? user?.id : undefined }, "password", failure ?? "unknown identifier");
   await slot.release();
   if (pool.secondFactorMechanisms.some(isPasskey) && user.passkeys.length === 0) {
     throw new ApiError("second_factor_not_enrolled");
   }
-  return tokenOrNext(s, newSigninTransaction(s, scope, now), pool, user.id, ["pwd"], true, now);
+  return tokenOrNext(s, newSigninTransaction(s, scope), { pool, userId: user.id, amr: ["pwd"], firstFactor: true });
 }

@@ -1,10 +1,10 @@
 /** The client-credentials grant: authenticate a system client, check the scope, sign an access token. */
 import { TTL } from "../domain/ttl";
-import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { tenantExists } from "../repo/tenants";
-import { takeClientAuthAttempt } from "./limits";
+import type { Call } from "./call";
 import { authenticateClient } from "./clients";
+import { takeClientAuthAttempt } from "./limits";
 import { issuerFor, signAccessToken } from "../crypto/jwt";
 
 export interface TokenRequest {
@@ -16,18 +16,16 @@ export interface TokenRequest {
   method: "basic" | "post";
 }
 
-export async function grantSystemToken(env: Env, issuerBase: string, tenantId: string, req: TokenRequest, now: number) {
+/** The client-credentials grant for the call's tenant: an access token, or 400/401/404 as the contract says. */
+export async function createSystemToken(call: Call, req: TokenRequest) {
+  const { env, tenantId, now } = call;
+  const { issuerBase } = call.origin();
   if (req.grantType !== "client_credentials") {
     throw new ApiError("unsupported_grant_type", "grant_type must be client_credentials", { field: "grant_type" });
   }
   // Abuse limit: a slot per client authentication (429 once the client's failures fill the window), given back on success.
-  const slot = await takeClientAuthAttempt(env.DB, tenantId, req.clientId, now);
-  const allowed = await authenticateClient(
-    { db: env.DB, systemClient: { id: env.SYSTEM_CLIENT_ID, secret: env.SYSTEM_CLIENT_SECRET } },
-    tenantId,
-    req.clientId,
-    req.clientSecret,
-  );
+  const slot = await takeClientAuthAttempt(call, req.clientId);
+  const allowed = await authenticateClient(call, req.clientId, req.clientSecret);
   if (allowed) await slot.release();
   if (!allowed) {
     throw new ApiError(

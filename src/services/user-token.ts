@@ -2,7 +2,7 @@
 import { TTL } from "../domain/ttl";
 import { ApiError } from "../errors";
 import { issuerFor, signAccessToken } from "../crypto/jwt";
-import type { KeyStore } from "../crypto/keys";
+import type { Call } from "./call";
 
 export const USER_SCOPES = ["openid", "profile", "view_ss_profile", "manage_ss_profile"];
 export const DEFAULT_USER_SCOPE = "view_ss_profile manage_ss_profile";
@@ -25,8 +25,8 @@ export function userScope(requested: string | undefined, allowed: readonly strin
   return [...new Set(list)].join(" ");
 }
 
+/** What a user token says, besides its tenant (the call's). */
 export interface UserTokenClaims {
-  tenantId: string;
   workspaceId: string;
   poolId: string;
   userId: string;
@@ -36,13 +36,14 @@ export interface UserTokenClaims {
   authTime: number;
 }
 
-export async function issueUserToken(keys: KeyStore, issuerBase: string, c: UserTokenClaims, now: number) {
+export async function createUserToken(call: Call, c: UserTokenClaims) {
+  const { env, tenantId, now } = call;
   const token = await signAccessToken(
-    keys,
-    issuerFor(issuerBase, c.tenantId),
+    { db: env.DB, secret: env.KEY_ENCRYPTION_SECRET },
+    issuerFor(call.origin().issuerBase, tenantId),
     {
       sub: c.userId,
-      tid: c.tenantId,
+      tid: tenantId,
       wid: c.workspaceId,
       pool_id: c.poolId,
       scope: c.scope,

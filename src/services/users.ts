@@ -2,20 +2,12 @@
 import { b64url, newId, randomBytes } from "../crypto/bytes";
 import { hashPassword } from "../crypto/password";
 import { ApiError, notFound, validationFailed } from "../errors";
-import {
-  deleteUser,
-  getUser,
-  IdentifierTaken,
-  insertUser,
-  listUsers,
-  updateUser,
-  type NewUserData,
-  type UserRow,
-  type UserWithData,
-} from "../repo/users";
+import * as userRepo from "../repo/users";
+import { type CredentialRow, IdentifierTaken, type NewUserData, type UserRow, type UserWithData } from "../repo/users";
 import { recordAudit } from "../repo/audit";
 import type { UserInput, UserUpdate } from "../api/user";
-import { requirePool } from "./pools";
+import type { Call } from "./call";
+import { getPool } from "./pools";
 
 type IdentifierIn = UserInput["identifiers"][number];
 type AddressIn = NonNullable<UserInput["verifiable_addresses"]>[number];
@@ -67,82 +59,76 @@ function addressRows(list: AddressIn[]): NewUserData["addresses"] {
 const taken = () =>
   new ApiError("identifier_taken", "an identifier is already used by another user of this pool", { field: "identifiers" });
 
-export async function requireUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<UserWithData> {
-  const user = await getUser(d1, tenantId, poolId, userId);
+export async function getUser(call: Call, poolId: string, userId: string): Promise<UserWithData> {
+  const user = await userRepo.getUser(call.env.DB, call.tenantId, poolId, userId);
   if (!user) throw notFound("user");
   return user;
 }
 
-export async function createUser(d1: D1Database, tenantId: string, poolId: string, input: UserInput, now: number) {
-  await requirePool(d1, tenantId, poolId);
+/** The password credential row of a new user. */
+function passwordRow(call: Call, poolId: string, userId: string, passwordHash: string): CredentialRow {
+  return {
+    id: newId(),
+    tenantId: call.tenantId,
+    poolId,
+    userId,
+    type: "password",
+    state: "valid",
+    name: null,
+    passwordHash,
+    credentialId: null,
+    publicKey: null,
+    algorithm: null,
+    signCount: 0,
+    transports: null,
+    aaguid: null,
+    authenticatorName: null,
+    attachment: null,
+    userPresent: null,
+    userVerified: null,
+    backupEligible: null,
+    backupState: null,
+    attestationType: null,
+    discoverableId: "",
+    cloneWarning: false,
+    createdAt: call.now,
+    updatedAt: call.now,
+    lastUsedAt: null,
+  };
+}
+
+export async function createUser(call: Call, poolId: string, input: UserInput): Promise<UserWithData> {
+  await getPool(call, poolId);
   const identifiers = identifierRows(input.identifiers);
   const addresses = addressRows(input.verifiable_addresses ?? []);
   const user: UserRow = {
     id: newId(),
-    tenantId,
+    tenantId: call.tenantId,
     poolId,
     status: input.status ?? "active",
     userHandle: b64url(randomBytes(32)),
     payload: input.payload ?? {},
     metadata: input.metadata ?? {},
-    createdAt: now,
-    updatedAt: now,
+    createdAt: call.now,
+    updatedAt: call.now,
   };
   const password = input.credentials?.[0]?.password;
-  const passwordCredential =
-    password === undefined
-      ? undefined
-      : {
-          id: newId(),
-          tenantId,
-          poolId,
-          userId: user.id,
-          type: "password" as const,
-          state: "valid",
-          name: null,
-          passwordHash: await hashPassword(password),
-          credentialId: null,
-          publicKey: null,
-          algorithm: null,
-          signCount: 0,
-          transports: null,
-          aaguid: null,
-          authenticatorName: null,
-          attachment: null,
-          userPresent: null,
-          userVerified: null,
-          backupEligible: null,
-          backupState: null,
-          attestationType: null,
-          discoverableId: "",
-          cloneWarning: false,
-          createdAt: now,
-          updatedAt: now,
-          lastUsedAt: null,
-        };
+  const passwordCredential = password === undefined ? undefined : passwordRow(call, poolId, user.id, await hashPassword(password));
   try {
-    await insertUser(d1, { user, identifiers, addresses, passwordCredential });
+    await userRepo.insertUser(call.env.DB, { user, identifiers, addresses, passwordCredential });
   } catch (e) {
     if (e instanceof IdentifierTaken) throw taken();
     throw e;
   }
-  return requireUser(d1, tenantId, poolId, user.id);
+  return getUser(call, poolId, user.id);
 }
 
-export async function changeUser(
-  d1: D1Database,
-  tenantId: string,
-  poolId: string,
-  userId: string,
-  input: UserUpdate,
-  now: number,
-  actor: string,
-) {
-  const current = await requireUser(d1, tenantId, poolId, userId);
+export async function updateUser(call: Call, poolId: string, userId: string, input: UserUpdate): Promise<UserWithData> {
+  const current = await getUser(call, poolId, userId);
   const password = input.credentials?.[0]?.password;
   try {
-    const ok = await updateUser(
-      d1,
+    const ok = await userRepo.updateUser(
+      call.env.DB,
       current,
       {
         status: input.status,
@@ -152,7 +138,7 @@ export async function changeUser(
         addresses: input.verifiable_addresses && addressRows(input.verifiable_addresses),
         passwordHash: password === undefined ? undefined : { id: newId(), hash: await hashPassword(password) },
       },
-      now,
+      call.now,
     );
     if (!ok) throw notFound("user");
   } catch (e) {
@@ -160,19 +146,19 @@ export async function changeUser(
     throw e;
   }
   if (current.status === "active" && input.status === "inactive") {
-    await recordAudit(d1, { tenantId, poolId, userId, actor, type: "user.deactivated" }, now);
+    await recordAudit(call.env.DB, { tenantId: call.tenantId, poolId, userId, actor: call.actor, type: "user.deactivated" }, call.now);
   }
-  return requireUser(d1, tenantId, poolId, userId);
+  return getUser(call, poolId, userId);
 }
 
 /** A page of the pool's users, newest first; `search` matches any part of an identifier, case-insensitively. */
-export async function listPoolUsers(d1: D1Database, tenantId: string, poolId: string, page: { limit: number; offset: number; search?: string }) {
-  await requirePool(d1, tenantId, poolId);
+export async function listUsers(call: Call, poolId: string, page: { limit: number; offset: number; search?: string }) {
+  await getPool(call, poolId);
   const search = page.search === undefined ? undefined : identifierKey(page.search);
-  return listUsers(d1, tenantId, poolId, { limit: page.limit, offset: page.offset, search: search || undefined });
+  return userRepo.listUsers(call.env.DB, call.tenantId, poolId, { limit: page.limit, offset: page.offset, search: search || undefined });
 }
 
-export async function removeUser(d1: D1Database, tenantId: string, poolId: string, userId: string, now: number, actor: string) {
-  if (!(await deleteUser(d1, tenantId, poolId, userId))) throw notFound("user");
-  await recordAudit(d1, { tenantId, poolId, userId, actor, type: "user.deleted" }, now);
+export async function deleteUser(call: Call, poolId: string, userId: string): Promise<void> {
+  if (!(await userRepo.deleteUser(call.env.DB, call.tenantId, poolId, userId))) throw notFound("user");
+  await recordAudit(call.env.DB, { tenantId: call.tenantId, poolId, userId, actor: call.actor, type: "user.deleted" }, call.now);
 }

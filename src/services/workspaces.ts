@@ -1,62 +1,78 @@
 /** Workspace operations: mode policy (domain/workspace) + storage (repo/workspaces). */
-import { newId } from "../crypto/bytes";
-import { ApiError, invalidConfig, notFound } from "../errors";
-import { checkWorkspaceMechanisms } from "../domain/workspace";
-import {
-  deleteWorkspace,
-  existingPoolIds,
-  getWorkspace,
-  insertWorkspace,
-  updateWorkspace,
-  type WorkspaceWithPools,
-} from "../repo/workspaces";
+import { ID_RE } from "../api/common";
 import type { WorkspaceInput, WorkspaceUpdate } from "../api/workspace";
-import { ADMIN_WORKSPACE } from "./user-token";
+import { newId } from "../crypto/bytes";
+import { checkWorkspaceMechanisms } from "../domain/workspace";
+import { ApiError, invalidConfig, notFound } from "../errors";
+import type { PoolRow } from "../repo/pools";
+import * as workspaceRepo from "../repo/workspaces";
+import type { WorkspaceRow, WorkspaceWithPools } from "../repo/workspaces";
+import type { Call } from "./call";
 import { auditConfig, orThrow } from "./pools";
+import { ADMIN_WORKSPACE } from "./user-token";
 
-async function checkPools(d1: D1Database, tenantId: string, ids: string[]): Promise<string[]> {
+/** A workspace with the rows of its pools, in position order. */
+export interface WorkspaceWithPoolRows {
+  workspace: WorkspaceRow;
+  pools: PoolRow[];
+}
+
+async function checkPools(call: Call, ids: string[]): Promise<string[]> {
   const unique = [...new Set(ids)];
-  const found = await existingPoolIds(d1, tenantId, unique);
+  const found = await workspaceRepo.existingPoolIds(call.env.DB, call.tenantId, unique);
   const missing = unique.filter((id) => !found.has(id));
   if (missing.length) throw invalidConfig("identity_pools", `unknown identity pool(s): ${missing.join(", ")}`, "unknown_identity_pool");
   return unique;
 }
 
-export async function requireWorkspace(d1: D1Database, tenantId: string, id: string): Promise<WorkspaceWithPools> {
-  const w = await getWorkspace(d1, tenantId, id);
+export async function getWorkspace(call: Call, id: string): Promise<WorkspaceWithPools> {
+  const w = await workspaceRepo.getWorkspace(call.env.DB, call.tenantId, id);
   if (!w) throw notFound("workspace");
   return w;
 }
 
-export async function createWorkspace(d1: D1Database, tenantId: string, input: WorkspaceInput, now: number, actor: string) {
+export const listWorkspaces = (call: Call): Promise<WorkspaceWithPools[]> => workspaceRepo.listWorkspaces(call.env.DB, call.tenantId);
+
+/**
+ * The workspace a hosted page (sign-in, portal, enrollment link, admin console) belongs to, with its pools' rows; one
+ * D1 batch. Undefined for an unknown workspace, and for ids that cannot exist (no lookup then): the page answers 404.
+ */
+export async function getPageWorkspace(call: Call, id: string): Promise<WorkspaceWithPoolRows | undefined> {
+  if (!ID_RE.test(call.tenantId) || !ID_RE.test(id)) return undefined;
+  return workspaceRepo.workspaceWithPoolRows(call.env.DB, call.tenantId, id);
+}
+
+export async function createWorkspace(call: Call, input: WorkspaceInput): Promise<WorkspaceWithPools> {
   const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? ["usernameless_webauthn"]));
-  const poolIds = await checkPools(d1, tenantId, input.identity_pools ?? []);
+  const poolIds = await checkPools(call, input.identity_pools ?? []);
   const w: WorkspaceWithPools = {
-    tenantId,
+    tenantId: call.tenantId,
     id: input.id ?? newId(),
     name: input.name.trim(),
     mechanisms,
     poolIds,
-    createdAt: now,
-    updatedAt: now,
+    createdAt: call.now,
+    updatedAt: call.now,
   };
-  if (!(await insertWorkspace(d1, w))) throw new ApiError("workspace_exists", "a workspace with this id already exists", { id: w.id });
-  await auditConfig(d1, tenantId, actor, "workspace", w.id, "create", now);
+  if (!(await workspaceRepo.insertWorkspace(call.env.DB, w))) {
+    throw new ApiError("workspace_exists", "a workspace with this id already exists", { id: w.id });
+  }
+  await auditConfig(call, "workspace", w.id, "create");
   return w;
 }
 
-export async function changeWorkspace(d1: D1Database, tenantId: string, id: string, input: WorkspaceUpdate, now: number, actor: string) {
-  const current = await requireWorkspace(d1, tenantId, id);
+export async function updateWorkspace(call: Call, id: string, input: WorkspaceUpdate): Promise<WorkspaceWithPools> {
+  const current = await getWorkspace(call, id);
   const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? current.mechanisms));
-  const poolIds = input.identity_pools ? await checkPools(d1, tenantId, input.identity_pools) : current.poolIds;
-  const w: WorkspaceWithPools = { ...current, name: input.name?.trim() ?? current.name, mechanisms, poolIds, updatedAt: now };
-  if (!(await updateWorkspace(d1, w))) throw notFound("workspace");
-  await auditConfig(d1, tenantId, actor, "workspace", id, "update", now);
+  const poolIds = input.identity_pools ? await checkPools(call, input.identity_pools) : current.poolIds;
+  const w: WorkspaceWithPools = { ...current, name: input.name?.trim() ?? current.name, mechanisms, poolIds, updatedAt: call.now };
+  if (!(await workspaceRepo.updateWorkspace(call.env.DB, w))) throw notFound("workspace");
+  await auditConfig(call, "workspace", id, "update");
   return w;
 }
 
-export async function removeWorkspace(d1: D1Database, tenantId: string, id: string, now: number, actor: string) {
+export async function deleteWorkspace(call: Call, id: string): Promise<void> {
   if (id === ADMIN_WORKSPACE) throw new ApiError("reserved_workspace");
-  if (!(await deleteWorkspace(d1, tenantId, id))) throw notFound("workspace");
-  await auditConfig(d1, tenantId, actor, "workspace", id, "delete", now);
+  if (!(await workspaceRepo.deleteWorkspace(call.env.DB, call.tenantId, id))) throw notFound("workspace");
+  await auditConfig(call, "workspace", id, "delete");
 }

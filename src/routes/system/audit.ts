@@ -4,7 +4,8 @@ import { iso } from "../../db/client";
 import { newApp } from "../../http/app";
 import type { AuditRow } from "../../repo/audit";
 import { bearerSecurity, errors, Id, json, TenantParams, Timestamp } from "../../api/common";
-import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, auditPage } from "../../services/audit";
+import { callOf } from "../../http/context";
+import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, listAuditEvents } from "../../services/audit";
 
 const tags = ["Audit"];
 
@@ -73,7 +74,7 @@ export const audit = newApp().openapi(
   async (c) => {
     const { tid } = c.req.valid("param");
     const q = c.req.valid("query");
-    const page = await auditPage(c.env.DB, tid, { userId: q.user_id, type: q.type, after: q.after, limit: q.limit });
+    const page = await listAuditEvents(callOf(c, tid), { userId: q.user_id, type: q.type, after: q.after, limit: q.limit });
     return c.json({ events: page.events.map(view), next: page.next }, 200);
   },
 );

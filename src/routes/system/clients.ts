@@ -3,10 +3,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requireBootstrap } from "../../http/bootstrap";
 import { iso } from "../../db/client";
 import { newApp } from "../../http/app";
-import { actorOf } from "../../http/context";
+import { callOf } from "../../http/context";
 import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../api/common";
 import { ClientParams, SystemClient, SystemClientCreated, SystemClientInput } from "../../api/tenant";
-import { createTenantClient, listTenantClients, removeTenantClient, type ClientInfo } from "../../services/tenants";
+import { type ClientInfo, createClient, deleteClient, listClients } from "../../services/clients";
 
 const tags = ["System clients"];
 const security = bearerSecurity;
@@ -35,7 +35,7 @@ export const clients = newApp()
         ...common,
       },
     }),
-    async (c) => c.json({ clients: (await listTenantClients(c.env.DB, c.req.valid("param").tid)).map(clientView) }, 200),
+    async (c) => c.json({ clients: (await listClients(callOf(c, c.req.valid("param").tid))).map(clientView) }, 200),
   )
   .openapi(
     createRoute({
@@ -50,7 +50,7 @@ export const clients = newApp()
     }),
     async (c) => {
       const { tid } = c.req.valid("param");
-      const { client, secret } = await createTenantClient(c.env, tid, c.req.valid("json"), actorOf(c), Date.now());
+      const { client, secret } = await createClient(callOf(c, tid), c.req.valid("json"));
       return c.json({ ...clientView(client), client_secret: secret }, 201);
     },
   )
@@ -67,7 +67,7 @@ export const clients = newApp()
     }),
     async (c) => {
       const { tid, cid } = c.req.valid("param");
-      await removeTenantClient(c.env.DB, tid, cid, actorOf(c), Date.now());
+      await deleteClient(callOf(c, tid), cid);
       return c.body(null, 204);
     },
   );

@@ -2,11 +2,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { LIMITS } from "../../domain/pool";
 import { newApp } from "../../http/app";
-import { actorOf, requestContext } from "../../http/context";
+import { callOf } from "../../http/context";
 import { bearerSecurity, errors, Id, IdentifierText, json, jsonBody, TenantParams, Timestamp } from "../../api/common";
 import { PoolParams } from "../../api/pool";
 import { RegistrationResponse } from "../../api/webauthn";
-import { completeEnrollmentWithCode, readOutbox, requestEnrollmentCode } from "../../services/otp";
+import { completeCodeEnrollment, createEnrollmentCode, listOutboxMessages } from "../../services/otp";
 
 const tags = ["Passkeys"];
 const security = bearerSecurity;
@@ -54,7 +54,7 @@ export const otp = newApp()
     }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
-      await requestEnrollmentCode(c.env, { tenantId: tid, poolId: ipID }, c.req.valid("json"), actorOf(c), Date.now());
+      await createEnrollmentCode(callOf(c, tid), ipID, c.req.valid("json"));
       return c.body(null, 204);
     },
   )
@@ -75,14 +75,7 @@ export const otp = newApp()
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
       const { code, new_web_authn, ...who } = c.req.valid("json");
-      await completeEnrollmentWithCode(
-        c.env,
-        { tenantId: tid, poolId: ipID },
-        { who, code, response: new_web_authn },
-        requestContext(c),
-        actorOf(c),
-        Date.now(),
-      );
+      await completeCodeEnrollment(callOf(c, tid), ipID, { who, code, response: new_web_authn });
       return c.body(null, 204);
     },
   )
@@ -97,5 +90,5 @@ export const otp = newApp()
       request: { params: TenantParams },
       responses: { 200: json(Outbox, "Messages"), ...errors(401, 403, 404) },
     }),
-    async (c) => c.json(await readOutbox(c.env, c.req.valid("param").tid), 200),
+    async (c) => c.json(await listOutboxMessages(callOf(c, c.req.valid("param").tid)), 200),
   );

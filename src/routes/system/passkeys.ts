@@ -1,11 +1,11 @@
 /** System API: passkeys of a user (Classic and Smart enrollment, rename, delete). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { actorOf, requestContext } from "../../http/context";
+import { callOf } from "../../http/context";
 import { newApp } from "../../http/app";
 import { bearerSecurity, errors, Id, json, jsonBody } from "../../api/common";
 import { Credential, UserParams } from "../../api/user";
 import { CreationOptions, CredentialIdB64, NameInput, RegistrationResponse } from "../../api/webauthn";
-import { beginEnrollment, completeEnrollment, deletePasskeyOf, namePasskeyOf } from "../../services/passkeys";
+import { beginEnrollment, completeEnrollment, deletePasskey, updatePasskeyName } from "../../services/passkeys";
 import { credentialView } from "../../api/views";
 
 const tags = ["Passkeys"];
@@ -38,10 +38,7 @@ for (const { segment, mode, label } of families) {
     }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
-      return c.json(
-        await beginEnrollment(c.env, { tenantId: tid, poolId: ipID, userId: userID }, mode, requestContext(c), Date.now()),
-        200,
-      );
+      return c.json(await beginEnrollment(callOf(c, tid), { poolId: ipID, userId: userID }, mode), 200);
     },
   );
   passkeys.openapi(
@@ -56,15 +53,7 @@ for (const { segment, mode, label } of families) {
     }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
-      const rows = await completeEnrollment(
-        c.env,
-        { tenantId: tid, poolId: ipID, userId: userID },
-        mode,
-        c.req.valid("json"),
-        requestContext(c),
-        actorOf(c),
-        Date.now(),
-      );
+      const rows = await completeEnrollment(callOf(c, tid), { poolId: ipID, userId: userID }, mode, c.req.valid("json"));
       return c.json({ credentials: rows.map(credentialView) }, 200);
     },
   );
@@ -82,7 +71,7 @@ passkeys.openapi(
   }),
   async (c) => {
     const { tid, ipID, userID, credentialID } = c.req.valid("param");
-    await deletePasskeyOf(c.env, { tenantId: tid, poolId: ipID, userId: userID }, credentialID, actorOf(c), Date.now());
+    await deletePasskey(callOf(c, tid), { poolId: ipID, userId: userID }, credentialID);
     return c.body(null, 204);
   },
 );
@@ -99,14 +88,7 @@ passkeys.openapi(
   }),
   async (c) => {
     const { tid, ipID, userID, credentialID } = c.req.valid("param");
-    await namePasskeyOf(
-      c.env,
-      { tenantId: tid, poolId: ipID, userId: userID },
-      credentialID,
-      c.req.valid("json").name,
-      actorOf(c),
-      Date.now(),
-    );
+    await updatePasskeyName(callOf(c, tid), { poolId: ipID, userId: userID }, credentialID, c.req.valid("json").name);
     return c.body(null, 204);
   },
 );

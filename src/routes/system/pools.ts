@@ -1,10 +1,10 @@
 /** System API: identity pools. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { newApp } from "../../http/app";
-import { actorOf } from "../../http/context";
+import { callOf } from "../../http/context";
 import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../api/common";
 import { Pool, PoolInput, PoolParams, PoolUpdate } from "../../api/pool";
-import { changePool, createPool, listAllPools, removePool, requirePool } from "../../services/pools";
+import { createPool, deletePool, getPool, listPools, updatePool } from "../../services/pools";
 import { poolView } from "../../api/views";
 
 const tags = ["Pools"];
@@ -23,7 +23,7 @@ export const pools = newApp()
     }),
     async (c) => {
       const { tid } = c.req.valid("param");
-      return c.json({ pools: (await listAllPools(c.env.DB, tid)).map(poolView) }, 200);
+      return c.json({ pools: (await listPools(callOf(c, tid))).map(poolView) }, 200);
     },
   )
   .openapi(
@@ -37,7 +37,7 @@ export const pools = newApp()
     }),
     async (c) => {
       const { tid } = c.req.valid("param");
-      return c.json(poolView(await createPool(c.env.DB, tid, c.req.valid("json"), Date.now(), actorOf(c))), 201);
+      return c.json(poolView(await createPool(callOf(c, tid), c.req.valid("json"))), 201);
     },
   )
   .openapi(
@@ -51,7 +51,7 @@ export const pools = newApp()
     }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
-      return c.json(poolView(await requirePool(c.env.DB, tid, ipID)), 200);
+      return c.json(poolView(await getPool(callOf(c, tid), ipID)), 200);
     },
   )
   .openapi(
@@ -66,7 +66,7 @@ export const pools = newApp()
     }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
-      return c.json(poolView(await changePool(c.env.DB, tid, ipID, c.req.valid("json"), Date.now(), actorOf(c))), 200);
+      return c.json(poolView(await updatePool(callOf(c, tid), ipID, c.req.valid("json"))), 200);
     },
   )
   .openapi(
@@ -81,7 +81,7 @@ export const pools = newApp()
     }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
-      await removePool(c.env.DB, tid, ipID, Date.now(), actorOf(c));
+      await deletePool(callOf(c, tid), ipID);
       return c.body(null, 204);
     },
   );

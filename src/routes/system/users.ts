@@ -1,11 +1,11 @@
 /** System API: users of a pool. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { newApp } from "../../http/app";
-import { actorOf } from "../../http/context";
+import { callOf } from "../../http/context";
 import { bearerSecurity, errors, json, jsonBody } from "../../api/common";
 import { PoolParams } from "../../api/pool";
 import { ListQuery, User, UserInput, UserParams, UserUpdate, UserWithData } from "../../api/user";
-import { changeUser, createUser, listPoolUsers, removeUser, requireUser } from "../../services/users";
+import { createUser, deleteUser, getUser, listUsers, updateUser } from "../../services/users";
 import { userView, userWithDataView } from "../../api/views";
 
 const tags = ["Users"];
@@ -27,7 +27,7 @@ export const users = newApp()
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
       const { limit = 100, offset = 0, search } = c.req.valid("query");
-      return c.json({ users: (await listPoolUsers(c.env.DB, tid, ipID, { limit, offset, search })).map(userView) }, 200);
+      return c.json({ users: (await listUsers(callOf(c, tid), ipID, { limit, offset, search })).map(userView) }, 200);
     },
   )
   .openapi(
@@ -41,7 +41,7 @@ export const users = newApp()
     }),
     async (c) => {
       const { tid, ipID } = c.req.valid("param");
-      return c.json(userWithDataView(await createUser(c.env.DB, tid, ipID, c.req.valid("json"), Date.now())), 201);
+      return c.json(userWithDataView(await createUser(callOf(c, tid), ipID, c.req.valid("json"))), 201);
     },
   )
   .openapi(
@@ -56,7 +56,7 @@ export const users = newApp()
     }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
-      return c.json(userWithDataView(await requireUser(c.env.DB, tid, ipID, userID)), 200);
+      return c.json(userWithDataView(await getUser(callOf(c, tid), ipID, userID)), 200);
     },
   )
   .openapi(
@@ -72,7 +72,7 @@ export const users = newApp()
     }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
-      return c.json(userWithDataView(await changeUser(c.env.DB, tid, ipID, userID, c.req.valid("json"), Date.now(), actorOf(c))), 200);
+      return c.json(userWithDataView(await updateUser(callOf(c, tid), ipID, userID, c.req.valid("json"))), 200);
     },
   )
   .openapi(
@@ -86,7 +86,7 @@ export const users = newApp()
     }),
     async (c) => {
       const { tid, ipID, userID } = c.req.valid("param");
-      await removeUser(c.env.DB, tid, ipID, userID, Date.now(), actorOf(c));
+      await deleteUser(callOf(c, tid), ipID, userID);
       return c.body(null, 204);
     },
   );

@@ -1,11 +1,10 @@
 /** System API: workspaces. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { newApp } from "../../http/app";
-import { actorOf } from "../../http/context";
+import { callOf } from "../../http/context";
 import { bearerSecurity, errors, json, jsonBody, TenantParams } from "../../api/common";
 import { Workspace, WorkspaceInput, WorkspaceParams, WorkspaceUpdate } from "../../api/workspace";
-import { listWorkspaces } from "../../repo/workspaces";
-import { changeWorkspace, createWorkspace, removeWorkspace, requireWorkspace } from "../../services/workspaces";
+import { createWorkspace, deleteWorkspace, getWorkspace, listWorkspaces, updateWorkspace } from "../../services/workspaces";
 import { workspaceView } from "../../api/views";
 
 const tags = ["Workspaces"];
@@ -24,7 +23,7 @@ export const workspaces = newApp()
     }),
     async (c) => {
       const { tid } = c.req.valid("param");
-      return c.json({ workspaces: (await listWorkspaces(c.env.DB, tid)).map(workspaceView) }, 200);
+      return c.json({ workspaces: (await listWorkspaces(callOf(c, tid))).map(workspaceView) }, 200);
     },
   )
   .openapi(
@@ -40,7 +39,7 @@ export const workspaces = newApp()
     }),
     async (c) => {
       const { tid } = c.req.valid("param");
-      return c.json(workspaceView(await createWorkspace(c.env.DB, tid, c.req.valid("json"), Date.now(), actorOf(c))), 201);
+      return c.json(workspaceView(await createWorkspace(callOf(c, tid), c.req.valid("json"))), 201);
     },
   )
   .openapi(
@@ -54,7 +53,7 @@ export const workspaces = newApp()
     }),
     async (c) => {
       const { tid, wid } = c.req.valid("param");
-      return c.json(workspaceView(await requireWorkspace(c.env.DB, tid, wid)), 200);
+      return c.json(workspaceView(await getWorkspace(callOf(c, tid), wid)), 200);
     },
   )
   .openapi(
@@ -69,7 +68,7 @@ export const workspaces = newApp()
     }),
     async (c) => {
       const { tid, wid } = c.req.valid("param");
-      return c.json(workspaceView(await changeWorkspace(c.env.DB, tid, wid, c.req.valid("json"), Date.now(), actorOf(c))), 200);
+      return c.json(workspaceView(await updateWorkspace(callOf(c, tid), wid, c.req.valid("json"))), 200);
     },
   )
   .openapi(
@@ -83,7 +82,7 @@ export const workspaces = newApp()
     }),
     async (c) => {
       const { tid, wid } = c.req.valid("param");
-      await removeWorkspace(c.env.DB, tid, wid, Date.now(), actorOf(c));
+      await deleteWorkspace(callOf(c, tid), wid);
       return c.body(null, 204);
     },
   );
