@@ -4,6 +4,11 @@ import { describe, expect, it } from "vitest";
 import { TENANT_TABLES } from "../src/repo/tenants";
 import { signingKey } from "../src/crypto/keys";
 import { signAccessToken } from "../src/crypto/jwt";
+import { CLIENT_DEFAULTS } from "../src/domain/oidc";
+import { insertOidcClient } from "../src/repo/oidc-clients";
+import { insertOidcCode, redeemOidcCode } from "../src/repo/oidc-codes";
+import { rememberConsent } from "../src/repo/oidc-consents";
+import { createOidcSession } from "../src/repo/oidc-sessions";
 import { fromB64url, SoftAuthenticator } from "./authenticator";
 import { basic, call, CLIENT, expectError, json, ORIGIN, requestToken, sys, systemToken, uid } from "./helpers/api";
 import { count, enroll, newPool, newUser } from "./helpers/passkeys";
@@ -57,6 +62,51 @@ const adminUserToken = async (tid: string) => {
   );
 };
 
+/** OIDC rows (no API makes them yet): a client of workspace admin, a session, a redeemed code, its refresh token, a consent. */
+async function oidcRows(tenantId: string, userId: string, poolId: string): Promise<void> {
+  const now = Date.now();
+  const [workspaceId, clientId, sessionId, codeHash] = ["admin", uid("client"), uid("sid"), uid("code")];
+  const [redirectUri, codeChallenge] = ["https://app.example.com/cb", "x".repeat(43)];
+  const times = { createdAt: now, updatedAt: now };
+  expect(
+    await insertOidcClient(env.DB, {
+      ...CLIENT_DEFAULTS,
+      redirectUris: [redirectUri],
+      tenantId,
+      workspaceId,
+      clientId,
+      secretHash: "h",
+      ...times,
+    }),
+  ).toBe("created");
+  const facts = {
+    tenantId,
+    workspaceId,
+    poolId,
+    userId,
+    authTime: now,
+    amr: ["pop"],
+    acr: "phr" as const,
+    createdAt: now,
+    expiresAt: now + 60_000,
+  };
+  await createOidcSession(env.DB, { id: sessionId, cookieHash: uid("cookie"), ...facts });
+  await insertOidcCode(env.DB, {
+    ...facts,
+    codeHash,
+    clientId,
+    redirectUri,
+    codeChallenge,
+    nonce: null,
+    scope: "openid offline_access",
+    sessionId,
+  });
+  const refreshToken = { tokenHash: uid("rt"), expiresAt: now + 60_000 };
+  const redemption = { tenantId, workspaceId, clientId, codeHash, redirectUri, codeChallenge, familyId: uid("family"), refreshToken };
+  expect(await redeemOidcCode(env.DB, redemption, now)).toMatchObject({ ok: true, refreshTokenIssued: true });
+  await rememberConsent(env.DB, { tenantId, clientId, userId }, ["openid"], now);
+}
+
 describe("tenants API", () => {
   it("creates a tenant with its admins pool, Smart admin workspace and signing key; lists, reads, 409 on a taken id", async () => {
     const b = await newTenant("Acme");
@@ -72,8 +122,8 @@ describe("tenants API", () => {
       "tenant_exists",
     );
 
-    // Keys exist before the first token.
-    expect((await jwksKids(b.id)).length).toBe(1);
+    // Keys exist before the first token: ES256 and RS256.
+    expect((await jwksKids(b.id)).length).toBe(2);
     const pools = await json<{ pools: { id: string; authentication_mechanisms: string[] }[] }>(await sys("GET", "/pools", { tid: b.id }));
     expect(pools.pools.map((p) => [p.id, p.authentication_mechanisms])).toEqual([["admins", ["webauthn"]]]);
     const ws = await json<{
@@ -212,7 +262,7 @@ describe("tenant isolation", () => {
     // Keys differ; a token signed with B's key that claims tenant A is refused.
     const kidsA = await jwksKids("default");
     const kidsB = await jwksKids(b.id);
-    expect(kidsB.length).toBeGreaterThan(0);
+    expect(kidsB.length).toBe(2);
     expect(kidsB.filter((k) => kidsA.includes(k))).toEqual([]);
     const now = Date.now();
     const { kid, key } = await signingKey({ db: env.DB, secret: env.KEY_ENCRYPTION_SECRET }, b.id, now);
@@ -263,6 +313,7 @@ describe("tenant isolation", () => {
     )
       .bind(b.id, Date.now() + 60_000)
       .run();
+    await oidcRows(b.id, user.id, pool);
 
     const rows = async (tid: string) =>
       Object.fromEntries(await Promise.all(TENANT_TABLES.map(async (t) => [t, await count(t, "tenant_id = ?", tid)] as const)));

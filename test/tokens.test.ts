@@ -2,8 +2,9 @@ import { env } from "cloudflare:test";
 import { decodeProtectedHeader, generateKeyPair, importJWK, jwtVerify, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { SELF } from "cloudflare:test";
-import { createSystemClient } from "../src/services/clients";
+import { createClient } from "../src/services/clients";
 import { basic, CLIENT, expectError, json, ORIGIN, requestToken, sys, systemToken } from "./helpers/api";
+import { testCall } from "./helpers/call";
 
 const grant = { grant_type: "client_credentials", scope: "identity" };
 
@@ -15,11 +16,15 @@ describe("POST /{tid}/system/oauth2/token", () => {
     expect(body).toMatchObject({ token_type: "Bearer", expires_in: 3600, scope: "identity" });
     expect(decodeProtectedHeader(body.access_token).alg).toBe("ES256");
 
-    const jwks = await json<{ keys: { kid: string; kty: string; d?: string }[] }>(
+    const jwks = await json<{ keys: { kid: string; kty: string; alg: string; d?: string }[] }>(
       await SELF.fetch(`${ORIGIN}/default/.well-known/jwks.json`),
     );
-    expect(jwks.keys.length).toBeGreaterThan(0);
-    expect(jwks.keys.every((k) => k.kty === "EC" && k.d === undefined)).toBe(true);
+    // The tenant's two keys: ES256 (access tokens) and RS256 (ID tokens), public parts only.
+    expect(jwks.keys.map((k) => [k.kty, k.alg]).sort()).toEqual([
+      ["EC", "ES256"],
+      ["RSA", "RS256"],
+    ]);
+    expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
     const header = decodeProtectedHeader(body.access_token);
     const jwk = jwks.keys.find((k) => k.kid === header.kid)!;
     const { payload } = await jwtVerify(body.access_token, await importJWK(jwk, "ES256"), { issuer: `${ORIGIN}/default` });
@@ -77,8 +82,8 @@ describe("POST /{tid}/system/oauth2/token", () => {
   });
 
   it("authenticates stored system clients by their hashed secret", async () => {
-    const secret = await createSystemClient(env.DB, "default", `svc-${Date.now()}`, ["identity"], Date.now());
-    const row = await env.DB.prepare("SELECT client_id, secret_hash FROM system_clients ORDER BY created_at DESC LIMIT 1").first<{
+    const { client, secret } = await createClient(testCall(), { scopes: ["identity"] });
+    const row = await env.DB.prepare("SELECT client_id, secret_hash FROM system_clients WHERE client_id = ?").bind(client.clientId).first<{
       client_id: string;
       secret_hash: string;
     }>();

@@ -1,7 +1,7 @@
-/** Access tokens: ES256 JWTs signed with the tenant's key (jose). */
+/** JWTs signed with the tenant's keys (jose): access tokens (ES256) and, by algorithm, ID tokens (RS256 or ES256). */
 import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from "jose";
 import { newId } from "./bytes";
-import { type KeyStore, signingKey, verificationKey } from "./keys";
+import { type KeyStore, type SigningAlg, signingKey, verificationKey } from "./keys";
 
 export const issuerFor = (base: string, tenantId: string) => `${base.replace(/\/+$/, "")}/${tenantId}`;
 
@@ -16,6 +16,31 @@ export interface AccessClaims extends JWTPayload {
   client_id?: string;
 }
 
+export interface SignOptions {
+  issuer: string;
+  ttlSeconds: number;
+  /** The `typ` header, e.g. `at+jwt` (RFC 9068) or `JWT` for ID tokens. */
+  typ: string;
+  now: number;
+}
+
+/**
+ * Signs `claims` with the tenant's key for `alg` (kid in the header), adding `iss`, `iat`, `exp` and a random `jti`
+ * unless the claims carry one.
+ */
+export async function signJwt(keys: KeyStore, tenantId: string, alg: SigningAlg, claims: JWTPayload, o: SignOptions): Promise<string> {
+  const { kid, key } = await signingKey(keys, tenantId, o.now, alg);
+  const iat = Math.floor(o.now / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg, kid, typ: o.typ })
+    .setIssuer(o.issuer)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + o.ttlSeconds)
+    .setJti(typeof claims.jti === "string" ? claims.jti : newId())
+    .sign(key);
+}
+
+/** An access token: ES256, `typ: at+jwt`. */
 export async function signAccessToken(
   keys: KeyStore,
   issuer: string,
@@ -23,15 +48,7 @@ export async function signAccessToken(
   ttlSeconds: number,
   now: number,
 ): Promise<string> {
-  const { kid, key } = await signingKey(keys, claims.tid, now);
-  const iat = Math.floor(now / 1000);
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: "ES256", kid, typ: "at+jwt" })
-    .setIssuer(issuer)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + ttlSeconds)
-    .setJti(newId())
-    .sign(key);
+  return signJwt(keys, claims.tid, "ES256", claims, { issuer, ttlSeconds, typ: "at+jwt", now });
 }
 
 /**

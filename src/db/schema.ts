@@ -4,15 +4,19 @@
  */
 import { sql } from "drizzle-orm";
 import type { JWK } from "jose";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { foreignKey, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { MECHANISMS, type Mechanism } from "../domain/mechanisms";
 import {
+  type Acr,
   ADDRESS_TYPES,
   ATTESTATION,
   CHALLENGE_PURPOSES,
   CREDENTIAL_TYPES,
+  ID_TOKEN_ALGS,
   IDENTIFIER_TYPES,
+  type OidcGrantType,
   SIGNING_KEY_STATUSES,
+  TOKEN_AUTH_METHODS,
   USER_STATUSES,
   USER_VERIFICATION,
 } from "../domain/vocabulary";
@@ -284,4 +288,162 @@ export const outbox = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("outbox_tenant").on(t.tenantId, t.createdAt)],
+);
+
+/**
+ * OpenID Connect clients of a workspace (RFC 7591 names). The client id is unique in the tenant; every lookup also
+ * names the workspace, so a client of one workspace is unknown to another. Only a SHA-256 of the secret is kept
+ * (null for a public client, token_endpoint_auth_method `none`). Deleting the workspace or the client cascades to its
+ * codes, refresh tokens and consents.
+ */
+export const oidcClients = sqliteTable(
+  "oidc_clients",
+  {
+    tenantId: text("tenant_id").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    clientId: text("client_id").notNull(),
+    clientName: text("client_name").notNull().default(""),
+    secretHash: text("secret_hash"),
+    redirectUris: text("redirect_uris", { mode: "json" }).$type<string[]>().notNull(),
+    postLogoutRedirectUris: text("post_logout_redirect_uris", { mode: "json" }).$type<string[]>().notNull(),
+    grantTypes: text("grant_types", { mode: "json" }).$type<OidcGrantType[]>().notNull(),
+    tokenEndpointAuthMethod: text("token_endpoint_auth_method", { enum: TOKEN_AUTH_METHODS }).notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    idTokenAlg: text("id_token_signed_response_alg", { enum: ID_TOKEN_ALGS }).notNull().default("RS256"),
+    trusted: integer("trusted", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.clientId] }),
+    index("oidc_clients_workspace").on(t.tenantId, t.workspaceId, t.createdAt),
+    foreignKey({ columns: [t.tenantId, t.workspaceId], foreignColumns: [workspaces.tenantId, workspaces.id] }).onDelete("cascade"),
+  ],
+);
+
+/**
+ * Provider sessions: what the hosted sign-in proved (auth_time, amr, acr) for one user in one workspace. `id` is the
+ * public `sid` of ID tokens; the cookie carries a separate secret of which only a SHA-256 is kept. Ended by deletion.
+ */
+export const oidcSessions = sqliteTable(
+  "oidc_sessions",
+  {
+    id: text("id").primaryKey(),
+    cookieHash: text("cookie_hash").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    authTime: integer("auth_time").notNull(),
+    amr: text("amr", { mode: "json" }).$type<string[]>().notNull(),
+    acr: text("acr").$type<Acr>(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("oidc_sessions_cookie").on(t.cookieHash),
+    index("oidc_sessions_user").on(t.userId),
+    index("oidc_sessions_workspace").on(t.tenantId, t.workspaceId),
+    index("oidc_sessions_expiry").on(t.expiresAt),
+    foreignKey({ columns: [t.tenantId, t.workspaceId], foreignColumns: [workspaces.tenantId, workspaces.id] }).onDelete("cascade"),
+  ],
+);
+
+/**
+ * Authorization codes, keyed by a SHA-256 of the code (never the code). A redemption sets consumed_at and family_id
+ * (the refresh-token family it issued) in one conditional UPDATE; the row stays until the cron purge after its expiry,
+ * so that a second redemption finds it consumed and revokes that family.
+ */
+export const oidcCodes = sqliteTable(
+  "oidc_codes",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    clientId: text("client_id").notNull(),
+    redirectUri: text("redirect_uri").notNull(),
+    codeChallenge: text("code_challenge").notNull(),
+    nonce: text("nonce"),
+    /** Space separated, as granted. */
+    scope: text("scope").notNull(),
+    sessionId: text("session_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    authTime: integer("auth_time").notNull(),
+    amr: text("amr", { mode: "json" }).$type<string[]>().notNull(),
+    acr: text("acr").$type<Acr>(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    consumedAt: integer("consumed_at"),
+    familyId: text("family_id"),
+  },
+  (t) => [
+    index("oidc_codes_user").on(t.userId),
+    index("oidc_codes_client").on(t.tenantId, t.clientId),
+    index("oidc_codes_session").on(t.tenantId, t.sessionId),
+    index("oidc_codes_expiry").on(t.expiresAt),
+    foreignKey({ columns: [t.tenantId, t.clientId], foreignColumns: [oidcClients.tenantId, oidcClients.clientId] }).onDelete("cascade"),
+  ],
+);
+
+/**
+ * Refresh tokens, keyed by a SHA-256 of the token. A family is what one code redemption started; rotation marks the
+ * presented row rotated (successor_hash) and inserts its successor in one batch. A rotated or revoked row is kept
+ * until its expiry so that presenting it again revokes the whole family.
+ */
+export const oidcRefreshTokens = sqliteTable(
+  "oidc_refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    clientId: text("client_id").notNull(),
+    familyId: text("family_id").notNull(),
+    sessionId: text("session_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    scope: text("scope").notNull(),
+    authTime: integer("auth_time").notNull(),
+    amr: text("amr", { mode: "json" }).$type<string[]>().notNull(),
+    acr: text("acr").$type<Acr>(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    rotatedAt: integer("rotated_at"),
+    successorHash: text("successor_hash"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [
+    index("oidc_refresh_tokens_family").on(t.tenantId, t.familyId),
+    index("oidc_refresh_tokens_user").on(t.userId),
+    index("oidc_refresh_tokens_client").on(t.tenantId, t.clientId),
+    index("oidc_refresh_tokens_session").on(t.tenantId, t.sessionId),
+    index("oidc_refresh_tokens_expiry").on(t.expiresAt),
+    foreignKey({ columns: [t.tenantId, t.clientId], foreignColumns: [oidcClients.tenantId, oidcClients.clientId] }).onDelete("cascade"),
+  ],
+);
+
+/** Consents a user gave a client that is not trusted: the scopes granted so far (a sorted JSON set). */
+export const oidcConsents = sqliteTable(
+  "oidc_consents",
+  {
+    tenantId: text("tenant_id").notNull(),
+    clientId: text("client_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.clientId, t.userId] }),
+    index("oidc_consents_user").on(t.userId),
+    foreignKey({ columns: [t.tenantId, t.clientId], foreignColumns: [oidcClients.tenantId, oidcClients.clientId] }).onDelete("cascade"),
+  ],
 );

@@ -17,6 +17,14 @@ export const TTL = {
   userToken: 900,
   /** A system (client-credentials) access token. */
   systemToken: 3600,
+  /** An OIDC authorization code (single use). */
+  authorizationCode: 60,
+  /** A provider session (the hosted sign-in's SSO cookie and row), from its sign-in: absolute, not sliding. */
+  providerSession: 12 * 3600,
+  /** An OIDC refresh token; each rotation's successor gets a fresh lifetime. */
+  refreshToken: 30 * 24 * 3600,
+  /** An OIDC ID token. */
+  idToken: 900,
   /** Per-isolate caches (a tenant's active signing key, verification keys). */
   cache: 60,
 } as const;

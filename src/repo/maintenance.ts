@@ -1,14 +1,36 @@
-/** Purges of expired rows, run by the cron trigger. */
+/** Purges of expired rows, run by the cron trigger (one batch). */
 import { lt } from "drizzle-orm";
 import { orm } from "../db/client";
-import { consumedChallenges, oneTimeCodes, rateCounters } from "../db/schema";
+import { consumedChallenges, oidcCodes, oidcRefreshTokens, oidcSessions, oneTimeCodes, rateCounters } from "../db/schema";
 
-export async function purgeExpired(d1: D1Database, now: number): Promise<{ challenges: number; codes: number; counters: number }> {
+export interface Purged {
+  challenges: number;
+  codes: number;
+  counters: number;
+  /** OIDC authorization codes (consumed or not) past their expiry. */
+  authorizationCodes: number;
+  /** Provider sessions past their expiry. */
+  sessions: number;
+  /** Refresh tokens past their expiry, whether live, rotated or revoked. */
+  refreshTokens: number;
+}
+
+export async function purgeExpired(d1: D1Database, now: number): Promise<Purged> {
   const db = orm(d1);
-  const [ch, codes, counters] = await db.batch([
+  const [ch, codes, counters, authorizationCodes, sessions, refreshTokens] = await db.batch([
     db.delete(consumedChallenges).where(lt(consumedChallenges.expiresAt, now)),
     db.delete(oneTimeCodes).where(lt(oneTimeCodes.expiresAt, now)),
     db.delete(rateCounters).where(lt(rateCounters.expiresAt, now)),
+    db.delete(oidcCodes).where(lt(oidcCodes.expiresAt, now)),
+    db.delete(oidcSessions).where(lt(oidcSessions.expiresAt, now)),
+    db.delete(oidcRefreshTokens).where(lt(oidcRefreshTokens.expiresAt, now)),
   ]);
-  return { challenges: ch.meta.changes, codes: codes.meta.changes, counters: counters.meta.changes };
+  return {
+    challenges: ch.meta.changes,
+    codes: codes.meta.changes,
+    counters: counters.meta.changes,
+    authorizationCodes: authorizationCodes.meta.changes,
+    sessions: sessions.meta.changes,
+    refreshTokens: refreshTokens.meta.changes,
+  };
 }

@@ -15,6 +15,11 @@ export type NewPoolRow = typeof pools.$inferInsert;
  * (test/tenants.test.ts fails while one is missing).
  */
 export const TENANT_TABLES = [
+  "oidc_consents",
+  "oidc_refresh_tokens",
+  "oidc_codes",
+  "oidc_sessions",
+  "oidc_clients",
   "identifiers",
   "verifiable_addresses",
   "credentials",
