@@ -18,6 +18,8 @@ const result = await build({
   target: "es2022",
   jsx: "automatic",
   jsxImportSource: "hono/jsx/dom",
+  // The browser runtime: without this esbuild reads tsconfig.json, whose jsxImportSource is the server's hono/jsx.
+  tsconfig: "tsconfig.client.json",
   minify: true,
   sourcemap: false,
   metafile: true,

@@ -1,12 +1,15 @@
 /**
  * Enrollment-link page: GET /{tid}/{wid}/enroll?user=<id>&code=<code>. A user who received a one-time code creates a
  * passkey here (the first administrator too, at /{tid}/admin/enroll). The page's script calls
- * /{tid}/{wid}/enroll/webauthn/options and /complete; afterwards it links to the workspace's sign-in page.
+ * /{tid}/{wid}/enroll/webauthn/options and /complete; afterwards it links to the workspace's sign-in page. The markup is
+ * src/pages/enroll-view.tsx, which the browser code (src/client/enroll.tsx) renders again as components.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../http/principal";
-import { getWorkspace } from "../repo/workspaces";
 import { ID_RE } from "../api/common";
+import { callOf } from "../http/context";
+import type { AppEnv } from "../http/principal";
+import { getPageWorkspace } from "../services/workspaces";
+import { createLabel, EnrollView } from "./enroll-view";
 import { Layout, Status } from "./layout";
 import { NotFoundPage } from "./not-found";
 
@@ -16,8 +19,8 @@ const CODE_RE = /^[0-9]{1,32}$/;
 
 enrollPages.get("/:tid/:wid/enroll", async (c) => {
   const { tid, wid } = c.req.param();
-  const workspace = ID_RE.test(tid) && ID_RE.test(wid) ? await getWorkspace(c.env.DB, tid, wid) : undefined;
-  if (!workspace) {
+  const found = await getPageWorkspace(callOf(c, tid), wid);
+  if (!found) {
     return c.html(
       <NotFoundPage what="enrollment page" help="Check the link in your message, or ask your administrator for a new one." />,
       404,
@@ -36,45 +39,20 @@ enrollPages.get("/:tid/:wid/enroll", async (c) => {
         <div class="card">
           <h1>{isAdmin ? "Set up your administrator passkey" : "Set up your passkey"}</h1>
           {complete ? (
-            <>
-              <div id="enroll-step">
-                <p>
-                  Create the passkey you will use to sign in to <strong>{workspace.name}</strong>. Your device keeps it and asks for your
-                  fingerprint, face or screen lock; there is no password to remember.
-                </p>
-                <form id="enroll-form" novalidate>
-                  <label for="code">One-time code</label>
-                  <input
-                    type="text"
-                    id="code"
-                    name="code"
-                    inputmode="numeric"
-                    autocomplete="one-time-code"
-                    spellcheck={false}
-                    maxlength={32}
-                    required
-                    value={CODE_RE.test(code) ? code : ""}
-                    aria-describedby="code-hint"
-                  />
-                  <p class="hint" id="code-hint">
-                    The code from your enrollment message. It works once and expires after a few minutes.
-                  </p>
+            <div id="enroll-root">
+              <EnrollView
+                workspaceName={found.workspace.name}
+                isAdmin={isAdmin}
+                signinUrl={signinUrl}
+                code={CODE_RE.test(code) ? code : ""}
+                button={
                   <button type="submit" class="block" id="create">
-                    Create a passkey
+                    {createLabel(false)}
                   </button>
-                </form>
-              </div>
-              <div id="enroll-done" hidden>
-                <h2 id="done-title" tabindex={-1}>
-                  Your passkey is ready
-                </h2>
-                <p>From now on, sign in with it: your device asks for your fingerprint, face or screen lock.</p>
-                <a class="button" href={signinUrl} id="signin-link">
-                  {isAdmin ? "Sign in to the admin console" : "Sign in"}
-                </a>
-              </div>
-              <Status />
-            </>
+                }
+                status={<Status />}
+              />
+            </div>
           ) : (
             <p role="alert" class="error">
               This enrollment link is incomplete. Open the link from your message again, or ask your administrator for a new one.

@@ -95,3 +95,54 @@ export const uniq = (p = "e2e") => `${p}-${Date.now().toString(36)}-${(n++).toSt
 export async function openRedirecting(page: Page, url: string): Promise<void> {
   await page.goto(url, { waitUntil: "commit" });
 }
+
+/**
+ * A system-API caller with one token for many calls (seeding hundreds of rows without a token request each). A 503
+ * (local D1 busy under parallel writes; the API says Retry-After) is retried a few times.
+ */
+export async function sysClient(tid = "default") {
+  const token = await systemToken(tid);
+  const call = async <T>(method: string, path: string, body: unknown, attempt: number): Promise<T> => {
+    const res = await fetch(`${BASE}/api/identity/${tid}/system${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status === 503 && attempt < 5) {
+      await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
+      return call<T>(method, path, body, attempt + 1);
+    }
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  return <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => call<T>(method, path, body, 0);
+}
+
+/**
+ * A new administrator of tenant default signed in to the console: a user in pool admins, a passkey through the
+ * enrollment link in this page's virtual authenticator, then the passkey sign-in at /default/admin/login.
+ */
+export async function signedInAdmin(browser: Browser, prefix = "admin"): Promise<AuthPage> {
+  const admin = await pageWithAuthenticator(browser);
+  const name = uniq(prefix);
+  const email = `${name}@example.com`;
+  const user = await sysApi<{ id: string }>("POST", "/pools/admins/users", {
+    identifiers: [{ identifier: name, type: "uid" }],
+    verifiable_addresses: [{ address: email, type: "email", verified: true }],
+  });
+  await sysApi("POST", "/pools/admins/user/webauthn/add/request", { userID: user.id });
+  const { messages } = await sysApi<{ messages: { to: string; code: string }[] }>("GET", "/outbox");
+  const code = messages.find((m) => m.to === email)!.code;
+  const { page } = admin;
+  await page.goto(`${BASE}/default/admin/enroll?user=${user.id}&code=${code}`);
+  await page.getByRole("button", { name: "Create a passkey" }).click();
+  await page.getByText("Your passkey is ready").first().waitFor();
+  // The virtual authenticator may answer the sign-in page's passkey autofill on its own: either way, the console.
+  const inConsole = page.waitForURL(`${BASE}/default/admin#/methods`, { timeout: 30_000 });
+  await page.goto(`${BASE}/default/admin`);
+  const button = page.getByRole("button", { name: /sign in with a passkey/i });
+  await Promise.race([inConsole, button.click({ timeout: 30_000 }).catch(() => undefined)]);
+  await inConsole;
+  return admin;
+}

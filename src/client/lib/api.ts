@@ -3,7 +3,7 @@ import type { ErrorCode } from "../../errors";
 
 /**
  * The code of a failed call: one of the service's error codes, or the browser's own: "error" when the answer carried
- * none, "network_error" when there was no answer (status 0, see admin-api.ts).
+ * none, "network_error" when there was no answer (status 0).
  */
 export type FailureCode = ErrorCode | "error" | "network_error";
 

@@ -1,4 +1,6 @@
 /** Small DOM helpers for the hosted pages' browser code. */
+import { useLayoutEffect, useRef } from "hono/jsx/dom";
+
 export const $ = <T extends HTMLElement = HTMLElement>(sel: string, root: ParentNode = document): T => {
   const el = root.querySelector<T>(sel);
   if (!el) throw new Error(`missing element ${sel}`);
@@ -7,11 +9,20 @@ export const $ = <T extends HTMLElement = HTMLElement>(sel: string, root: Parent
 
 export const data = (name: string): string => document.body.dataset[name] ?? "";
 
-/** Announces a message in the page's live region (role=status, aria-live=polite); errors also move focus there. */
-export function announce(message: string, kind: "info" | "error" | "success" = "info", id = "status") {
-  const el = document.getElementById(id);
-  if (!el) return;
-  el.textContent = message;
-  el.className = kind === "info" ? "" : kind;
-  el.setAttribute("role", kind === "error" ? "alert" : "status");
+/**
+ * Focus requests of a component's actions: `focusAfter(selector)` focuses the element once the page is idle (no busy
+ * action: a disabled button cannot take focus) after the next render, and selects a text field's content.
+ */
+export function useFocusAfter(idle: boolean) {
+  const pending = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    if (!idle || !pending.current) return;
+    const el = document.querySelector<HTMLElement>(pending.current);
+    el?.focus();
+    if (el instanceof HTMLInputElement && el.type === "text") el.select();
+    pending.current = null;
+  });
+  return (selector: string) => {
+    pending.current = selector;
+  };
 }

@@ -9,8 +9,10 @@ export interface CredentialJson {
     credential_id?: string;
     transport?: string[];
     flags?: { backupEligible?: boolean; backupState?: boolean };
-    authenticator?: { name?: string | null };
+    authenticator?: { name?: string | null; attachment?: string | null };
   };
+  /** The user handle a discoverable passkey carries; "" for a Classic-only one. */
+  discoverable_id?: string;
   created_at: string;
   last_used_at: string | null;
 }
@@ -26,6 +28,12 @@ export interface PasskeyView {
   sync: "Synced" | "Device-bound";
   created: { iso: string; text: string };
   lastUsed: { iso: string; text: string } | null;
+  /** The authenticator's own name (AAGUID lookup), or null when unknown. */
+  authenticatorName: string | null;
+  /** "platform", "cross-platform" or null (unknown). */
+  attachment: string | null;
+  /** Whether it can serve Smart (usernameless) sign-in; false when the API says it is not discoverable. */
+  discoverable: boolean;
 }
 
 export const LAST_PASSKEY_REASON = "You can't remove your only passkey. Add another first.";
@@ -50,6 +58,9 @@ export function passkeyViews(credentials: readonly CredentialJson[], locale?: st
       sync: c.payload.flags?.backupEligible ? "Synced" : "Device-bound",
       created: { iso: c.created_at, text: formatDate(c.created_at, locale, timeZone) },
       lastUsed: c.last_used_at ? { iso: c.last_used_at, text: formatDate(c.last_used_at, locale, timeZone) } : null,
+      authenticatorName: c.payload.authenticator?.name || null,
+      attachment: c.payload.authenticator?.attachment ?? null,
+      discoverable: c.discoverable_id !== "",
     }));
 }
 
