@@ -38,6 +38,8 @@ export type OidcPrompt = (typeof OIDC_PROMPTS)[number];
 /** Authentication context classes: `phrh` a device-bound passkey with user verification, `phr` any passkey. */
 export const ACR_VALUES = ["phrh", "phr"] as const;
 export type Acr = (typeof ACR_VALUES)[number];
+/** A stored acr value read back from a raw row: one of ACR_VALUES, else null. */
+export const acrOf = (v: unknown): Acr | null => ACR_VALUES.find((a) => a === v) ?? null;
 /** Authentication method references (RFC 8176) that a sign-in can prove. */
 export const AMR_VALUES = ["pop", "hwk", "swk", "user", "pwd", "mfa"] as const;
 export type Amr = (typeof AMR_VALUES)[number];

@@ -4,7 +4,7 @@
  * it authorizes; the consumed row stays (until the cron purge after its expiry) so that a second redemption finds it
  * and revokes the refresh-token family the first one started. Each function is one D1 round trip.
  */
-import type { Acr } from "../domain/vocabulary";
+import { type Acr, acrOf } from "../domain/vocabulary";
 import { insertRefreshFrom, revokeFamilyWhere } from "./oidc-refresh-tokens";
 
 export interface OidcCodeRow {
@@ -75,7 +75,7 @@ function codeFromRow(r: Record<string, unknown>): OidcCodeRow {
     userId: String(r.user_id),
     authTime: Number(r.auth_time),
     amr: JSON.parse(String(r.amr)) as string[],
-    acr: opt(r.acr) as Acr | null,
+    acr: acrOf(r.acr),
     createdAt: Number(r.created_at),
     expiresAt: Number(r.expires_at),
     consumedAt: r.consumed_at == null ? null : Number(r.consumed_at),

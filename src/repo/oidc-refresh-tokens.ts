@@ -4,7 +4,7 @@
  * inserts its successor in one batch, so of parallel rotations exactly one succeeds; presenting a rotated token again
  * revokes the whole family (the thief's and the victim's tokens alike). Each function is one D1 round trip.
  */
-import type { Acr } from "../domain/vocabulary";
+import { type Acr, acrOf } from "../domain/vocabulary";
 
 export interface OidcRefreshTokenRow {
   tokenHash: string;
@@ -64,7 +64,7 @@ function refreshTokenFromRow(r: Record<string, unknown>): OidcRefreshTokenRow {
     scope: String(r.scope),
     authTime: Number(r.auth_time),
     amr: JSON.parse(String(r.amr)) as string[],
-    acr: (r.acr ?? null) as Acr | null,
+    acr: acrOf(r.acr),
     createdAt: Number(r.created_at),
     expiresAt: Number(r.expires_at),
     rotatedAt: r.rotated_at == null ? null : Number(r.rotated_at),
