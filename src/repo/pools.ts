@@ -41,8 +41,12 @@ export async function deletePoolIfUnused(d1: D1Database, tenantId: string, poolI
   const db = orm(d1);
   const [, del] = await db.batch([
     db.delete(users).where(and(eq(users.tenantId, tenantId), eq(users.poolId, poolId), unused)),
-    db.delete(pools).where(and(eq(pools.tenantId, tenantId), eq(pools.id, poolId), unused)),
+    db
+      .delete(pools)
+      .where(and(eq(pools.tenantId, tenantId), eq(pools.id, poolId), unused))
+      .returning({ id: pools.id }),
   ]);
-  if (del.meta.changes === 1) return "deleted";
+  // RETURNING, not meta.changes: D1 counts rows removed by ON DELETE CASCADE in changes.
+  if (del.length === 1) return "deleted";
   return (await getPool(d1, tenantId, poolId)) ? "in_use" : "missing";
 }

@@ -85,9 +85,13 @@ export async function deleteWorkspace(d1: D1Database, tenantId: string, id: stri
   const db = orm(d1);
   const [, del] = await db.batch([
     db.delete(workspacePools).where(and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id))),
-    db.delete(workspaces).where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id))),
+    db
+      .delete(workspaces)
+      .where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id)))
+      .returning({ id: workspaces.id }),
   ]);
-  return del.meta.changes === 1;
+  // RETURNING, not meta.changes: D1 counts the rows removed by ON DELETE CASCADE (the workspace's OIDC clients) in changes.
+  return del.length === 1;
 }
 
 /** A workspace with its pools' rows in the workspace's order: one round trip. */
