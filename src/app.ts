@@ -11,9 +11,13 @@ import { DocsPage } from "./routes/docs";
 import { enroll } from "./routes/enroll";
 import { signin } from "./routes/signin";
 import { oauth } from "./routes/oauth";
+import { oidcAuthorize } from "./routes/oidc-authorize";
+import { oidcDiscovery } from "./routes/oidc-discovery";
+import { oidcToken, userinfo } from "./routes/oidc-token";
 import { self } from "./routes/self";
 import { audit } from "./routes/system/audit";
 import { clients } from "./routes/system/clients";
+import { oidcClients } from "./routes/system/oidc-clients";
 import { otp } from "./routes/system/otp";
 import { passkeys } from "./routes/system/passkeys";
 import { pools } from "./routes/system/pools";
@@ -34,9 +38,13 @@ export function buildApp() {
   app.use("*", responseHeaders);
 
   app.route("/", oauth);
+  app.route("/", oidcToken);
+  app.route("/", userinfo);
+  app.route("/", oidcDiscovery);
   app.route("/", signin);
   app.route("/", self);
   app.route("/", enroll);
+  app.route("/", oidcAuthorize);
 
   const system = newApp();
   system.use("*", noStore, limitBody, requireContentType("json"), requireScope("identity"));
@@ -47,6 +55,7 @@ export function buildApp() {
   system.route("/", otp);
   system.route("/", audit);
   system.route("/", clients);
+  system.route("/", oidcClients);
   app.route("/api/identity/:tid/system", system);
 
   // Tenants: the bootstrap system client only, with a token from any tenant's token endpoint.

@@ -23,6 +23,8 @@ export const ERRORS = {
   invalid_scope: { status: 400, message: "scope not allowed" },
   invalid_grant: { status: 400, message: "the grant is invalid, expired or revoked" },
   invalid_client: { status: 401, message: "client authentication failed" },
+  // issue 10 part C (workspace token endpoint): a client using a grant type it is not registered for (RFC 6749 §5.2)
+  unauthorized_client: { status: 400, message: "the client may not use this grant type" },
   // 401: who is calling is unknown or not proven
   unauthorized: { status: 401, message: "authentication required" },
   invalid_token: { status: 401, message: "the access token is invalid or expired" },
@@ -46,6 +48,9 @@ export const ERRORS = {
   credential_limit_reached: { status: 409, message: "the user has reached the pool's passkey limit" },
   last_credential: { status: 409, message: "this is your last passkey; add another before removing it" },
   passkey_mode_mismatch: { status: 409, message: "the passkey mode does not match the workspace's" },
+  // 409 of the OIDC clients API (issue 10, part A)
+  client_exists: { status: 409, message: "a client with this id already exists in the tenant" },
+  public_client: { status: 409, message: "a public client (token_endpoint_auth_method none) has no secret to rotate" },
   // 413, 415
   payload_too_large: { status: 413, message: "request body is larger than 64 KiB" },
   unsupported_media_type: { status: 415, message: "unsupported request body type" },

@@ -34,19 +34,37 @@ export const OptionsResponse = z
   })
   .openapi("LoginOptions");
 
-export const FinishInput = z.object({ login_id: z.string().max(64), credential: AuthenticationResponse }).openapi("LoginFinishInput");
+const Authz = z
+  .string()
+  .max(64)
+  .optional()
+  .openapi({ description: "the pending OpenID Connect authorization this sign-in serves (the hosted page's ?authz=)" });
+
+export const FinishInput = z
+  .object({ login_id: z.string().max(64), credential: AuthenticationResponse, authz: Authz })
+  .openapi("LoginFinishInput");
 
 export const PasswordInput = z
   .object({
     identifier: IdentifierText,
     password: z.string().min(1).max(1024),
     scope: Scope,
+    authz: Authz,
   })
   .openapi("PasswordLoginInput");
 
 export const TokenOrNext = z
   .union([
-    z.object({ access_token: z.string(), token_type: z.literal("Bearer"), expires_in: z.number().int(), scope: z.string() }),
+    z.object({
+      access_token: z.string(),
+      token_type: z.literal("Bearer"),
+      expires_in: z.number().int(),
+      scope: z.string(),
+      continue_url: z
+        .string()
+        .optional()
+        .openapi({ description: "with authz: where the page goes next to finish the authorization (the provider session cookie is set)" }),
+    }),
     z.object({ login_id: z.string(), next: z.array(z.string()) }),
   ])
   .openapi("LoginResult");

@@ -1,6 +1,7 @@
 /** Rows to the contract's JSON shapes. Never exposes a secret, hash or key. */
 import { iso } from "../db/client";
 import { passkeyMode } from "../domain/workspace";
+import type { OidcClientRow } from "../repo/oidc-clients";
 import type { PoolRow } from "../repo/pools";
 import type { CredentialRow, UserRow, UserWithData } from "../repo/users";
 import type { WorkspaceWithPools } from "../repo/workspaces";
@@ -102,4 +103,23 @@ export function userView(u: UserRow & Partial<Pick<UserWithData, "identifiers" |
 
 export function userWithDataView(u: UserWithData) {
   return { ...userView(u), credentials: u.credentials.map(credentialView) };
+}
+
+/** An OpenID Connect client (RFC 7591 names); never its secret or hash (part A of issue 10). */
+export function oidcClientView(k: OidcClientRow) {
+  return {
+    client_id: k.clientId,
+    tenant_id: k.tenantId,
+    workspace_id: k.workspaceId,
+    client_name: k.clientName,
+    redirect_uris: k.redirectUris,
+    post_logout_redirect_uris: k.postLogoutRedirectUris,
+    grant_types: k.grantTypes,
+    token_endpoint_auth_method: k.tokenEndpointAuthMethod,
+    scopes: k.scopes,
+    id_token_signed_response_alg: k.idTokenAlg,
+    trusted: k.trusted,
+    created_at: iso(k.createdAt)!,
+    updated_at: iso(k.updatedAt)!,
+  };
 }

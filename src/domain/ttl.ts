@@ -25,6 +25,8 @@ export const TTL = {
   refreshToken: 30 * 24 * 3600,
   /** An OIDC ID token. */
   idToken: 900,
+  /** A pending OIDC authorization request in KV (`authz:*`) while the user signs in or consents (part B). */
+  pendingAuthorization: 600,
   /** Per-isolate caches (a tenant's active signing key, verification keys). */
   cache: 60,
 } as const;

@@ -11,6 +11,7 @@ import { tenantExists } from "../repo/tenants";
 import { userIsActive } from "../repo/users";
 import { ID_RE } from "../api/common";
 import { verifyAccessToken } from "../crypto/jwt";
+import { verifyOidcAccessToken } from "../services/oidc-tokens-mint";
 import type { AppEnv, Principal, RequestOf, UserEnv } from "./principal";
 import { TTL } from "../domain/ttl";
 
@@ -41,7 +42,10 @@ export async function authenticate(c: RequestOf, now: number): Promise<Principal
   const header = c.req.header("authorization") ?? "";
   const m = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
   if (!m) throw unauthorized("a bearer token is required", false);
-  const claims = await verifyAccessToken(c.env.DB, issuerBase(c), m[1]!, now);
+  // The tenant's own tokens (sign-in, system), else an RFC 9068 access token of one of its workspaces' OpenID Providers
+  // (it carries tid, wid and pool_id, so every check below applies to it alike; it never has the scope `identity`).
+  const base = issuerBase(c);
+  const claims = (await verifyAccessToken(c.env.DB, base, m[1]!, now)) ?? (await verifyOidcAccessToken(c.env.DB, base, m[1]!, now));
   if (!claims) throw unauthorized("the access token is invalid or expired", true);
   return { tenantId: claims.tid, subject: claims.sub, scopes: new Set(claims.scope.split(" ").filter(Boolean)), claims };
 }

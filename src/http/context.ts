@@ -15,7 +15,8 @@ interface CallSource {
 function actorOf(c: CallSource): string {
   const p = c.var.auth;
   if (!p) return "anonymous";
-  return p.claims.client_id ? `system:${p.subject}` : `user:${p.subject}`;
+  // A user's token from a workspace client carries client_id too, and pool_id: it acts for the user.
+  return p.claims.client_id && !p.claims.pool_id ? `system:${p.subject}` : `user:${p.subject}`;
 }
 
 /** The Call of this request in tenant `tenantId`: the clock read once, the service's origin read when first needed. */

@@ -7,6 +7,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./principal";
 import { workspaceWithPoolRows } from "../repo/workspaces";
+import { listOidcClients } from "../repo/oidc-clients";
 import { ID_RE } from "../api/common";
 import { serviceOrigin } from "../services/origin";
 
@@ -56,4 +57,63 @@ export const workspaceCors: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.res.headers.set("access-control-allow-origin", origin);
   c.res.headers.set("access-control-expose-headers", EXPOSE_HEADERS);
   c.res.headers.append("vary", "Origin");
+};
+
+/** The origins (scheme://host[:port]) of the redirect URIs of the workspace's OIDC clients; one D1 query. */
+async function clientsAllow(c: Context<AppEnv>, origin: string): Promise<boolean> {
+  const tid = c.req.param("tid") ?? "";
+  const wid = c.req.param("wid") ?? "";
+  if (!ID_RE.test(tid) || !ID_RE.test(wid)) return false;
+  const clients = await listOidcClients(c.env.DB, tid, wid);
+  return clients.some((client) =>
+    client.redirectUris.some((uri) => {
+      try {
+        const u = new URL(uri);
+        return (u.protocol === "https:" || u.protocol === "http:") && u.origin === origin;
+      } catch {
+        return false;
+      }
+    }),
+  );
+}
+
+/**
+ * CORS for a workspace's OAuth endpoints that browsers call (token, revocation, userinfo): allowed only for an Origin
+ * of one of the workspace's clients' redirect URIs (a single-page app redeeming its code). Same rules otherwise as
+ * workspaceCors: no credentials, no lookup without a cross-origin Origin.
+ */
+export const clientCors: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const origin = c.req.header("origin");
+  const allowed = !!origin && ORIGIN_SHAPE.test(origin) && !isOwnOrigin(c, origin) && (await clientsAllow(c, origin));
+  if (!allowed) {
+    await next();
+    c.res.headers.append("vary", "Origin");
+    return;
+  }
+  if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+    return c.body(null, 204, {
+      "access-control-allow-origin": origin,
+      "access-control-allow-methods": "GET, POST",
+      "access-control-allow-headers": ALLOW_HEADERS,
+      "access-control-max-age": MAX_AGE_SECONDS,
+      vary: "Origin",
+    });
+  }
+  await next();
+  c.res.headers.set("access-control-allow-origin", origin);
+  c.res.headers.set("access-control-expose-headers", EXPOSE_HEADERS);
+  c.res.headers.append("vary", "Origin");
+};
+
+/** Public metadata (discovery, JWKS): readable from any origin (`Access-Control-Allow-Origin: *`), errors included. */
+export const publicCors: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+    return c.body(null, 204, {
+      "access-control-allow-origin": "*",
+      "access-control-allow-methods": "GET",
+      "access-control-max-age": MAX_AGE_SECONDS,
+    });
+  }
+  await next();
+  c.res.headers.set("access-control-allow-origin", "*");
 };

@@ -12,6 +12,7 @@ import { isPasskey } from "../domain/mechanisms";
 import { callOf } from "../http/context";
 import type { AppEnv } from "../http/principal";
 import { inWorkspace } from "../services/call";
+import { pendingForSignin } from "../services/oidc-authorize";
 import { type SigninConfig, signinConfig } from "../services/signin";
 import { getPageWorkspace } from "../services/workspaces";
 import { type PageConfig, type PageMethod, plainButton, SigninView } from "./signin-view";
@@ -26,7 +27,30 @@ function pageConfig(config: SigninConfig): PageConfig {
   return { mode: config.passkey_mode, methods, preferred: methods[0] ?? null };
 }
 
-const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: PageConfig }> = ({ tid, wid, name, cfg }) => (
+/** An app's sign-in (OpenID Connect, ?authz=): the login hint, and what the app demands of the passkey. */
+interface AppRequest {
+  loginHint: string | null;
+  deviceBound: boolean;
+  /** The last sign-in's passkey did not meet the app's demand (?reason=acr). */
+  acrFailed: boolean;
+}
+
+const AppNotice: FC<{ app: AppRequest }> = ({ app }) =>
+  app.deviceBound || app.acrFailed ? (
+    <p class="warning" id="acr-notice" role="alert">
+      {app.acrFailed
+        ? "The passkey you used is synced between devices, or didn't check it's you. This app needs a device-bound passkey (a security key or a passkey kept only on this device) with your fingerprint, face or PIN. Sign in with such a passkey."
+        : "This app needs a device-bound passkey: a security key or a passkey kept only on this device, unlocked with your fingerprint, face or PIN."}
+    </p>
+  ) : null;
+
+const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: PageConfig; app: AppRequest | null }> = ({
+  tid,
+  wid,
+  name,
+  cfg,
+  app,
+}) => (
   <Layout
     title={`Sign in to ${name}`}
     script="signin"
@@ -41,8 +65,9 @@ const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: PageConfig }
         <noscript>
           <p class="warning">This page needs JavaScript to sign you in. Turn it on for this site and reload.</p>
         </noscript>
+        {app && <AppNotice app={app} />}
         <div id="signin-root">
-          <SigninView cfg={cfg} button={plainButton} status={<Status />} />
+          <SigninView cfg={cfg} button={plainButton} status={<Status />} values={{ identifier: app?.loginHint ?? undefined }} />
         </div>
       </div>
       {cfg.methods.includes("passkey") && (
@@ -62,5 +87,8 @@ signinPages.get("/:tid/:wid/login", async (c) => {
   const found = await getPageWorkspace(call, wid);
   if (!found) return c.html(<NotFoundPage what="sign-in page" />, 404);
   const cfg = pageConfig(await signinConfig(inWorkspace(call, wid), found));
-  return c.html(<SigninPage tid={tid} wid={wid} name={found.workspace.name} cfg={cfg} />);
+  const authz = c.req.query("authz");
+  const pending = authz ? await pendingForSignin(inWorkspace(call, wid), authz) : null;
+  const app = pending && { ...pending, acrFailed: c.req.query("reason") === "acr" };
+  return c.html(<SigninPage tid={tid} wid={wid} name={found.workspace.name} cfg={cfg} app={app} />);
 });

@@ -1,4 +1,5 @@
 /** sign-in transactions in KV (binding CHALLENGES), key `login:<login_id>`, TTL 10 minutes (TTL.signin). */
+import type { ProvenFactor } from "../domain/oidc";
 import { TTL } from "../domain/ttl";
 
 export interface SigninTransaction {
@@ -8,6 +9,8 @@ export interface SigninTransaction {
   scope: string;
   /** Factors already proven, e.g. ["pwd"] after the password step. */
   amr: string[];
+  /** The factors proven so far with their passkey flags (amr/acr of an OIDC provider session); older records lack it. */
+  factors?: ProvenFactor[];
   /** Set once a first factor identified the user. */
   userId?: string;
   poolId?: string;

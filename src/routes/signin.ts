@@ -10,13 +10,21 @@ import { signinIpLimit } from "../http/rate-limit";
 import { errors, json, jsonBody } from "../api/common";
 import { FinishInput, SigninConfig, OptionsInput, OptionsResponse, PasswordInput, TokenOrNext, WorkspaceScopedParams } from "../api/signin";
 import { inWorkspace, type WorkspaceCall } from "../services/call";
-import { signinConfig, passkeyFinish, passkeyOptions, passwordSignin } from "../services/signin";
+import { type OidcContinuation, signinConfig, passkeyFinish, passkeyOptions, passwordSignin } from "../services/signin";
+import { setSessionCookie } from "./oidc-authorize";
 
 const tags = ["Sign-in"];
 
 /** The call in the path's workspace. */
 function signinCall(c: Context<AppEnv>, tid: string, wid: string): WorkspaceCall {
   return inWorkspace(callOf(c, tid), wid);
+}
+
+/** A sign-in that carried `authz` started a provider session: set its cookie; the answer never carries the secret. */
+function withSession<T extends object>(c: Context<AppEnv>, tid: string, wid: string, result: T & OidcContinuation): T {
+  const { providerSession, ...rest } = result;
+  if (providerSession) setSessionCookie(c, tid, wid, providerSession);
+  return rest as T;
 }
 
 export const signin = newApp();
@@ -69,7 +77,7 @@ signin.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(await passkeyFinish(signinCall(c, tid, wid), c.req.valid("json")), 200);
+    return c.json(withSession(c, tid, wid, await passkeyFinish(signinCall(c, tid, wid), c.req.valid("json"))), 200);
   },
 );
 
@@ -84,6 +92,6 @@ signin.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    return c.json(await passwordSignin(signinCall(c, tid, wid), c.req.valid("json")), 200);
+    return c.json(withSession(c, tid, wid, await passwordSignin(signinCall(c, tid, wid), c.req.valid("json"))), 200);
   },
 );

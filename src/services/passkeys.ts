@@ -5,6 +5,7 @@ import type { PasskeyMode } from "../domain/vocabulary";
 import { notFound, validationFailed } from "../errors";
 import type { AuditEvent } from "../repo/audit";
 import * as credentialRepo from "../repo/credentials";
+import { endUserOidcSessions } from "../repo/oidc-sessions";
 import type { CredentialRow, PasskeyRef } from "../repo/credentials";
 import { beginRegistration, completeRegistration } from "../webauthn/registration";
 import type { Call } from "./call";
@@ -73,4 +74,8 @@ export async function updatePasskeyName(call: Call, r: UserRef, ref: string, nam
 export async function deletePasskey(call: Call, r: UserRef, ref: string): Promise<void> {
   const audit = passkeyAudit(call, r, "passkey.deleted", ref);
   if (!(await credentialRepo.deletePasskey(call.env.DB, passkeyRef(call, r, ref), audit, call.now))) throw notFound("passkey");
+  // Without a passkey the user cannot prove what the provider sessions and refresh tokens claim: they end (issue 10).
+  if ((await credentialRepo.userPasskeys(call.env.DB, call.tenantId, r.userId)).length === 0) {
+    await endUserOidcSessions(call.env.DB, call.tenantId, r.userId, call.now);
+  }
 }

@@ -7,7 +7,7 @@ import {
   type Authenticated,
 } from "../webauthn/authentication";
 import { rpIdFor } from "../webauthn/context";
-import { b64url, newId } from "../crypto/bytes";
+import { b64url, fromB64url, newId } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { DUMMY_PASSWORD_HASH, verifyPassword } from "../crypto/password";
 import { family, isPasskey } from "../domain/mechanisms";
@@ -32,6 +32,8 @@ import {
   userScope,
 } from "./user-token";
 import type { WorkspaceCall } from "./call";
+import { type StartedSession, startProviderSession } from "./oidc-session";
+import type { ProvenFactor } from "../domain/oidc";
 import { takePasswordAttempt } from "./limits";
 import { identifierKey } from "./users";
 import type { WorkspaceWithPoolRows } from "./workspaces";
@@ -228,16 +230,34 @@ interface Passed {
   userId: string;
   amr: string[];
   firstFactor: boolean;
+  /** The factors proven so far, with their passkey flags (for an OIDC provider session's amr/acr). */
+  factors: ProvenFactor[];
+}
+
+/**
+ * A completed sign-in that carried a pending OIDC authorization (`authz`): `continue_url` is where the hosted page goes
+ * next; `providerSession` is for the route, which sets the session cookie and never sends this field.
+ */
+export interface OidcContinuation {
+  continue_url?: string;
+  providerSession?: StartedSession;
+}
+
+/** The passkey factor of a verified assertion: backup eligibility from the credential, UV from authenticatorData (flags bit 2). */
+function passkeyFactor(backupEligible: boolean, authenticatorData: string): ProvenFactor {
+  const flags = fromB64url(authenticatorData)?.[32] ?? 0;
+  return { kind: "passkey", backupEligible, userVerified: (flags & 0x04) !== 0 };
 }
 
 /** After a first factor, a pool with second factors answers `next`; otherwise (or after the second factor) a token. */
-async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, userId, amr, firstFactor }: Passed) {
+async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, userId, amr, firstFactor, factors }: Passed, authz?: string) {
   if (firstFactor && pool.secondFactorMechanisms.length > 0) {
     const next: SigninTransaction = {
       ...tx,
       userId,
       poolId: pool.id,
       amr,
+      factors,
       next: "second_factor",
       expiresAt: s.now + TTL.signin * 1000,
     };
@@ -246,11 +266,15 @@ async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, user
   }
   await deleteSigninTransaction(s.env.CHALLENGES, tx.id).catch(() => undefined);
   const scope = scopeForPool(s, tx.scope, pool);
-  return createUserToken(s, { workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: s.now });
+  const token = await createUserToken(s, { workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: s.now });
+  if (authz === undefined) return token;
+  const session = await startProviderSession(s, authz, { poolId: pool.id, userId }, factors);
+  const more: OidcContinuation = session ? { continue_url: session.continueUrl, providerSession: session } : {};
+  return { ...token, ...more };
 }
 
 /** POST /login/webauthn/finish: verifies the assertion, then a token or the next factor. */
-export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; credential: AuthenticationResponseInput }) {
+export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; credential: AuthenticationResponseInput; authz?: string }) {
   const origin = s.origin();
   const tx = await getSigninTransaction(s.env.CHALLENGES, body.login_id, s.now);
   if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId) throw authenticationFailed();
@@ -275,19 +299,27 @@ export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; 
   }
   const { credential, pool } = result;
   const who = { poolId: pool.id, userId: credential.userId };
+  const factor = passkeyFactor(credential.backupEligible, body.credential.response.authenticatorData);
   if (tx.next === "second_factor") {
     if (credential.userId !== tx.userId) throw await signinFailed(s, who, "passkey", "second factor by another user's passkey");
     if (!pool.secondFactorMechanisms.some(isPasskey))
       throw await signinFailed(s, who, "passkey", "passkey is not a second factor of the pool");
-    return tokenOrNext(s, tx, { pool, userId: credential.userId, amr: [...tx.amr, "pop"], firstFactor: false });
+    const factors = [
+      ...(tx.factors ??
+        tx.amr.map(
+          (a): ProvenFactor => (a === "pwd" ? { kind: "password" } : { kind: "passkey", backupEligible: true, userVerified: false }),
+        )),
+      factor,
+    ];
+    return tokenOrNext(s, tx, { pool, userId: credential.userId, amr: [...tx.amr, "pop"], firstFactor: false, factors }, body.authz);
   }
   // First factor: the credential's pool must offer passkeys as a first factor.
   if (!pool.mechanisms.some(isPasskey)) throw await signinFailed(s, who, "passkey", "passkey is not a first factor of the pool");
-  return tokenOrNext(s, tx, { pool, userId: credential.userId, amr: ["pop"], firstFactor: true });
+  return tokenOrNext(s, tx, { pool, userId: credential.userId, amr: ["pop"], firstFactor: true, factors: [factor] }, body.authz);
 }
 
 /** POST /login/password: the password first factor. */
-export async function passwordSignin(s: WorkspaceCall, body: { identifier: string; password: string; scope?: string }) {
+export async function passwordSignin(s: WorkspaceCall, body: { identifier: string; password: string; scope?: string; authz?: string }) {
   s.origin(); // issues a token: 503 not_configured before anything is read or counted
   const { mechanisms, pools } = await loadWorkspace(s);
   if (!mechanisms.includes("password")) throw new ApiError("method_not_enabled", "password sign-in is not enabled in this workspace");
@@ -316,5 +348,10 @@ export async function passwordSignin(s: WorkspaceCall, body: { identifier: strin
   if (pool.secondFactorMechanisms.some(isPasskey) && user.passkeys.length === 0) {
     throw new ApiError("second_factor_not_enrolled");
   }
-  return tokenOrNext(s, newSigninTransaction(s, scope), { pool, userId: user.id, amr: ["pwd"], firstFactor: true });
+  return tokenOrNext(
+    s,
+    newSigninTransaction(s, scope),
+    { pool, userId: user.id, amr: ["pwd"], firstFactor: true, factors: [{ kind: "password" }] },
+    body.authz,
+  );
 }

@@ -3,6 +3,7 @@ import { b64url, newId, randomBytes } from "../crypto/bytes";
 import { hashPassword } from "../crypto/password";
 import { ApiError, notFound, validationFailed } from "../errors";
 import * as userRepo from "../repo/users";
+import { endUserOidcSessions } from "../repo/oidc-sessions";
 import { type CredentialRow, IdentifierTaken, type NewUserData, type UserRow, type UserWithData } from "../repo/users";
 import { recordAudit } from "../repo/audit";
 import type { UserInput, UserUpdate } from "../api/user";
@@ -146,6 +147,8 @@ export async function updateUser(call: Call, poolId: string, userId: string, inp
     throw e;
   }
   if (current.status === "active" && input.status === "inactive") {
+    // Deactivation ends the user's provider sessions and refresh tokens (issue 10); deletion does so by cascade.
+    await endUserOidcSessions(call.env.DB, call.tenantId, userId, call.now);
     await recordAudit(call.env.DB, { tenantId: call.tenantId, poolId, userId, actor: call.actor, type: "user.deactivated" }, call.now);
   }
   return getUser(call, poolId, userId);

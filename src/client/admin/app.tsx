@@ -1,12 +1,13 @@
 /**
  * Admin console shell: hash routes, tabs, the live region and the busy state every screen shares.
- * #/methods · #/pools/{id} · #/pools/{id}/users[?q=…&page=…] · #/pools/{id}/users/{userID}
+ * #/methods · #/workspaces/{id}/applications · #/pools/{id} · #/pools/{id}/users[?q=…&page=…] · #/pools/{id}/users/{userID}
  */
 import { useEffect, useMemo, useRef, useState } from "hono/jsx/dom";
 import { BusyContext, useBusyState } from "../lib/busy";
 import { StatusRegion, useStatus } from "../lib/status";
 import type { Pool, SystemApi } from "./api";
 import { type Console, ConsoleContext, type Tone } from "./context";
+import { ApplicationsScreen } from "./applications";
 import { MethodsScreen } from "./methods";
 import { PoolScreen } from "./pool";
 import { parseHash } from "./route";
@@ -60,8 +61,9 @@ export function App({ tid, api }: { tid: string; api: SystemApi }) {
   const busy = useBusyState();
   const { route, status, say, go } = useRoute();
   const [pools, setPools] = useState<Pool[] | null>(null);
+  const apps = route.parts[0] === "workspaces" && route.parts[2] === "applications" ? route.parts[1] : undefined;
   const screen = route.parts[0] === "pools" ? "pools" : "methods";
-  useHeadingFocus(route.path || "methods", screen === "pools" ? "pool-title" : "methods-title");
+  useHeadingFocus(route.path || "methods", screen === "pools" ? "pool-title" : apps ? "apps-title" : "methods-title");
 
   const ui: Console = useMemo(
     () => ({
@@ -96,7 +98,13 @@ export function App({ tid, api }: { tid: string; api: SystemApi }) {
           </a>
         </nav>
         <StatusRegion status={status} />
-        {screen === "methods" ? <MethodsScreen key={`m${route.n}`} /> : <PoolScreen route={route} />}
+        {apps ? (
+          <ApplicationsScreen key={`a${route.n}`} wid={apps} />
+        ) : screen === "methods" ? (
+          <MethodsScreen key={`m${route.n}`} />
+        ) : (
+          <PoolScreen route={route} />
+        )}
       </BusyContext.Provider>
     </ConsoleContext.Provider>
   );

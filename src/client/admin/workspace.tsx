@@ -176,6 +176,9 @@ export function WorkspaceCard({ initial }: { initial: Workspace }) {
         <BusyButton type="submit" action={action} onRun={save}>
           Save
         </BusyButton>
+        <a class="button secondary" href={`#/workspaces/${enc(id)}/applications`} aria-label={`Applications of ${ws.name}`}>
+          Applications
+        </a>
         <span class="hint">
           {ws.identity_pools.length ? `Signs in users of: ${ws.identity_pools.join(", ")}` : "No identity pool: nobody can sign in yet."}
         </span>

@@ -41,6 +41,8 @@ export interface SigninPage {
 const MAX_AUTOFILL_FAILURES = 3;
 const input = (id: string) => document.getElementById(id) as HTMLInputElement | null;
 const optionsJSON = (o: Options) => o.publicKey as unknown as PublicKeyCredentialRequestOptionsJSON;
+/** The pending OpenID Connect authorization this page serves (?authz=), sent with the finishing calls. */
+const authz = () => new URLSearchParams(location.search).get("authz") ?? undefined;
 
 /** One page's ceremonies (create it once per page load). */
 export class SigninCeremonies {
@@ -66,12 +68,18 @@ export class SigninCeremonies {
   }
 
   private finish(login_id: string, credential: AuthenticationResponseJSON) {
-    return api<Result>("POST", `${this.base}/webauthn/finish`, { login_id, credential });
+    return api<Result>("POST", `${this.base}/webauthn/finish`, { login_id, credential, authz: authz() });
   }
 
-  private done(accessToken: string) {
+  private done(accessToken: string, continueUrl?: string) {
     const { tid, wid } = this.page;
     this.ui.leave();
+    // An app's sign-in (OpenID Connect): back to the authorization, which returns to the app.
+    const next = safeReturnTo(continueUrl ?? null);
+    if (next) {
+      this.ui.say("You're signed in. Taking you back to the app…", "success");
+      return location.assign(next);
+    }
     saveToken(tid, wid, accessToken);
     this.ui.say("You're signed in. Taking you to your account…", "success");
     const account = `/${encodeURIComponent(tid)}/${encodeURIComponent(wid)}/account`;
@@ -89,7 +97,7 @@ export class SigninCeremonies {
 
   /** Either tokens (signed in), the passkey step (after the password), or a step this page cannot do. */
   private handleResult(result: Result) {
-    if ("access_token" in result) return this.done(result.access_token);
+    if ("access_token" in result) return this.done(result.access_token, result.continue_url);
     if (result.next.includes("webauthn")) return this.showSecondFactor(result.login_id);
     this.ui.say("Your account needs another sign-in step that this page can't do yet. Ask your administrator.", "error");
   }
@@ -169,7 +177,7 @@ export class SigninCeremonies {
     if (!identifier.value.trim()) return this.invalid("identifier", "Enter your email or username.");
     if (!password.value) return this.invalid("password", "Enter your password.");
     WebAuthnAbortService.cancelCeremony();
-    const body = { identifier: identifier.value.trim(), password: password.value };
+    const body = { identifier: identifier.value.trim(), password: password.value, authz: authz() };
     await this.userCeremony(
       "Signing you in…",
       async () => this.handleResult(await api<Result>("POST", `${this.base}/password`, body)),

@@ -1,0 +1,135 @@
+/**
+ * OpenID Connect clients of a workspace (../shared/api.md "Clients"): registration through the system API, merged and
+ * validated as a whole by src/domain/oidc.ts mergeClient, stored by src/repo/oidc-clients.ts. A confidential client's
+ * secret is 256 random bits, returned once (create, rotate, or an update that makes a public client confidential) and
+ * stored as a SHA-256 (base64url); verifyOidcClientSecret is the check for the token and revocation endpoints.
+ */
+import type { OidcClientInput, OidcClientUpdate } from "../api/oidc-client";
+import { b64url, newId, randomBytes, sha256, timingSafeEqualStr } from "../crypto/bytes";
+import { CLIENT_DEFAULTS, type ClientSettings, mergeClient } from "../domain/oidc";
+import { ApiError, notFound } from "../errors";
+import { recordAudit } from "../repo/audit";
+import * as repo from "../repo/oidc-clients";
+import type { OidcClientRow } from "../repo/oidc-clients";
+import * as workspaceRepo from "../repo/workspaces";
+import type { WorkspaceCall } from "./call";
+import { orThrow } from "./pools";
+
+/** The stored form of a client secret: SHA-256, base64url (secrets are random and high-entropy, so no KDF). */
+export async function hashOidcClientSecret(secret: string): Promise<string> {
+  return b64url(await sha256(secret));
+}
+
+/**
+ * Whether `secret` is the client's current secret, in constant time. A public client (no stored hash) never matches;
+ * pass `undefined` for an unknown client so the comparison still runs (timing does not tell which ids exist).
+ */
+export async function verifyOidcClientSecret(client: Pick<OidcClientRow, "secretHash"> | undefined, secret: string): Promise<boolean> {
+  const ok = await timingSafeEqualStr(await hashOidcClientSecret(secret), client?.secretHash ?? "no-secret");
+  return ok && typeof client?.secretHash === "string";
+}
+
+const newSecret = () => b64url(randomBytes(32));
+
+const settingsOf = (row: OidcClientRow): ClientSettings => ({
+  clientName: row.clientName,
+  redirectUris: row.redirectUris,
+  postLogoutRedirectUris: row.postLogoutRedirectUris,
+  grantTypes: row.grantTypes,
+  tokenEndpointAuthMethod: row.tokenEndpointAuthMethod,
+  scopes: row.scopes,
+  idTokenAlg: row.idTokenAlg,
+  trusted: row.trusted,
+});
+
+const audit = (call: WorkspaceCall, clientId: string, action: "create" | "update" | "delete" | "rotate_secret") =>
+  recordAudit(
+    call.env.DB,
+    {
+      tenantId: call.tenantId,
+      actor: call.actor,
+      type: "config.changed",
+      details: { resource: "oidc_client", workspace_id: call.workspaceId, id: clientId, action },
+    },
+    call.now,
+  );
+
+/** A client and, when one was just made, its secret (shown once). */
+export interface ClientWithSecret {
+  client: OidcClientRow;
+  secret?: string;
+}
+
+export async function getOidcClient(call: WorkspaceCall, clientId: string): Promise<OidcClientRow> {
+  const row = await repo.getOidcClient(call.env.DB, call.tenantId, call.workspaceId, clientId);
+  if (!row) throw notFound("client");
+  return row;
+}
+
+/** The workspace's clients, oldest first; 404 when the workspace does not exist (both reads run in parallel). */
+export async function listOidcClients(call: WorkspaceCall): Promise<OidcClientRow[]> {
+  const [workspace, rows] = await Promise.all([
+    workspaceRepo.getWorkspace(call.env.DB, call.tenantId, call.workspaceId),
+    repo.listOidcClients(call.env.DB, call.tenantId, call.workspaceId),
+  ]);
+  if (!workspace) throw notFound("workspace");
+  return rows;
+}
+
+export async function createOidcClient(call: WorkspaceCall, input: OidcClientInput): Promise<ClientWithSecret> {
+  const settings = orThrow(mergeClient(CLIENT_DEFAULTS, input));
+  const secret = settings.tokenEndpointAuthMethod === "none" ? undefined : newSecret();
+  const client: OidcClientRow = {
+    tenantId: call.tenantId,
+    workspaceId: call.workspaceId,
+    clientId: input.client_id ?? newId(),
+    ...settings,
+    secretHash: secret === undefined ? null : await hashOidcClientSecret(secret),
+    createdAt: call.now,
+    updatedAt: call.now,
+  };
+  const outcome = await repo.insertOidcClient(call.env.DB, client);
+  if (outcome === "no_workspace") throw notFound("workspace");
+  if (outcome === "taken") throw new ApiError("client_exists", undefined, { client_id: client.clientId });
+  await audit(call, client.clientId, "create");
+  return { client, ...(secret === undefined ? {} : { secret }) };
+}
+
+/**
+ * Merges the update over the stored settings. Becoming public drops the secret; becoming confidential makes one,
+ * returned in this answer only; otherwise the secret is kept.
+ */
+export async function updateOidcClient(call: WorkspaceCall, clientId: string, input: OidcClientUpdate): Promise<ClientWithSecret> {
+  const current = await getOidcClient(call, clientId);
+  const settings = orThrow(mergeClient(settingsOf(current), input));
+  let secret: string | undefined;
+  let secretHash: string | null | undefined;
+  if (settings.tokenEndpointAuthMethod === "none") secretHash = null;
+  else if (current.secretHash === null) {
+    secret = newSecret();
+    secretHash = await hashOidcClientSecret(secret);
+  }
+  const key = { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId };
+  const client = await repo.updateOidcClient(call.env.DB, key, settings, secretHash, call.now);
+  if (!client) throw notFound("client");
+  await audit(call, clientId, "update");
+  return { client, ...(secret === undefined ? {} : { secret }) };
+}
+
+/** A new secret for a confidential client; the old one stops working at once. 409 public_client for a public one. */
+export async function rotateOidcClientSecret(call: WorkspaceCall, clientId: string): Promise<{ client: OidcClientRow; secret: string }> {
+  const secret = newSecret();
+  const key = { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId };
+  const client = await repo.rotateOidcClientSecret(call.env.DB, key, await hashOidcClientSecret(secret), call.now);
+  if (!client) {
+    await getOidcClient(call, clientId); // 404 when absent; else it exists and is public
+    throw new ApiError("public_client", undefined, { client_id: clientId });
+  }
+  await audit(call, clientId, "rotate_secret");
+  return { client, secret };
+}
+
+export async function deleteOidcClient(call: WorkspaceCall, clientId: string): Promise<void> {
+  if (!(await repo.deleteOidcClient(call.env.DB, call.tenantId, call.workspaceId, clientId))) throw notFound("client");
+  await audit(call, clientId, "delete");
+}
