@@ -9,7 +9,7 @@ import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { SoftAuthenticator } from "./authenticator";
-import { basic, CLIENT, expectError, json, ORIGIN, requestToken, sys } from "./helpers/api";
+import { basic, CLIENT, expectError, expectOAuthError, json, ORIGIN, requestToken, sys } from "./helpers/api";
 import { newUser } from "./helpers/passkeys";
 
 const ISSUER = "https://id.example.com";
@@ -98,8 +98,8 @@ describe("production without ISSUER_BASE_URL: no tokens, no ceremonies", () => {
 
   it("the token endpoint answers 503 not_configured with Retry-After", async () => {
     const res = await callWith(bare, "POST", `${EVIL}/default/system/oauth2/token`, { form: grant });
-    const body = await expectError(res, 503, "not_configured");
-    expect(body.error).toMatch(/ISSUER_BASE_URL/);
+    const body = await expectOAuthError(res, 503, "not_configured");
+    expect(body.error_description).toMatch(/ISSUER_BASE_URL/);
     expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
   });
 
@@ -115,7 +115,7 @@ describe("production without ISSUER_BASE_URL: no tokens, no ceremonies", () => {
   });
 
   it("an empty ENVIRONMENT is production too", async () => {
-    await expectError(
+    await expectOAuthError(
       await callWith({ ENVIRONMENT: undefined, ISSUER_BASE_URL: undefined }, "POST", `${EVIL}/default/system/oauth2/token`, {
         form: grant,
       }),
@@ -137,7 +137,7 @@ describe("ISSUER_BASE_URL shape", () => {
     ["another scheme", "ftp://id.example.com"],
   ])("%s (%s) is 503 not_configured, not a 500", async (_label, value) => {
     const vars = { ENVIRONMENT: "production", ISSUER_BASE_URL: value };
-    await expectError(await callWith(vars, "POST", `${EVIL}/default/system/oauth2/token`, { form: grant }), 503, "not_configured");
+    await expectOAuthError(await callWith(vars, "POST", `${EVIL}/default/system/oauth2/token`, { form: grant }), 503, "not_configured");
     await expectError(await callWith(vars, "POST", `${EVIL}/default/default/login/webauthn/options`, { body: {} }), 503, "not_configured");
   });
 

@@ -15,7 +15,7 @@ import { checkEnrollmentCode, createEnrollmentCode } from "../src/services/otp";
 import { identifierKey } from "../src/services/users";
 import { ApiError } from "../src/errors";
 import { SoftAuthenticator } from "./authenticator";
-import { basic, call, expectError, json, ORIGIN, requestToken, sys, uid, type ErrorBody } from "./helpers/api";
+import { basic, call, expectError, expectOAuthError, json, ORIGIN, requestToken, sys, uid, type ErrorBody } from "./helpers/api";
 import { testCall, testWorkspaceCall } from "./helpers/call";
 import { begin, count, enroll, newPool, newUser } from "./helpers/passkeys";
 import { finish, newWorkspace, options, password, setup, type Tokens } from "./helpers/signin";
@@ -25,9 +25,9 @@ const grant = { grant_type: "client_credentials", scope: "identity" };
 type Message = { to: string; purpose: string; code: string };
 
 /** 429 rate_limited in the contract's shape, with a Retry-After in (0, max] seconds. */
-async function expectLimited(res: Response, limit: string, maxRetry: number): Promise<ErrorBody> {
+async function expectLimited(res: Response, limit: string, maxRetry: number, expectBody = expectError): Promise<ErrorBody> {
   const retry = Number(res.headers.get("retry-after"));
-  const body = await expectError(res, 429, "rate_limited");
+  const body = await expectBody(res, 429, "rate_limited");
   expect(body.details.limit).toBe(limit);
   expect(Number.isInteger(retry) && retry > 0 && retry <= maxRetry, `Retry-After ${retry}`).toBe(true);
   expect(body.details.retry_after).toBe(retry);
@@ -286,15 +286,21 @@ describe("client authentication failures at the token endpoint", () => {
     } = await createClient(testCall(), { scopes: ["identity"] });
     await json(await requestToken("default", grant, { authorization: basic(clientId, secret) })); // success: not counted
     for (let i = 0; i < 10; i++)
-      await expectError(await requestToken("default", grant, { authorization: basic(clientId, `${secret}x`) }), 401, "invalid_client");
-    await expectLimited(await requestToken("default", grant, { authorization: basic(clientId, secret) }), "client_auth_failures", 60);
+      await expectOAuthError(await requestToken("default", grant, { authorization: basic(clientId, `${secret}x`) }), 401, "invalid_client");
+    await expectLimited(
+      await requestToken("default", grant, { authorization: basic(clientId, secret) }),
+      "client_auth_failures",
+      60,
+      expectOAuthError,
+    );
     await expectLimited(
       await requestToken("default", { ...grant, client_id: clientId, client_secret: secret }),
       "client_auth_failures",
       60,
+      expectOAuthError,
     );
     // Other clients are not affected.
-    await expectError(await requestToken("default", grant, { authorization: basic(`${clientId}-other`, "x") }), 401, "invalid_client");
+    await expectOAuthError(await requestToken("default", grant, { authorization: basic(`${clientId}-other`, "x") }), 401, "invalid_client");
 
     const later = Date.now() + 61_000;
     const res = await createSystemToken(testCall({ now: later }), {

@@ -15,7 +15,7 @@ import { insertOidcClient, type OidcClientRow } from "../src/repo/oidc-clients";
 import { insertOidcCode } from "../src/repo/oidc-codes";
 import { createOidcSession, type OidcSessionRow } from "../src/repo/oidc-sessions";
 import { createOidcTokens, type OidcTokenRequest } from "../src/services/oidc-token";
-import { basic, call, json, ORIGIN, sys, systemToken, uid } from "./helpers/api";
+import { basic, call, expectOAuthError, json, ORIGIN, sys, systemToken, uid } from "./helpers/api";
 import { testWorkspaceCall } from "./helpers/call";
 import { SoftAuthenticator } from "./authenticator";
 import { count, enroll, newUser } from "./helpers/passkeys";
@@ -145,18 +145,6 @@ function tokenRequest(form: Record<string, string>, headers: Record<string, stri
     headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
     body: new URLSearchParams(form).toString(),
   });
-}
-
-/** RFC 6749 §5.2 body plus the project's fields. */
-async function expectOAuthError(res: Response, status: number, error: string) {
-  const text = await res.text();
-  expect(res.status, text).toBe(status);
-  expect(res.headers.get("cache-control")).toBe("no-store");
-  const body = JSON.parse(text) as Record<string, unknown>;
-  expect(Object.keys(body).sort()).toEqual(["details", "error", "error_code", "error_description", "status_code"]);
-  expect(body).toMatchObject({ error, error_code: error, status_code: status });
-  expect(typeof body.error_description).toBe("string");
-  return body;
 }
 
 describe("discovery and JWKS", () => {

@@ -3,7 +3,7 @@ import { decodeProtectedHeader, generateKeyPair, importJWK, jwtVerify, SignJWT }
 import { describe, expect, it } from "vitest";
 import { SELF } from "cloudflare:test";
 import { createClient } from "../src/services/clients";
-import { basic, CLIENT, expectError, json, ORIGIN, requestToken, sys, systemToken } from "./helpers/api";
+import { basic, CLIENT, expectError, expectOAuthError, json, ORIGIN, requestToken, sys, systemToken } from "./helpers/api";
 import { testCall } from "./helpers/call";
 
 const grant = { grant_type: "client_credentials", scope: "identity" };
@@ -53,18 +53,18 @@ describe("POST /{tid}/system/oauth2/token", () => {
 
   it("rejects a wrong secret, an unknown client and missing credentials with 401 invalid_client", async () => {
     const wrong = await requestToken("default", grant, { authorization: basic(CLIENT.id, "nope") });
-    await expectError(wrong, 401, "invalid_client");
+    await expectOAuthError(wrong, 401, "invalid_client");
     expect(wrong.headers.get("www-authenticate")).toMatch(/^Basic/);
-    await expectError(await requestToken("default", { ...grant, client_id: "ghost", client_secret: "x" }), 401, "invalid_client");
-    await expectError(await requestToken("default", grant), 401, "invalid_client");
-    await expectError(await requestToken("default", grant, { authorization: "Basic !!!" }), 401, "invalid_client");
+    await expectOAuthError(await requestToken("default", { ...grant, client_id: "ghost", client_secret: "x" }), 401, "invalid_client");
+    await expectOAuthError(await requestToken("default", grant), 401, "invalid_client");
+    await expectOAuthError(await requestToken("default", grant, { authorization: "Basic !!!" }), 401, "invalid_client");
   });
 
   it("rejects other grant types, unknown scopes, and two authentication methods at once", async () => {
     const auth = { authorization: basic(CLIENT.id, CLIENT.secret) };
-    await expectError(await requestToken("default", { grant_type: "password" }, auth), 400, "unsupported_grant_type");
-    await expectError(await requestToken("default", { ...grant, scope: "identity admin" }, auth), 400, "invalid_scope");
-    await expectError(
+    await expectOAuthError(await requestToken("default", { grant_type: "password" }, auth), 400, "unsupported_grant_type");
+    await expectOAuthError(await requestToken("default", { ...grant, scope: "identity admin" }, auth), 400, "invalid_scope");
+    await expectOAuthError(
       await requestToken("default", { ...grant, client_id: CLIENT.id, client_secret: CLIENT.secret }, auth),
       400,
       "invalid_request",
@@ -72,13 +72,13 @@ describe("POST /{tid}/system/oauth2/token", () => {
   });
 
   it("answers 404 for an unknown tenant and 415 for a JSON body", async () => {
-    await expectError(await requestToken("nosuchtenant", grant, { authorization: basic(CLIENT.id, CLIENT.secret) }), 404, "not_found");
+    await expectOAuthError(await requestToken("nosuchtenant", grant, { authorization: basic(CLIENT.id, CLIENT.secret) }), 404, "not_found");
     const res = await SELF.fetch(`${ORIGIN}/default/system/oauth2/token`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: basic(CLIENT.id, CLIENT.secret) },
       body: JSON.stringify(grant),
     });
-    await expectError(res, 415, "unsupported_media_type");
+    await expectOAuthError(res, 415, "unsupported_media_type");
   });
 
   it("authenticates stored system clients by their hashed secret", async () => {
@@ -89,9 +89,13 @@ describe("POST /{tid}/system/oauth2/token", () => {
     }>();
     expect(row!.secret_hash).not.toBe(secret);
     await json(await requestToken("default", grant, { authorization: basic(row!.client_id, secret) }));
-    await expectError(await requestToken("default", grant, { authorization: basic(row!.client_id, `${secret}x`) }), 401, "invalid_client");
+    await expectOAuthError(
+      await requestToken("default", grant, { authorization: basic(row!.client_id, `${secret}x`) }),
+      401,
+      "invalid_client",
+    );
     // A stored client belongs to its tenant only.
-    await expectError(await requestToken("other", grant, { authorization: basic(row!.client_id, secret) }), 401, "invalid_client");
+    await expectOAuthError(await requestToken("other", grant, { authorization: basic(row!.client_id, secret) }), 401, "invalid_client");
   });
 });
 

@@ -3,6 +3,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
 import { callOf } from "../http/context";
 import { newApp } from "../http/app";
+import { oauthErrors } from "../http/errors";
 import { limitBody, noStore, requireContentType } from "../http/guards";
 import { errors, json, TenantParams } from "../api/common";
 import { createSystemToken, type TokenRequest } from "../services/system-token";
@@ -58,7 +59,7 @@ function clientCredentials(
 
 export const oauth = newApp();
 
-oauth.use("/:tid/system/oauth2/token", noStore, limitBody, requireContentType("form"));
+oauth.use("/:tid/system/oauth2/token", oauthErrors, noStore, limitBody, requireContentType("form"));
 
 oauth.openapi(
   createRoute({

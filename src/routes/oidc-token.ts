@@ -9,29 +9,12 @@ import { ApiError } from "../errors";
 import { callOf } from "../http/context";
 import { newApp, validationError } from "../http/app";
 import { clientCors } from "../http/cors";
-import { toApiError } from "../http/errors";
+import { oauthErrorResponse } from "../http/errors";
 import { limitBody, noStore, requireContentType } from "../http/guards";
 import { errors, json } from "../api/common";
 import { OidcParams, OidcTokenForm, OidcTokenResponse, RevokeForm, UserInfoResponse } from "../api/oidc";
 import { inWorkspace } from "../services/call";
 import { type ClientAuth, createOidcTokens, getUserinfo, revokeOidcToken } from "../services/oidc-token";
-
-/** An OAuth error answer: RFC 6749 §5.2 (`error`, `error_description`) with the project's status_code, error_code, details. */
-export function oauthErrorResponse(err: unknown): Response {
-  let e = toApiError(err);
-  if (e.code === "validation_failed") e = new ApiError("invalid_request", e.message, e.details);
-  if (e.status >= 500 && !(err instanceof ApiError)) console.error("unhandled error", err);
-  const body = { error: e.code, error_description: e.message, status_code: e.status, error_code: e.code, details: e.details };
-  return new Response(JSON.stringify(body), {
-    status: e.status,
-    headers: {
-      "content-type": "application/json; charset=utf-8",
-      "cache-control": "no-store",
-      "x-content-type-options": "nosniff",
-      ...e.headers,
-    },
-  });
-}
 
 const basicChallenge = { "www-authenticate": `Basic realm="passkey-edge"` };
 

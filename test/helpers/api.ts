@@ -63,6 +63,18 @@ export async function call(method: string, path: string, opts: CallOptions = {})
 
 export type ErrorBody = { status_code: number; error: string; error_code: string; details: Record<string, unknown> };
 
+/** An OAuth endpoint's error (RFC 6749 §5.2 body plus the project's fields): status, code, no-store; returns the body. */
+export async function expectOAuthError(res: Response, status: number, error: string): Promise<ErrorBody & { error_description: string }> {
+  const text = await res.text();
+  expect(res.status, text).toBe(status);
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  const body = JSON.parse(text) as ErrorBody & { error_description: string };
+  expect(Object.keys(body).sort()).toEqual(["details", "error", "error_code", "error_description", "status_code"]);
+  expect(body).toMatchObject({ error, error_code: error, status_code: status });
+  expect(typeof body.error_description).toBe("string");
+  return body;
+}
+
 /** Asserts the contract's error shape, status and code; returns the body. */
 export async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
   const text = await res.text();
