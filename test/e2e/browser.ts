@@ -146,3 +146,13 @@ export async function signedInAdmin(browser: Browser, prefix = "admin"): Promise
   await inConsole;
   return admin;
 }
+
+/** A passkey for the user in this page's virtual authenticator, through the enrollment link. */
+export async function enrollPasskey(page: Page, pool: string, wid: string, userId: string, email: string) {
+  await sysApi("POST", `/pools/${pool}/user/webauthn/add/request`, { userID: userId });
+  const { messages } = await sysApi<{ messages: { to: string; code: string }[] }>("GET", "/outbox");
+  const code = messages.find((m) => m.to === email)!.code;
+  await page.goto(`${BASE}/default/${wid}/enroll?user=${userId}&code=${code}`);
+  await page.getByRole("button", { name: "Create a passkey" }).click();
+  await page.getByText("Your passkey is ready").first().waitFor();
+}

@@ -7,7 +7,7 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, pageWithAuthenticator, shot, sysApi, uniq } from "./browser";
+import { enrollPasskey, launch, pageWithAuthenticator, shot, sysApi, uniq } from "./browser";
 import { BASE } from "./config";
 
 // The app's callback: on this server (a 404 page), so the browser lands on a real address whose query we read.
@@ -47,16 +47,6 @@ async function newClient(wid: string, trusted: boolean): Promise<string> {
     trusted,
   });
   return c.client_id;
-}
-
-/** A passkey for the user in this page's virtual authenticator, through the enrollment link. */
-async function enrollPasskey(page: Page, pool: string, wid: string, userId: string, email: string) {
-  await sysApi("POST", `/pools/${pool}/user/webauthn/add/request`, { userID: userId });
-  const { messages } = await sysApi<{ messages: { to: string; code: string }[] }>("GET", "/outbox");
-  const code = messages.find((m) => m.to === email)!.code;
-  await page.goto(`${BASE}/default/${wid}/enroll?user=${userId}&code=${code}`);
-  await page.getByRole("button", { name: "Create a passkey" }).click();
-  await page.getByText("Your passkey is ready").first().waitFor();
 }
 
 function authorizeUrl(wid: string, clientId: string, extra: Record<string, string> = {}) {
