@@ -35,29 +35,37 @@ async function poolsAllow(c: Context<AppEnv>, origin: string): Promise<boolean> 
   return !!w && w.pools.some((p) => p.rpOrigins.includes(origin));
 }
 
-/** Mount on `/:tid/:wid/...` paths, before the guards, so error answers are readable by the allowed page too. */
-export const workspaceCors: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const origin = c.req.header("origin");
-  const allowed = !!origin && ORIGIN_SHAPE.test(origin) && !isOwnOrigin(c, origin) && (await poolsAllow(c, origin));
-  if (!allowed) {
+/**
+ * CORS middleware that allows an Origin when `allows` says so (after the cheap checks: a well-formed, cross-origin
+ * Origin), for preflights of `methods`. Everything else passes through with `Vary: Origin`.
+ */
+function corsWhen(allows: (c: Context<AppEnv>, origin: string) => Promise<boolean>, methods: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const origin = c.req.header("origin");
+    const allowed = !!origin && ORIGIN_SHAPE.test(origin) && !isOwnOrigin(c, origin) && (await allows(c, origin));
+    if (!allowed) {
+      await next();
+      c.res.headers.append("vary", "Origin");
+      return;
+    }
+    if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+      return c.body(null, 204, {
+        "access-control-allow-origin": origin,
+        "access-control-allow-methods": methods,
+        "access-control-allow-headers": ALLOW_HEADERS,
+        "access-control-max-age": MAX_AGE_SECONDS,
+        vary: "Origin",
+      });
+    }
     await next();
+    c.res.headers.set("access-control-allow-origin", origin);
+    c.res.headers.set("access-control-expose-headers", EXPOSE_HEADERS);
     c.res.headers.append("vary", "Origin");
-    return;
-  }
-  if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
-    return c.body(null, 204, {
-      "access-control-allow-origin": origin,
-      "access-control-allow-methods": ALLOW_METHODS,
-      "access-control-allow-headers": ALLOW_HEADERS,
-      "access-control-max-age": MAX_AGE_SECONDS,
-      vary: "Origin",
-    });
-  }
-  await next();
-  c.res.headers.set("access-control-allow-origin", origin);
-  c.res.headers.set("access-control-expose-headers", EXPOSE_HEADERS);
-  c.res.headers.append("vary", "Origin");
-};
+  };
+}
+
+/** Mount on `/:tid/:wid/...` paths, before the guards, so error answers are readable by the allowed page too. */
+export const workspaceCors = corsWhen(poolsAllow, ALLOW_METHODS);
 
 /** The origins (scheme://host[:port]) of the redirect URIs of the workspace's OIDC clients; one D1 query. */
 async function clientsAllow(c: Context<AppEnv>, origin: string): Promise<boolean> {
@@ -82,28 +90,7 @@ async function clientsAllow(c: Context<AppEnv>, origin: string): Promise<boolean
  * of one of the workspace's clients' redirect URIs (a single-page app redeeming its code). Same rules otherwise as
  * workspaceCors: no credentials, no lookup without a cross-origin Origin.
  */
-export const clientCors: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const origin = c.req.header("origin");
-  const allowed = !!origin && ORIGIN_SHAPE.test(origin) && !isOwnOrigin(c, origin) && (await clientsAllow(c, origin));
-  if (!allowed) {
-    await next();
-    c.res.headers.append("vary", "Origin");
-    return;
-  }
-  if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
-    return c.body(null, 204, {
-      "access-control-allow-origin": origin,
-      "access-control-allow-methods": "GET, POST",
-      "access-control-allow-headers": ALLOW_HEADERS,
-      "access-control-max-age": MAX_AGE_SECONDS,
-      vary: "Origin",
-    });
-  }
-  await next();
-  c.res.headers.set("access-control-allow-origin", origin);
-  c.res.headers.set("access-control-expose-headers", EXPOSE_HEADERS);
-  c.res.headers.append("vary", "Origin");
-};
+export const clientCors = corsWhen(clientsAllow, "GET, POST");
 
 /** Public metadata (discovery, JWKS): readable from any origin (`Access-Control-Allow-Origin: *`), errors included. */
 export const publicCors: MiddlewareHandler<AppEnv> = async (c, next) => {
