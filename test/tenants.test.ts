@@ -10,7 +10,7 @@ import { insertOidcCode, redeemOidcCode } from "../src/repo/oidc-codes";
 import { rememberConsent } from "../src/repo/oidc-consents";
 import { createOidcSession } from "../src/repo/oidc-sessions";
 import { fromB64url, SoftAuthenticator } from "./authenticator";
-import { basic, call, CLIENT, expectError, json, ORIGIN, requestToken, sys, systemToken, uid } from "./helpers/api";
+import { basic, call, CLIENT, expectError, expectOAuthError, json, ORIGIN, requestToken, sys, systemToken, uid } from "./helpers/api";
 import { count, enroll, newPool, newUser } from "./helpers/passkeys";
 
 type Tenant = { id: string; name: string; created_at: string };
@@ -170,7 +170,7 @@ describe("tenants API", () => {
       await expectError(await sys("DELETE", `/clients/${stored.client_id}`, { token }), 403, "insufficient_scope");
     }
     // A stored client cannot pass for the bootstrap client by its name.
-    await expectError(
+    await expectOAuthError(
       await requestToken("default", { grant_type: "client_credentials" }, { authorization: basic(CLIENT.id, stored.client_secret!) }),
       401,
       "invalid_client",
@@ -206,7 +206,7 @@ describe("system clients API", () => {
     const token = await clientToken(b.id, made.client_id, made.client_secret!);
     expect((await sys("GET", "/pools", { tid: b.id, token })).status).toBe(200);
     await expectError(await sys("GET", "/pools", { tid: "default", token }), 404, "not_found");
-    await expectError(
+    await expectOAuthError(
       await requestToken("default", { grant_type: "client_credentials" }, { authorization: basic(made.client_id, made.client_secret!) }),
       401,
       "invalid_client",
@@ -214,7 +214,7 @@ describe("system clients API", () => {
 
     expect((await sys("DELETE", `/clients/${made.client_id}`, { tid: b.id })).status).toBe(204);
     await expectError(await sys("DELETE", `/clients/${made.client_id}`, { tid: b.id }), 404, "not_found");
-    await expectError(
+    await expectOAuthError(
       await requestToken(b.id, { grant_type: "client_credentials" }, { authorization: basic(made.client_id, made.client_secret!) }),
       401,
       "invalid_client",
@@ -339,7 +339,7 @@ describe("tenant isolation", () => {
 
     await expectError(await tenants("GET", `/${b.id}`, { token: await bootstrap() }), 404, "not_found");
     await expectError(await tenants("DELETE", `/${b.id}`, { token: await bootstrap() }), 404, "not_found");
-    await expectError(
+    await expectOAuthError(
       await requestToken(b.id, { grant_type: "client_credentials", scope: "identity" }, { authorization: basic(CLIENT.id, CLIENT.secret) }),
       404,
       "not_found",
