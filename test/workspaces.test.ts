@@ -63,6 +63,13 @@ describe("workspaces", () => {
     expect((await json<Workspace>(await sys("POST", "/workspaces", { body: { name: "w" } }), 201)).passkey_mode).toBe("smart");
   });
 
+  it("refuses the id `system` (the path of the tenant's system API) with 400, and creates nothing", async () => {
+    const body = await expectError(await sys("POST", "/workspaces", { body: { id: "system", name: "System" } }), 400, "validation_failed");
+    expect(JSON.stringify(body.details)).toContain("reserved");
+    await expectError(await sys("GET", "/workspaces/system"), 404, "not_found");
+    expect((await json<Workspace>(await sys("POST", "/workspaces", { body: { id: uid("systems"), name: "S" } }), 201)).name).toBe("S");
+  });
+
   it("rejects both passkey modes at once with 422 passkey_mode_conflict, on create and update, storing nothing", async () => {
     const body = await expectError(
       await sys("POST", "/workspaces", { body: { name: "w", authentication_mechanisms: ["webauthn", "usernameless_webauthn"] } }),

@@ -2,9 +2,14 @@ import { z } from "@hono/zod-openapi";
 import { PASSKEY_MODES } from "../domain/vocabulary";
 import { Id, Mechanism, Timestamp } from "./common";
 
+/** `/{tid}/system/...` is the tenant's system API (its token endpoint), so no workspace may be named so. */
+const SYSTEM_PATH_SEGMENT = "system";
+
 export const WorkspaceInput = z
   .object({
-    id: Id.optional().openapi({ description: "optional; generated when absent" }),
+    id: Id.refine((id) => id !== SYSTEM_PATH_SEGMENT, `"${SYSTEM_PATH_SEGMENT}" is reserved: /{tid}/system/ is the tenant's system API`)
+      .optional()
+      .openapi({ description: "optional; generated when absent" }),
     name: z.string().trim().min(1).max(128),
     authentication_mechanisms: z.array(Mechanism).max(8).optional(),
     identity_pools: z.array(Id).max(20).optional(),
