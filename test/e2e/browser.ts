@@ -131,13 +131,8 @@ export async function signedInAdmin(browser: Browser, prefix = "admin"): Promise
     identifiers: [{ identifier: name, type: "uid" }],
     verifiable_addresses: [{ address: email, type: "email", verified: true }],
   });
-  await sysApi("POST", "/pools/admins/user/webauthn/add/request", { userID: user.id });
-  const { messages } = await sysApi<{ messages: { to: string; code: string }[] }>("GET", "/outbox");
-  const code = messages.find((m) => m.to === email)!.code;
+  await enrollPasskey(admin.page, "admins", "admin", user.id, email);
   const { page } = admin;
-  await page.goto(`${BASE}/default/admin/enroll?user=${user.id}&code=${code}`);
-  await page.getByRole("button", { name: "Create a passkey" }).click();
-  await page.getByText("Your passkey is ready").first().waitFor();
   // The virtual authenticator may answer the sign-in page's passkey autofill on its own: either way, the console.
   const inConsole = page.waitForURL(`${BASE}/default/admin#/methods`, { timeout: 30_000 });
   await page.goto(`${BASE}/default/admin`);

@@ -5,10 +5,9 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launch, pageWithAuthenticator, shot, sysApi, uniq, type AuthPage } from "./browser";
+import { launch, shot, signedInAdmin, sysApi, uniq, type AuthPage } from "./browser";
 import { BASE } from "./config";
 
-type Message = { to: string; purpose: string; code: string };
 type Limits = {
   max_credentials: number;
   webauthn_credentials_capacity: number;
@@ -24,27 +23,8 @@ const status = (page: Page) => page.locator("#status");
 
 beforeAll(async () => {
   browser = await launch();
-  admin = await pageWithAuthenticator(browser);
   // An administrator of its own: user in pool admins, a passkey through the enrollment link, sign-in to the console.
-  const name = uniq("limits-admin");
-  const email = `${name}@example.com`;
-  const user = await sysApi<{ id: string }>("POST", "/pools/admins/users", {
-    identifiers: [{ identifier: name, type: "uid" }],
-    verifiable_addresses: [{ address: email, type: "email", verified: true }],
-  });
-  await sysApi("POST", "/pools/admins/user/webauthn/add/request", { userID: user.id });
-  const { messages } = await sysApi<{ messages: Message[] }>("GET", "/outbox");
-  const code = messages.find((m) => m.to === email)!.code;
-  const { page } = admin;
-  await page.goto(`${BASE}/default/admin/enroll?user=${user.id}&code=${code}`);
-  await page.getByRole("button", { name: "Create a passkey" }).click();
-  await page.getByText("Your passkey is ready").first().waitFor();
-
-  const inConsole = page.waitForURL(`${BASE}/default/admin#/methods`, { timeout: 30_000 });
-  await page.goto(`${BASE}/default/admin`);
-  const button = page.getByRole("button", { name: /sign in with a passkey/i });
-  await Promise.race([inConsole, button.click({ timeout: 30_000 }).catch(() => undefined)]);
-  await inConsole;
+  admin = await signedInAdmin(browser, "limits-admin");
 
   pool = (await sysApi<{ id: string }>("POST", "/pools", { id: uniq("limits").replace(/[^A-Za-z0-9_-]/g, "-"), name: "Limits pool" })).id;
 });
