@@ -32,6 +32,12 @@ export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", typeof data === "string" ? utf8.encode(data) : data));
 }
 
+/**
+ * The stored form of a random, high-entropy secret or token (client secrets, authorization codes, refresh tokens,
+ * session cookies): base64url SHA-256. Random secrets need no KDF; passwords use crypto/password.ts.
+ */
+export const secretHash = async (secret: string): Promise<string> => b64url(await sha256(secret));
+
 /** Constant-time equality of two strings (by their SHA-256, so lengths do not leak either). */
 export async function timingSafeEqualStr(a: string, b: string): Promise<boolean> {
   const [ha, hb] = await Promise.all([sha256(a), sha256(b)]);

@@ -1,7 +1,7 @@
 /**
  * Storage of OpenID Connect clients (table oidc_clients). A client id is unique in its tenant and every function
  * also names the workspace, so a client of another workspace (or tenant) reads as absent. Only a SHA-256 of the
- * secret is stored (the caller hashes: services/clients.ts hashClientSecret); a public client has none. Deleting a
+ * secret is stored (the caller hashes: crypto/bytes.ts secretHash); a public client has none. Deleting a
  * client cascades (foreign keys) to its codes, refresh tokens and consents. Each function is one D1 round trip.
  */
 import { and, asc, eq, isNotNull } from "drizzle-orm";

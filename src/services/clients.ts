@@ -3,7 +3,7 @@
  * The bootstrap client (SYSTEM_CLIENT_ID / SYSTEM_CLIENT_SECRET) is valid for every tenant; further clients live in D1
  * with only a SHA-256 of their secret (secrets are random, high-entropy).
  */
-import { b64url, newId, randomBytes, sha256, timingSafeEqualStr } from "../crypto/bytes";
+import { b64url, newId, randomBytes, secretHash, timingSafeEqualStr } from "../crypto/bytes";
 import { notFound } from "../errors";
 import { recordAudit } from "../repo/audit";
 import * as clientRepo from "../repo/clients";
@@ -11,10 +11,6 @@ import type { SystemClientRow } from "../repo/clients";
 import type { Call } from "./call";
 
 export const SYSTEM_SCOPES = ["identity"] as const;
-
-async function hashClientSecret(secret: string): Promise<string> {
-  return b64url(await sha256(secret));
-}
 
 /** Returns the client's allowed scopes in the call's tenant, or null when the id or secret is wrong. */
 export async function authenticateClient(call: Call, clientId: string, secret: string): Promise<string[] | null> {
@@ -24,7 +20,7 @@ export async function authenticateClient(call: Call, clientId: string, secret: s
   }
   const row = await clientRepo.clientById(call.env.DB, call.tenantId, clientId);
   // Compare against a hash even when the client is unknown, so timing does not tell which ids exist.
-  const ok = await timingSafeEqualStr(await hashClientSecret(secret), row?.secretHash ?? "unknown-client");
+  const ok = await timingSafeEqualStr(await secretHash(secret), row?.secretHash ?? "unknown-client");
   return row && ok ? row.scopes.split(" ").filter(Boolean) : null;
 }
 
@@ -60,7 +56,7 @@ export async function createClient(
     createdAt: call.now,
   };
   const secret = b64url(randomBytes(32));
-  await clientRepo.insertClient(call.env.DB, { ...client, secretHash: await hashClientSecret(secret) });
+  await clientRepo.insertClient(call.env.DB, { ...client, secretHash: await secretHash(secret) });
   await auditClient(call, client.clientId, "create");
   return { client, secret };
 }

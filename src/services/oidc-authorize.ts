@@ -11,7 +11,7 @@
  * (src/routes/oidc-authorize.ts) turns them into responses and handles the cookie.
  */
 import { compactVerify, decodeJwt, decodeProtectedHeader } from "jose";
-import { b64url, newId } from "../crypto/bytes";
+import { b64url, newId, secretHash } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { verificationKey } from "../crypto/keys";
 import { timingSafeEqualStr } from "../crypto/bytes";
@@ -35,7 +35,8 @@ import {
   putPendingAuthorization,
 } from "../repo/pending-authorizations";
 import type { WorkspaceCall } from "./call";
-import { endProviderSession, newOpaqueSecret, oidcTokenHash } from "./oidc-session";
+import { endProviderSession, newOpaqueSecret } from "./oidc-session";
+import { workspaceIssuer } from "./oidc-tokens-mint";
 
 /** What the route does with an authorization step. */
 export type AuthorizeOutcome =
@@ -56,8 +57,8 @@ export interface ConsentView {
   csrf: string;
 }
 
-/** The workspace's issuer: `{base}/{tid}/{wid}`. */
-export const workspaceIssuer = (s: WorkspaceCall) => `${s.origin().issuerBase}/${s.tenantId}/${s.workspaceId}`;
+/** The workspace's issuer, for `iss` on authorization responses and to check an id_token_hint. */
+const issuerOf = (s: WorkspaceCall) => workspaceIssuer(s.origin().issuerBase, s.tenantId, s.workspaceId);
 
 const path = (s: WorkspaceCall, rest: string) => `/${encodeURIComponent(s.tenantId)}/${encodeURIComponent(s.workspaceId)}/${rest}`;
 
@@ -75,7 +76,7 @@ const errorPage = (f: { error: string; message: string }): AuthorizeOutcome => (
 });
 
 function errorRedirect(s: WorkspaceCall, redirectUri: string, state: string | null, error: string, description: string): AuthorizeOutcome {
-  return { kind: "redirect", to: withParams(redirectUri, { error, error_description: description, state, iss: workspaceIssuer(s) }) };
+  return { kind: "redirect", to: withParams(redirectUri, { error, error_description: description, state, iss: issuerOf(s) }) };
 }
 
 function refused(s: WorkspaceCall, f: AuthorizeFailure): AuthorizeOutcome {
@@ -85,7 +86,7 @@ function refused(s: WorkspaceCall, f: AuthorizeFailure): AuthorizeOutcome {
 const contextOf = async (s: WorkspaceCall, clientId: string, cookieSecret: string | null) =>
   readAuthorizationContext(
     s.env.DB,
-    { tenantId: s.tenantId, workspaceId: s.workspaceId, clientId, cookieHash: cookieSecret ? await oidcTokenHash(cookieSecret) : null },
+    { tenantId: s.tenantId, workspaceId: s.workspaceId, clientId, cookieHash: cookieSecret ? await secretHash(cookieSecret) : null },
     s.now,
   );
 
@@ -161,7 +162,7 @@ async function issueCode(s: WorkspaceCall, f: InFlight, ctx: AuthorizationContex
   const r = f.request;
   const code = newOpaqueSecret();
   await insertOidcCode(s.env.DB, {
-    codeHash: await oidcTokenHash(code),
+    codeHash: await secretHash(code),
     tenantId: s.tenantId,
     workspaceId: s.workspaceId,
     clientId: r.clientId,
@@ -179,7 +180,7 @@ async function issueCode(s: WorkspaceCall, f: InFlight, ctx: AuthorizationContex
     expiresAt: s.now + TTL.authorizationCode * 1000,
   });
   if (f.id) await deletePendingAuthorization(s.env.CHALLENGES, f.id);
-  return { kind: "redirect", to: withParams(r.redirectUri, { code, state: r.state, iss: workspaceIssuer(s) }) };
+  return { kind: "redirect", to: withParams(r.redirectUri, { code, state: r.state, iss: issuerOf(s) }) };
 }
 
 const expired = (): AuthorizeOutcome =>
@@ -289,7 +290,7 @@ async function hintedClient(s: WorkspaceCall, hint: string): Promise<string | nu
     if (!key) return null;
     await compactVerify(hint, key, { algorithms: [alg] });
     const claims = decodeJwt(hint);
-    if (claims.iss !== workspaceIssuer(s)) return null;
+    if (claims.iss !== issuerOf(s)) return null;
     const aud = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
     return typeof aud === "string" ? aud : null;
   } catch {

@@ -5,7 +5,7 @@
  * stored as a SHA-256 (base64url); verifyOidcClientSecret is the check for the token and revocation endpoints.
  */
 import type { OidcClientInput, OidcClientUpdate } from "../api/oidc-client";
-import { b64url, newId, randomBytes, sha256, timingSafeEqualStr } from "../crypto/bytes";
+import { b64url, newId, randomBytes, secretHash, timingSafeEqualStr } from "../crypto/bytes";
 import { CLIENT_DEFAULTS, type ClientSettings, mergeClient } from "../domain/oidc";
 import { ApiError, notFound } from "../errors";
 import { recordAudit } from "../repo/audit";
@@ -15,17 +15,12 @@ import * as workspaceRepo from "../repo/workspaces";
 import type { WorkspaceCall } from "./call";
 import { orThrow } from "./pools";
 
-/** The stored form of a client secret: SHA-256, base64url (secrets are random and high-entropy, so no KDF). */
-export async function hashOidcClientSecret(secret: string): Promise<string> {
-  return b64url(await sha256(secret));
-}
-
 /**
  * Whether `secret` is the client's current secret, in constant time. A public client (no stored hash) never matches;
  * pass `undefined` for an unknown client so the comparison still runs (timing does not tell which ids exist).
  */
 export async function verifyOidcClientSecret(client: Pick<OidcClientRow, "secretHash"> | undefined, secret: string): Promise<boolean> {
-  const ok = await timingSafeEqualStr(await hashOidcClientSecret(secret), client?.secretHash ?? "no-secret");
+  const ok = await timingSafeEqualStr(await secretHash(secret), client?.secretHash ?? "no-secret");
   return ok && typeof client?.secretHash === "string";
 }
 
@@ -84,7 +79,7 @@ export async function createOidcClient(call: WorkspaceCall, input: OidcClientInp
     workspaceId: call.workspaceId,
     clientId: input.client_id ?? newId(),
     ...settings,
-    secretHash: secret === undefined ? null : await hashOidcClientSecret(secret),
+    secretHash: secret === undefined ? null : await secretHash(secret),
     createdAt: call.now,
     updatedAt: call.now,
   };
@@ -103,14 +98,14 @@ export async function updateOidcClient(call: WorkspaceCall, clientId: string, in
   const current = await getOidcClient(call, clientId);
   const settings = orThrow(mergeClient(settingsOf(current), input));
   let secret: string | undefined;
-  let secretHash: string | null | undefined;
-  if (settings.tokenEndpointAuthMethod === "none") secretHash = null;
+  let newHash: string | null | undefined;
+  if (settings.tokenEndpointAuthMethod === "none") newHash = null;
   else if (current.secretHash === null) {
     secret = newSecret();
-    secretHash = await hashOidcClientSecret(secret);
+    newHash = await secretHash(secret);
   }
   const key = { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId };
-  const client = await repo.updateOidcClient(call.env.DB, key, settings, secretHash, call.now);
+  const client = await repo.updateOidcClient(call.env.DB, key, settings, newHash, call.now);
   if (!client) throw notFound("client");
   await audit(call, clientId, "update");
   return { client, ...(secret === undefined ? {} : { secret }) };
@@ -120,7 +115,7 @@ export async function updateOidcClient(call: WorkspaceCall, clientId: string, in
 export async function rotateOidcClientSecret(call: WorkspaceCall, clientId: string): Promise<{ client: OidcClientRow; secret: string }> {
   const secret = newSecret();
   const key = { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId };
-  const client = await repo.rotateOidcClientSecret(call.env.DB, key, await hashOidcClientSecret(secret), call.now);
+  const client = await repo.rotateOidcClientSecret(call.env.DB, key, await secretHash(secret), call.now);
   if (!client) {
     await getOidcClient(call, clientId); // 404 when absent; else it exists and is public
     throw new ApiError("public_client", undefined, { client_id: clientId });

@@ -1,18 +1,15 @@
 /**
  * Provider sessions of the OpenID Provider (part B of issue 10): the server-side row behind the hosted sign-in's SSO
  * cookie. A sign-in on the hosted page that carries a pending authorization (`authz`) starts one; logout ends one.
- * The cookie carries a random secret; only its SHA-256 (`oidcTokenHash`) is stored. No HTTP here: the route sets and
+ * The cookie carries a random secret; only its SHA-256 (`secretHash`) is stored. No HTTP here: the route sets and
  * clears the cookie (src/routes/oidc-authorize.ts `sessionCookie`).
  */
-import { b64url, newId, randomBytes, sha256 } from "../crypto/bytes";
+import { b64url, newId, randomBytes, secretHash } from "../crypto/bytes";
 import { authenticationFacts, type ProvenFactor } from "../domain/oidc";
 import { TTL } from "../domain/ttl";
 import { getPendingAuthorization } from "../repo/pending-authorizations";
 import { createOidcSession, endOidcSession } from "../repo/oidc-sessions";
 import type { WorkspaceCall } from "./call";
-
-/** The stored form of an opaque secret (session cookie, authorization code): base64url SHA-256. */
-export const oidcTokenHash = async (secret: string): Promise<string> => b64url(await sha256(secret));
 
 /** A fresh opaque secret: 256 random bits, base64url. */
 export const newOpaqueSecret = (): string => b64url(randomBytes(32));
@@ -50,7 +47,7 @@ export async function startProviderSession(
   const expiresAt = s.now + TTL.providerSession * 1000;
   await createOidcSession(s.env.DB, {
     id: newId(),
-    cookieHash: await oidcTokenHash(secret),
+    cookieHash: await secretHash(secret),
     tenantId: s.tenantId,
     workspaceId: s.workspaceId,
     poolId: who.poolId,
@@ -66,5 +63,5 @@ export async function startProviderSession(
 
 /** Ends the session behind this cookie (row, its codes and refresh tokens). One batch; false when there was none. */
 export async function endProviderSession(s: WorkspaceCall, cookieSecret: string): Promise<boolean> {
-  return endOidcSession(s.env.DB, s.tenantId, { cookieHash: await oidcTokenHash(cookieSecret) }, s.now);
+  return endOidcSession(s.env.DB, s.tenantId, { cookieHash: await secretHash(cookieSecret) }, s.now);
 }

@@ -4,7 +4,7 @@
  * Storage discipline: a token request is two D1 round trips (the client with its failure counter, then the grant's
  * one batch) and no KV; signing keys come from the per-isolate cache (src/crypto/keys.ts).
  */
-import { b64url, newId, randomBytes, sha256, timingSafeEqualStr } from "../crypto/bytes";
+import { newId, secretHash, timingSafeEqualStr } from "../crypto/bytes";
 import { s256 } from "../crypto/pkce";
 import { CLIENT_AUTH_FAILURES, retryAfterSeconds } from "../domain/limits";
 import { parseScope } from "../domain/oidc";
@@ -19,6 +19,7 @@ import * as userRepo from "../repo/users";
 import type { WorkspaceCall } from "./call";
 import { rateLimited } from "./limits";
 import { type Grant, type OidcAccessClaims, signIdToken, signOidcAccessToken, verifyOidcAccessToken } from "./oidc-tokens-mint";
+import { newOpaqueSecret } from "./oidc-session";
 
 /** How the client presented itself: `basic` (Authorization header), `post` (form) or `none` (client_id only). */
 export interface ClientAuth {
@@ -46,8 +47,6 @@ export interface OidcTokenResponse {
   refresh_token?: string;
 }
 
-const hash = async (s: string) => b64url(await sha256(s));
-const newSecretToken = () => b64url(randomBytes(32));
 /** The counter of a workspace client's authentication failures (the system clients' is `client:<id>`). */
 const failureKey = (clientId: string) => `oidc_client:${clientId}`;
 const METHOD = { client_secret_basic: "basic", client_secret_post: "post", none: "none" } as const;
@@ -66,7 +65,7 @@ export async function authenticateOidcClient(call: WorkspaceCall, auth: ClientAu
   const counterKey = failureKey(auth.clientId);
   const { client, failures } = await readClientForAuth(call.env.DB, { tenantId, workspaceId, clientId: auth.clientId, counterKey }, now);
   if (failures >= CLIENT_AUTH_FAILURES.defaultLimit) throw rateLimited(CLIENT_AUTH_FAILURES.name, retryAfterSeconds(now + 1000, now));
-  const secretOk = await timingSafeEqualStr(await hash(auth.secret ?? ""), client?.secretHash ?? "no-secret");
+  const secretOk = await timingSafeEqualStr(await secretHash(auth.secret ?? ""), client?.secretHash ?? "no-secret");
   const ok =
     client !== undefined &&
     METHOD[client.tokenEndpointAuthMethod] === auth.method &&
@@ -121,18 +120,18 @@ async function codeGrant(call: WorkspaceCall, client: OidcClientRow, req: OidcTo
   const verifier = required(req.codeVerifier, "code_verifier");
   const challenge = await s256(verifier);
   if (challenge === null) throw invalidGrant("code_verifier is not a valid PKCE verifier");
-  const refresh = client.grantTypes.includes("refresh_token") ? newSecretToken() : null;
+  const refresh = client.grantTypes.includes("refresh_token") ? newOpaqueSecret() : null;
   const result = await redeemOidcCode(
     call.env.DB,
     {
       tenantId: call.tenantId,
       workspaceId: call.workspaceId,
       clientId: client.clientId,
-      codeHash: await hash(code),
+      codeHash: await secretHash(code),
       redirectUri,
       codeChallenge: challenge,
       familyId: newId(),
-      refreshToken: refresh ? { tokenHash: await hash(refresh), expiresAt: call.now + TTL.refreshToken * 1000 } : null,
+      refreshToken: refresh ? { tokenHash: await secretHash(refresh), expiresAt: call.now + TTL.refreshToken * 1000 } : null,
     },
     call.now,
   );
@@ -159,11 +158,11 @@ async function refreshGrant(call: WorkspaceCall, client: OidcClientRow, req: Oid
   if (asked !== null && (asked.length === 0 || unregistered.length)) {
     throw new ApiError("invalid_scope", `scope not allowed for this client: ${unregistered.join(" ") || "(empty)"}`);
   }
-  const successor = newSecretToken();
+  const successor = newOpaqueSecret();
   const result = await rotateRefreshToken(
     call.env.DB,
-    { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId: client.clientId, tokenHash: await hash(presented) },
-    { tokenHash: await hash(successor), expiresAt: call.now + TTL.refreshToken * 1000 },
+    { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId: client.clientId, tokenHash: await secretHash(presented) },
+    { tokenHash: await secretHash(successor), expiresAt: call.now + TTL.refreshToken * 1000 },
     call.now,
   );
   if (!result.ok) {
@@ -204,7 +203,7 @@ export async function revokeOidcToken(call: WorkspaceCall, auth: ClientAuth, tok
   const client = await authenticateOidcClient(call, auth);
   await revokeRefreshFamily(
     call.env.DB,
-    { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId: client.clientId, tokenHash: await hash(token) },
+    { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId: client.clientId, tokenHash: await secretHash(token) },
     call.now,
   );
 }
