@@ -2,12 +2,11 @@
  * CORS: none on the system API; the sign-in and self-service APIs of a workspace answer CORS only for the
  * `relying_party_origins` of the workspace's pools. Requests without a cross-origin Origin read nothing extra.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { call, expectError, json, ORIGIN, sys } from "./helpers/api";
 import { newPool, newUser } from "./helpers/passkeys";
 import { setup, userToken } from "./helpers/signin";
+import { measuredFetch } from "./helpers/storage-use";
 
 const APP = "https://app.example.com";
 const OTHER = "https://other.example.org";
@@ -165,44 +164,11 @@ describe("system API", () => {
 });
 
 describe("storage reads", () => {
-  /** Calls the Worker with a DB binding that counts D1 round trips (batches and single statements). */
+  /** Calls the Worker and counts its D1 round trips. */
   async function countingCall(path: string, headers: Record<string, string>) {
-    let trips = 0;
-    const db = env.DB;
-    const counted = new Proxy(db, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target) as unknown;
-        if (typeof value !== "function") return value;
-        if (prop === "batch")
-          return (...args: unknown[]) => {
-            trips++;
-            return (value as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        if (prop === "prepare") {
-          return (...args: unknown[]) => {
-            const stmt = (value as (...a: unknown[]) => D1PreparedStatement).apply(target, args);
-            return new Proxy(stmt, {
-              get(s, p) {
-                const v = Reflect.get(s, p, s) as unknown;
-                if (typeof v !== "function") return v;
-                if (["all", "first", "run", "raw"].includes(String(p)))
-                  return (...a: unknown[]) => {
-                    trips++;
-                    return (v as (...x: unknown[]) => unknown).apply(s, a);
-                  };
-                return (v as (...x: unknown[]) => unknown).bind(s);
-              },
-            });
-          };
-        }
-        return (value as (...a: unknown[]) => unknown).bind(target);
-      },
-    });
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(new Request(`${ORIGIN}${path}`, { headers }), { ...env, DB: counted }, ctx);
-    await waitOnExecutionContext(ctx);
+    const { res, critical } = await measuredFetch(path, { headers });
     await json(res);
-    return { trips, res };
+    return { trips: critical.d1RoundTrips, res };
   }
 
   it("no Origin and same origin cost no extra read; a cross-origin Origin costs one", async () => {

@@ -17,6 +17,8 @@ import { createOidcSession, type OidcSessionRow } from "../src/repo/oidc-session
 import { createOidcTokens, type OidcTokenRequest } from "../src/services/oidc-token";
 import { basic, call, expectOAuthError, json, ORIGIN, sys, systemToken, uid } from "./helpers/api";
 import { testWorkspaceCall } from "./helpers/call";
+import { FaultPlan, faultyEnv } from "./helpers/faults";
+import { describeCalls, storageUse } from "./helpers/storage-use";
 import { SoftAuthenticator } from "./authenticator";
 import { count, enroll, newUser } from "./helpers/passkeys";
 import { newWorkspace } from "./helpers/signin";
@@ -530,57 +532,21 @@ describe("isolation", () => {
   });
 });
 
-/** A D1 binding that counts round trips (a batch, or one statement run on its own) and passes everything through. */
-function countingD1(real: D1Database) {
-  const counter = { trips: 0 };
-  const unwrap = new WeakMap<object, D1PreparedStatement>();
-  const wrap = (stmt: D1PreparedStatement): D1PreparedStatement => {
-    const w = new Proxy(stmt, {
-      get(target, prop) {
-        if (prop === "bind") return (...args: unknown[]) => wrap(target.bind(...args));
-        if (prop === "run" || prop === "all" || prop === "first" || prop === "raw") {
-          return (...args: unknown[]) => {
-            counter.trips++;
-            return (target[prop] as (...a: unknown[]) => unknown).apply(target, args);
-          };
-        }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
-    unwrap.set(w, stmt);
-    return w;
-  };
-  const d1 = new Proxy(real, {
-    get(target, prop) {
-      if (prop === "prepare") return (sql: string) => wrap(target.prepare(sql));
-      if (prop === "batch")
-        return (stmts: D1PreparedStatement[]) => {
-          counter.trips++;
-          return target.batch(stmts.map((s) => unwrap.get(s) ?? s));
-        };
-      const v = Reflect.get(target, prop, target);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-  return { d1, counter };
-}
-
 describe("storage discipline", () => {
   it("a token request is at most 2 D1 round trips and no KV (code exchange and refresh, signing keys warm)", async () => {
     const user = await newUser();
     const { row: client, secret } = await newClient();
     const session = await newSession(user);
-    const noKv = new Proxy({} as KVNamespace, {
-      get: () => {
-        throw new Error("KV used by a token request");
-      },
-    });
     const measure = async (req: Omit<OidcTokenRequest, "auth">) => {
-      const { d1, counter } = countingD1(env.DB);
-      const call = testWorkspaceCall(W, { env: { ...env, DB: d1, CHALLENGES: noKv } });
+      const plan = new FaultPlan();
+      const call = testWorkspaceCall(W, { env: faultyEnv(env, plan) });
       const res = await createOidcTokens(call, { ...req, auth: { clientId: client.clientId, secret, method: "basic" } });
-      return { res, trips: counter.trips };
+      const use = storageUse(plan.calls);
+      expect(
+        use.calls.filter((c) => c.kind === "kv"),
+        describeCalls(use),
+      ).toEqual([]);
+      return { res, trips: use.d1RoundTrips };
     };
     // Warm the per-isolate signing-key cache (a tenant's first signature reads its keys once a minute).
     const warm = await newCode(client, session);

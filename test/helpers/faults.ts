@@ -17,6 +17,8 @@ export interface StorageCall {
   op: string;
   /** SQL of a D1 statement (the first one of a batch), or the KV key. */
   detail: string;
+  /** D1 statements the call runs (a batch runs several); 0 for KV. */
+  statements: number;
 }
 
 export type FaultMode = "before" | "after";
@@ -41,8 +43,8 @@ export class FaultPlan {
     return new FaultPlan((c) => c.kind === kind && (op === undefined || c.op === op) && seen++ === n, mode);
   }
 
-  async call<T>(kind: StorageKind, op: string, detail: string, run: () => Promise<T>): Promise<T> {
-    const c: StorageCall = { index: this.calls.length, kind, op, detail };
+  async call<T>(kind: StorageKind, op: string, detail: string, run: () => Promise<T>, statements = kind === "d1" ? 1 : 0): Promise<T> {
+    const c: StorageCall = { index: this.calls.length, kind, op, detail, statements };
     this.calls.push(c);
     const fail = this.failAt(c);
     if (fail && this.mode === "before") throw this.fault(c);
@@ -80,7 +82,8 @@ function statement(real: D1PreparedStatement, sql: string, plan: FaultPlan): D1P
 export function faultyD1(real: D1Database, plan: FaultPlan): D1Database {
   const db = {
     prepare: (sql: string) => statement(real.prepare(sql), sql, plan),
-    batch: (stmts: D1PreparedStatement[]) => plan.call("d1", "batch", `${stmts.length} statements`, () => real.batch(stmts.map(unwrap))),
+    batch: (stmts: D1PreparedStatement[]) =>
+      plan.call("d1", "batch", `${stmts.length} statements`, () => real.batch(stmts.map(unwrap)), stmts.length),
     exec: (sql: string) => plan.call("d1", "exec", sql, () => real.exec(sql)),
     dump: () => plan.call("d1", "dump", "", () => real.dump()),
     withSession: () => db,

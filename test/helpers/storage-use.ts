@@ -1,0 +1,64 @@
+/**
+ * Storage use per request, counted (issue 11's budgets): the Worker's real entrypoint is called with D1 and KV bindings
+ * that log every call (test/helpers/faults.ts, with no fault planned). What runs before the response is returned is the
+ * request's critical path; what runs afterwards in `waitUntil` is reported apart as deferred work.
+ *
+ * Counted: D1 round trips (a batch is one, as is a statement run on its own), D1 statements (a batch's count), KV
+ * reads (get, getWithMetadata), writes (put), deletes and lists.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../src/index";
+import { FaultPlan, faultyEnv, type StorageCall } from "./faults";
+import { ORIGIN } from "./api";
+
+export interface StorageUse {
+  d1RoundTrips: number;
+  d1Statements: number;
+  kvReads: number;
+  kvWrites: number;
+  kvDeletes: number;
+  kvLists: number;
+  /** Every call, in order: SQL (first statement of a batch) or KV key, for a failing budget's message. */
+  calls: StorageCall[];
+}
+
+export function storageUse(calls: StorageCall[]): StorageUse {
+  const d1 = calls.filter((c) => c.kind === "d1");
+  const kv = (...ops: string[]) => calls.filter((c) => c.kind === "kv" && ops.includes(c.op)).length;
+  return {
+    d1RoundTrips: d1.length,
+    d1Statements: d1.reduce((n, c) => n + c.statements, 0),
+    kvReads: kv("get", "getWithMetadata"),
+    kvWrites: kv("put"),
+    kvDeletes: kv("delete"),
+    kvLists: kv("list"),
+    calls,
+  };
+}
+
+export interface Measured {
+  res: Response;
+  /** Storage used before the response was returned. */
+  critical: StorageUse;
+  /** Storage used after it, by work handed to `waitUntil`. */
+  deferred: StorageUse;
+}
+
+/** Calls the Worker once (path relative to ORIGIN, or a full URL) and counts its storage use. */
+export async function measuredFetch(path: string, init: RequestInit = {}, base: Cloudflare.Env = env): Promise<Measured> {
+  const plan = new FaultPlan();
+  const ctx = createExecutionContext();
+  const url = path.startsWith("http") ? path : `${ORIGIN}${path}`;
+  const res = await worker.fetch(new Request(url, init) as Request<unknown, IncomingRequestCfProperties>, faultyEnv(base, plan), ctx);
+  const critical = plan.calls.length;
+  await waitOnExecutionContext(ctx);
+  return { res, critical: storageUse(plan.calls.slice(0, critical)), deferred: storageUse(plan.calls.slice(critical)) };
+}
+
+/** A JSON POST through measuredFetch. */
+export function measuredPost(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Measured> {
+  return measuredFetch(path, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+}
+
+/** One line per call, for an assertion's message: "d1 first SELECT …" / "kv put login:…". */
+export const describeCalls = (u: StorageUse) => u.calls.map((c) => `${c.kind} ${c.op} ${c.detail.slice(0, 100)}`).join("\n");
