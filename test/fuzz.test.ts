@@ -5,7 +5,8 @@
  * forged, alg-none, tampered and garbage tokens), hostile path and query values. Properties of every answer:
  *   1. never a 5xx;
  *   2. every non-2xx/3xx answer is the contract's error body {status_code, error, error_code, details} with
- *      status_code equal to the HTTP status, JSON and Cache-Control: no-store;
+ *      status_code equal to the HTTP status, JSON and Cache-Control: no-store (the OpenID Provider's browser
+ *      endpoints, whose documented 400 is text/html, may answer their HTML error page instead, also no-store);
  *   3. a rejected (4xx) request leaves D1 unchanged: a digest of every row of every table is compared before and
  *      after (sampled, see DIGEST_EVERY). Excluded, because a rejection legitimately writes them: audit_events
  *      (append-only; failures are audited), rate_counters (failures count against abuse limits), and the
@@ -289,6 +290,21 @@ const describePlan = (route: Route, p: Plan) =>
 
 let rejected = 0;
 
+/** The contract's error body {status_code, error, error_code, details}, status_code the HTTP status. */
+function expectErrorBody(route: Route, text: string, status: number, what: string): void {
+  const body = JSON.parse(text) as Record<string, unknown>;
+  // OAuth endpoints may add RFC 6749 `error_description` (api.md, OpenID Connect section); nothing else is extra.
+  const extra = Object.keys(body).filter(
+    (k) =>
+      !["status_code", "error", "error_code", "details"].includes(k) && !(k === "error_description" && route.path.includes("/oauth2/")),
+  );
+  expect(extra, `${what}\n→ ${text}`).toEqual([]);
+  expect(body.status_code, `${what}\n→ ${text}`).toBe(status);
+  expect(typeof body.error, what).toBe("string");
+  expect(body.error_code, what).toMatch(/^[a-z][a-z0-9_]*$/);
+  expect(body.details !== null && typeof body.details === "object" && !Array.isArray(body.details), `${what}\n→ ${text}`).toBe(true);
+}
+
 async function send(route: Route, p: Plan): Promise<void> {
   const headers: Record<string, string> = {};
   if (p.auth.value !== undefined) headers.authorization = p.auth.value;
@@ -310,19 +326,14 @@ async function send(route: Route, p: Plan): Promise<void> {
     if (check) rejected--; // only rejected requests take part in the digest sample
     return;
   }
-  expect(res.headers.get("content-type"), what).toMatch(/^application\/json/);
   expect(res.headers.get("cache-control"), what).toBe("no-store");
-  const body = JSON.parse(text) as Record<string, unknown>;
-  // OAuth endpoints may add RFC 6749 `error_description` (api.md, OpenID Connect section); nothing else is extra.
-  const extra = Object.keys(body).filter(
-    (k) =>
-      !["status_code", "error", "error_code", "details"].includes(k) && !(k === "error_description" && route.path.includes("/oauth2/")),
-  );
-  expect(extra, `${what}\n→ ${text}`).toEqual([]);
-  expect(body.status_code, `${what}\n→ ${text}`).toBe(res.status);
-  expect(typeof body.error, what).toBe("string");
-  expect(body.error_code, what).toMatch(/^[a-z][a-z0-9_]*$/);
-  expect(body.details !== null && typeof body.details === "object" && !Array.isArray(body.details), `${what}\n→ ${text}`).toBe(true);
+  if (route.htmlErrors && /^text\/html/.test(res.headers.get("content-type") ?? "")) {
+    expect(res.status, `${what}\n→ ${short(text, 300)}`).toBe(400);
+    expect(text, what).toContain("request not valid");
+  } else {
+    expect(res.headers.get("content-type"), what).toMatch(/^application\/json/);
+    expectErrorBody(route, text, res.status, what);
+  }
   if (before) {
     stats.digests++;
     expect(

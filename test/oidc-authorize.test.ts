@@ -6,6 +6,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from "openid-client";
+import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { b64url, sha256 } from "../src/crypto/bytes";
 import { CLIENT_DEFAULTS } from "../src/domain/oidc";
@@ -397,43 +398,212 @@ describe("consent for clients that are not trusted", () => {
 });
 
 describe("RP-initiated logout", () => {
-  it("ends the session (row and cookie) and redirects to a registered post_logout_redirect_uri with state", async () => {
+  const logoutUrl = (wid: string, p: Record<string, string>) => `/default/${wid}/oidc/logout?${new URLSearchParams(p)}`;
+  /** A page from another site: a link or <img> to the logout address (the browser sends the Lax cookie on a top-level GET). */
+  const crossSite = (path: string, cookie: string) =>
+    SELF.fetch(`${ORIGIN}${path}`, {
+      redirect: "manual",
+      headers: { cookie, accept: "text/html", "sec-fetch-site": "cross-site", referer: "https://evil.example/" },
+    });
+  const postLogout = (wid: string, form: Record<string, string>, cookie?: string, contentType = "application/x-www-form-urlencoded") =>
+    SELF.fetch(`${ORIGIN}/default/${wid}/oidc/logout`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": contentType, ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams(form),
+    });
+  const sessions = (userId: string) => count("oidc_sessions", "user_id = ?", userId);
+
+  /** Signs in through the authorization endpoint and redeems the code: the session cookie, its sid and the tokens. */
+  async function signedIn(wid: string, clientId: string, auth: SoftAuthenticator) {
+    const verifier = randomPKCECodeVerifier();
+    const { res, cookie } = await signInThrough(
+      wid,
+      await params(clientId, { code_challenge: await calculatePKCECodeChallenge(verifier) }),
+      auth,
+    );
+    const code = location(res).searchParams.get("code")!;
+    const tokens = await json<{ id_token: string; access_token: string }>(
+      await SELF.fetch(`${ORIGIN}/default/${wid}/oauth2/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: REDIRECT,
+          code_verifier: verifier,
+          client_id: clientId,
+        }),
+      }),
+    );
+    const { sid } = decodeJwt(tokens.id_token) as { sid: string };
+    return { cookie, sid, idToken: tokens.id_token, accessToken: tokens.access_token };
+  }
+
+  /** The confirmation page: 200 HTML, the session cookie left alone; its form's hidden fields. */
+  async function expectConfirmation(res: Response, redirectOrigin: string | null = "http://localhost:3000") {
+    expect(res.status).toBe(200);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const formAction = /form-action ([^;]+)/.exec(res.headers.get("content-security-policy") ?? "")![1]!.split(" ");
+    expect(formAction).toEqual(redirectOrigin ? ["'self'", redirectOrigin] : ["'self'"]);
+    const html = await res.text();
+    expect(html).not.toContain("<script");
+    const fields = Object.fromEntries(
+      [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+    );
+    return { html, fields };
+  }
+
+  it("with an id_token_hint naming the session: no question; the session ends (row, codes, cookie), then the registered target with state", async () => {
     const { wid, user, auth } = await world();
     const clientId = await newClient(wid);
-    const { res, cookie } = await signInThrough(wid, await params(clientId), auth);
-    await expectCode(res, wid, clientId);
+    const { cookie, idToken, sid } = await signedIn(wid, clientId, auth);
+    await expectCode(await get(authorizeUrl(wid, await params(clientId)), cookie), wid, clientId);
     // An unregistered target: an error page, and the session stays.
-    const bad = await get(
-      `/default/${wid}/oidc/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: "https://evil.example/" })}`,
-      cookie,
-    );
+    const bad = await get(logoutUrl(wid, { id_token_hint: idToken, post_logout_redirect_uri: "https://evil.example/" }), cookie);
     await expectErrorPage(bad, "invalid_request");
-    expect(await count("oidc_sessions", "user_id = ?", user.id)).toBe(1);
-    // A hint that is not an ID token of this workspace: refused too.
+    // A hint that is not an ID token of this workspace (forged, or an access token), or another client_id: refused too.
     const forged = await get(
-      `/default/${wid}/oidc/logout?${new URLSearchParams({ id_token_hint: "eyJhbGciOiJIUzI1NiJ9.e30.x", post_logout_redirect_uri: LOGOUT_REDIRECT })}`,
+      logoutUrl(wid, { id_token_hint: "eyJhbGciOiJIUzI1NiJ9.e30.x", post_logout_redirect_uri: LOGOUT_REDIRECT }),
       cookie,
     );
     await expectErrorPage(forged, "invalid_request");
-    const out = await get(
-      `/default/${wid}/oidc/logout?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: LOGOUT_REDIRECT, state: "bye" })}`,
+    const { accessToken } = await signedIn(wid, clientId, auth);
+    await expectErrorPage(await get(logoutUrl(wid, { id_token_hint: accessToken }), cookie), "invalid_request");
+    await expectErrorPage(await get(logoutUrl(wid, { id_token_hint: idToken, client_id: "someone-else" }), cookie), "invalid_request");
+    const tampered = idToken.replace(/\.[^.]+\./, `.${b64url(new TextEncoder().encode(JSON.stringify({ sub: user.id })))}.`);
+    await expectErrorPage(await get(logoutUrl(wid, { id_token_hint: tampered }), cookie), "invalid_request");
+    expect(await sessions(user.id)).toBe(2);
+
+    const out = await crossSite(
+      logoutUrl(wid, { id_token_hint: idToken, post_logout_redirect_uri: LOGOUT_REDIRECT, state: "bye" }),
       cookie,
     );
     const to = location(out);
     expect(to.origin + to.pathname).toBe(LOGOUT_REDIRECT);
-    expect(to.searchParams.get("state")).toBe("bye");
+    expect([...to.searchParams]).toEqual([["state", "bye"]]);
     expect(out.headers.get("set-cookie")).toMatch(/pe_session=;.*Max-Age=0/i);
-    expect(await count("oidc_sessions", "user_id = ?", user.id)).toBe(0);
-    expect(await count("oidc_codes", "user_id = ?", user.id)).toBe(0);
+    expect(await sessions(user.id)).toBe(1); // the other sign-in's session is not this one
+    expect(await count("oidc_codes", "session_id = ?", sid)).toBe(0);
+    expect(await count("oidc_sessions", "id = ?", sid)).toBe(0);
     // The old cookie no longer signs in.
     expect(location(await get(authorizeUrl(wid, await params(clientId)), cookie)).pathname).toBe(`/default/${wid}/login`);
   });
 
-  it("without a redirect target: the signed-out page", async () => {
+  it("without a hint, a cross-site GET only asks: the session and its cookie keep working; the form's POST ends it", async () => {
+    const { wid, user, auth } = await world();
+    const clientId = await newClient(wid);
+    const { cookie } = await signedIn(wid, clientId, auth);
+    const name = (await env.DB.prepare("SELECT name FROM workspaces WHERE tenant_id = 'default' AND id = ?")
+      .bind(wid)
+      .first<{ name: string }>())!.name;
+
+    const asked = await crossSite(logoutUrl(wid, { client_id: clientId, post_logout_redirect_uri: LOGOUT_REDIRECT, state: "bye" }), cookie);
+    const { html, fields } = await expectConfirmation(asked);
+    expect(html).toContain(`Sign out of ${name}?`);
+    expect(html).toContain(`App ${clientId}`);
+    expect(html).toContain(`action="/default/${wid}/oidc/logout"`);
+    expect(fields).toMatchObject({ client_id: clientId, post_logout_redirect_uri: LOGOUT_REDIRECT, state: "bye" });
+    expect(fields.csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // Nothing ended: the row is there and the cookie still signs in silently.
+    expect(await sessions(user.id)).toBe(1);
+    await expectCode(await get(authorizeUrl(wid, await params(clientId, { prompt: "none" })), cookie), wid, clientId);
+
+    // The answer: form-encoded only; a missing, forged or wrong token is refused and the session stays.
+    const answer = { ...fields, decision: "logout" };
+    await expectErrorPage(await postLogout(wid, answer, cookie, "application/json"), "invalid_request");
+    await expectErrorPage(await postLogout(wid, { ...answer, csrf: "" }, cookie), "invalid_request");
+    await expectErrorPage(await postLogout(wid, { ...answer, csrf: `${fields.csrf!.slice(0, -2)}AA` }, cookie), "invalid_request");
+    await expectErrorPage(await postLogout(wid, { ...answer, decision: "maybe" }, cookie), "invalid_request");
+    // The target is checked again: a registered one only.
+    await expectErrorPage(
+      await postLogout(wid, { ...answer, post_logout_redirect_uri: "https://evil.example/" }, cookie),
+      "invalid_request",
+    );
+    expect(await sessions(user.id)).toBe(1);
+    await expectCode(await get(authorizeUrl(wid, await params(clientId, { prompt: "none" })), cookie), wid, clientId);
+
+    const out = await postLogout(wid, answer, cookie);
+    expect(out.headers.get("cache-control")).toBe("no-store");
+    const to = location(out);
+    expect(to.origin + to.pathname).toBe(LOGOUT_REDIRECT);
+    expect(to.searchParams.get("state")).toBe("bye");
+    expect(out.headers.get("set-cookie")).toMatch(/pe_session=;.*Max-Age=0/i);
+    expect(await sessions(user.id)).toBe(0);
+    expectErrorRedirect(await get(authorizeUrl(wid, await params(clientId, { prompt: "none" })), cookie), "login_required", wid);
+  });
+
+  it("the form's token is bound to its session; a hint of another session or user asks too", async () => {
+    const one = await world();
+    const clientId = await newClient(one.wid);
+    const first = await signedIn(one.wid, clientId, one.auth);
+    const second = await signedIn(one.wid, clientId, one.auth);
+    expect(first.sid).not.toBe(second.sid);
+    // The first sign-in's ID token names another session than the second cookie's: the user is asked.
+    const asked = await expectConfirmation(await get(logoutUrl(one.wid, { id_token_hint: first.idToken }), second.cookie), null);
+    expect(asked.fields).toMatchObject({ client_id: clientId });
+    // Another user's session in the same workspace: asked as well.
+    const other = await newUser(one.pool);
+    const otherAuth = new SoftAuthenticator();
+    await enroll(otherAuth, one.pool, other.id, "smart", { flags: { be: false, bs: false } });
+    const theirs = await signedIn(one.wid, clientId, otherAuth);
+    await expectConfirmation(await get(logoutUrl(one.wid, { id_token_hint: theirs.idToken }), second.cookie), null);
+    // The second session's form token does not end the first session, nor the other user's.
+    const token = asked.fields.csrf!;
+    await expectErrorPage(await postLogout(one.wid, { csrf: token, decision: "logout" }, first.cookie), "invalid_request");
+    await expectErrorPage(await postLogout(one.wid, { csrf: token, decision: "logout" }, theirs.cookie), "invalid_request");
+    expect(await sessions(one.user.id)).toBe(2);
+    expect(await sessions(other.id)).toBe(1);
+    // Its own session: signed out, the signed-out page (no target), the other sessions untouched.
+    const out = await postLogout(one.wid, { csrf: token, decision: "logout" }, second.cookie);
+    expect(out.status).toBe(200);
+    expect(out.headers.get("set-cookie")).toMatch(/pe_session=;.*Max-Age=0/i);
+    expect(await out.text()).toContain("signed out");
+    expect(await sessions(one.user.id)).toBe(1);
+    expect(await sessions(other.id)).toBe(1);
+  });
+
+  it("Stay signed in: back to the target with state, or a page; the session stays", async () => {
+    const { wid, user, auth } = await world();
+    const clientId = await newClient(wid);
+    const { cookie } = await signedIn(wid, clientId, auth);
+    const { fields } = await expectConfirmation(
+      await get(logoutUrl(wid, { client_id: clientId, post_logout_redirect_uri: LOGOUT_REDIRECT, state: "s1" }), cookie),
+    );
+    const back = await postLogout(wid, { ...fields, decision: "stay" }, cookie);
+    const to = location(back);
+    expect(to.origin + to.pathname).toBe(LOGOUT_REDIRECT);
+    expect(to.searchParams.get("state")).toBe("s1");
+    expect(back.headers.get("set-cookie")).toBeNull();
+    const page = await postLogout(wid, { csrf: fields.csrf!, decision: "stay" }, cookie);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("set-cookie")).toBeNull();
+    expect(await page.text()).toContain("still signed in");
+    expect(await sessions(user.id)).toBe(1);
+    await expectCode(await get(authorizeUrl(wid, await params(clientId, { prompt: "none" })), cookie), wid, clientId);
+  });
+
+  it("without a session: nothing to end, the registered target or the signed-out page; the target rules stay", async () => {
     const { wid } = await setup("smart");
+    const clientId = await newClient(wid);
     const res = await get(`/default/${wid}/oidc/logout`);
     expect(res.status).toBe(200);
     expect(await res.text()).toContain("signed out");
+    const to = location(
+      await get(logoutUrl(wid, { client_id: clientId, post_logout_redirect_uri: LOGOUT_REDIRECT, state: "x" }), "pe_session=gone"),
+    );
+    expect(to.href).toBe(`${LOGOUT_REDIRECT}?state=x`);
+    await expectErrorPage(await get(logoutUrl(wid, { post_logout_redirect_uri: LOGOUT_REDIRECT })), "invalid_request");
+    await expectErrorPage(await get(logoutUrl(wid, { client_id: "nobody", post_logout_redirect_uri: LOGOUT_REDIRECT })), "invalid_request");
+    await expectErrorPage(
+      await get(logoutUrl(wid, { client_id: clientId, post_logout_redirect_uri: `${LOGOUT_REDIRECT}/x` })),
+      "invalid_request",
+    );
+    // The form's answer without a session ends nothing and needs no token.
+    expect(
+      location(await postLogout(wid, { decision: "logout", client_id: clientId, post_logout_redirect_uri: LOGOUT_REDIRECT })).href,
+    ).toBe(LOGOUT_REDIRECT);
   });
 });
 

@@ -146,7 +146,8 @@ async function logout(session, res) {
   session.claims = undefined;
   session.userinfo = undefined;
   if (refreshToken) await oidc.tokenRevocation(cfg, refreshToken).catch(() => undefined);
-  // RP-initiated logout: the provider ends its session, then returns here (a registered post-logout URI).
+  // RP-initiated logout: the provider ends its session, then returns here (a registered post-logout URI). With the
+  // sign-in's ID token as id_token_hint it does so at once; without one it asks the user to confirm first.
   const params = { post_logout_redirect_uri: `${APP_URL}/`, client_id: CLIENT_ID };
   if (idToken) params.id_token_hint = idToken;
   redirect(res, oidc.buildEndSessionUrl(cfg, params));

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { MECHANISMS } from "../domain/mechanisms";
 import { isWellFormed } from "../domain/names";
+import { type ApiStatus, ERRORS, type ErrorCode } from "../errors";
 
 export const ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 export const Id = z.string().regex(ID_RE, "must match ^[A-Za-z0-9_-]{1,64}$");
@@ -37,3 +38,50 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
 });
 
 export const bearerSecurity = [{ bearer: [] }];
+
+/**
+ * The error body of the OAuth endpoints (token, revocation, system token): RFC 6749 §5.2's `error` and
+ * `error_description` plus the project's fields (src/http/errors.ts oauthErrorResponse).
+ */
+export const OAuthErrorBody = z
+  .object({
+    error: z.string().openapi({ description: "RFC 6749 §5.2 error code; the same value as error_code" }),
+    error_description: z.string().openapi({ description: "Human-readable explanation (RFC 6749 §5.2)" }),
+    status_code: z.number().int(),
+    error_code: z.string(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .openapi("OAuthError");
+
+type ResponseHeaders = Record<string, { description: string; required?: boolean; schema: { type: "string" } }>;
+
+/** Response headers of an error status: name → description (not always sent, so not required). */
+export const errorHeaders = (h: Record<string, string>): ResponseHeaders =>
+  Object.fromEntries(Object.entries(h).map(([name, description]) => [name, { description, schema: { type: "string" as const } }]));
+
+/**
+ * Response entries of an OAuth endpoint's errors, from the codes it answers with: grouped by their status in the
+ * registry (src/errors.ts), each status the OAuthError body with `error` (and `error_code`) limited to its codes;
+ * `headers` adds response headers per status.
+ */
+export function oauthErrorResponses(codes: readonly ErrorCode[], headers: Partial<Record<ApiStatus, ResponseHeaders>> = {}) {
+  const byStatus = new Map<ApiStatus, [ErrorCode, ...ErrorCode[]]>();
+  for (const code of codes) {
+    const status = ERRORS[code].status;
+    const list = byStatus.get(status);
+    if (list) list.push(code);
+    else byStatus.set(status, [code]);
+  }
+  const out: Record<number, { description: string; headers?: ResponseHeaders; content: { "application/json": { schema: z.ZodType } } }> =
+    {};
+  for (const [status, values] of byStatus) {
+    const code = z.enum(values);
+    const h = headers[status];
+    out[status] = {
+      description: `Error ${status}: ${values.join(", ")}`,
+      ...(h ? { headers: h } : {}),
+      content: { "application/json": { schema: OAuthErrorBody.extend({ error: code, error_code: code }) } },
+    };
+  }
+  return out;
+}

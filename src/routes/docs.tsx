@@ -31,8 +31,9 @@ code{font:13px ui-monospace,monospace}.op{border:1px solid #d0d7de;border-radius
             {doc.info.title} <small>{doc.info.version}</small>
           </h1>
           <p>
-            Machine-readable document: <a href="/openapi.json">/openapi.json</a>. Errors are always
-            <code> {"{status_code, error, error_code, details}"}</code>.
+            Machine-readable document: <a href="/openapi.json">/openapi.json</a>. JSON errors are
+            <code> {"{status_code, error, error_code, details}"}</code> (the OAuth endpoints add <code>error_description</code>); the HTML
+            endpoints of OpenID Connect answer an error page.
           </p>
           {tags.map((tag) => (
             <section>

@@ -5,7 +5,7 @@ import { callOf } from "../http/context";
 import { newApp } from "../http/app";
 import { oauthErrors } from "../http/errors";
 import { limitBody, noStore, requireContentType } from "../http/guards";
-import { errors, json, TenantParams } from "../api/common";
+import { errorHeaders, errors, json, oauthErrorResponses, TenantParams } from "../api/common";
 import { createSystemToken, type TokenRequest } from "../services/system-token";
 import { getJwks } from "../services/tenants";
 
@@ -68,7 +68,29 @@ oauth.openapi(
     tags: ["Tokens"],
     summary: "Client-credentials grant (client_secret_basic or client_secret_post)",
     request: { params: TenantParams, body: { content: { "application/x-www-form-urlencoded": { schema: TokenForm } }, required: true } },
-    responses: { 200: json(TokenResponse, "An ES256 access token"), ...errors(400, 401, 404, 413, 415, 429) },
+    responses: {
+      200: json(TokenResponse, "An ES256 access token"),
+      ...oauthErrorResponses(
+        [
+          "invalid_request",
+          "invalid_path_parameter",
+          "unsupported_grant_type",
+          "invalid_scope",
+          "invalid_client",
+          "not_found",
+          "payload_too_large",
+          "unsupported_media_type",
+          "rate_limited",
+          "not_configured",
+          "storage_unavailable",
+        ],
+        {
+          401: errorHeaders({ "WWW-Authenticate": 'Basic realm="passkey-edge", unless the client authenticated with client_secret_post' }),
+          429: errorHeaders({ "Retry-After": "Seconds until the client may try again" }),
+          503: errorHeaders({ "Retry-After": "Seconds until the service may answer again" }),
+        },
+      ),
+    },
   }),
   async (c) => {
     const { tid } = c.req.valid("param");

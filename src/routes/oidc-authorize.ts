@@ -3,21 +3,27 @@
  *   GET|POST /{tid}/{wid}/oauth2/authorize          the authorization request (POST: form-encoded)
  *   GET      /{tid}/{wid}/oauth2/authorize/resume   finishes a pending request after the hosted sign-in
  *   GET|POST /{tid}/{wid}/oauth2/consent            the consent page and its answer
- *   GET      /{tid}/{wid}/oidc/logout               RP-Initiated Logout 1.0
+ *   GET|POST /{tid}/{wid}/oidc/logout               RP-Initiated Logout 1.0 (POST: the confirmation's answer)
  * Thin: read the parameters and the session cookie, call services/oidc-authorize.ts, shape its outcome (an error page,
- * a redirect, the consent page). Every answer: Cache-Control no-store and the pages' strict CSP.
+ * a redirect, the consent or logout confirmation page). Every answer: Cache-Control no-store and the pages' strict CSP.
+ * The handlers are plain Hono routes (they answer HTML, not the JSON error body); their OpenAPI entries are
+ * registered from src/api/oidc-pages.ts.
  */
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { OIDC_PAGE_ROUTES } from "../api/oidc-pages";
+import { newApp } from "../http/app";
 import { callOf } from "../http/context";
 import { limitBody } from "../http/guards";
 import type { AppEnv } from "../http/principal";
 import { PAGE_CSP } from "../http/security";
 import { ConsentPage } from "../pages/consent";
-import { AuthorizeErrorPage, SignedOutPage } from "../pages/oidc-error";
+import { LogoutConfirmPage, SignedOutPage, StillSignedInPage } from "../pages/logout";
+import { AuthorizeErrorPage } from "../pages/oidc-error";
 import { inWorkspace, type WorkspaceCall } from "../services/call";
 import {
   answerConsent,
+  answerLogout,
   type AuthorizeOutcome,
   authorize,
   consentPage,
@@ -67,14 +73,38 @@ function page(c: C, body: unknown, status: 200 | 400 = 200, formAction: string[]
   return c.html(body as string, status);
 }
 
-function respond(c: C, o: AuthorizeOutcome | LogoutOutcome) {
-  if (o.kind === "redirect") {
-    c.header("Cache-Control", "no-store");
-    return c.redirect(o.to, 302);
-  }
+function redirect(c: C, to: string) {
+  c.header("Cache-Control", "no-store");
+  return c.redirect(to, 302);
+}
+
+function respond(c: C, o: AuthorizeOutcome) {
+  if (o.kind === "redirect") return redirect(c, o.to);
   if (o.kind === "error_page") return page(c, AuthorizeErrorPage({ error: o.error, description: o.description }), 400);
-  if (o.kind === "signed_out") return page(c, SignedOutPage({}));
   return page(c, ConsentPage({ view: o.view, action: c.req.path }), 200, [cspSource(o.redirectUri)]);
+}
+
+/** A logout step's answer; the session cookie is cleared once the session is over (or there was none to end). */
+function respondLogout(c: C, s: WorkspaceCall, o: LogoutOutcome) {
+  if (o.kind === "signed_out" || (o.kind === "redirect" && o.ended))
+    deleteCookie(c, SESSION_COOKIE, {
+      path: pathCookie(s.tenantId, s.workspaceId),
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: c.req.url.startsWith("https:"),
+    });
+  switch (o.kind) {
+    case "redirect":
+      return redirect(c, o.to);
+    case "error_page":
+      return page(c, AuthorizeErrorPage({ error: o.error, description: o.description, request: "sign-out" }), 400);
+    case "signed_out":
+      return page(c, SignedOutPage({}));
+    case "still_signed_in":
+      return page(c, StillSignedInPage({}));
+    case "confirm_logout":
+      return page(c, LogoutConfirmPage({ view: o.view, action: c.req.path }), 200, o.redirectUri ? [cspSource(o.redirectUri)] : []);
+  }
 }
 
 /** The call in the path's workspace, or null for a malformed id. */
@@ -97,9 +127,12 @@ async function paramsOf(c: C): Promise<URLSearchParams | null> {
   return new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
 }
 
-export const oidcAuthorize = new Hono<AppEnv>();
+/** An OpenAPIHono only to carry the OpenAPI entries of these HTML endpoints; the handlers are plain Hono routes. */
+export const oidcAuthorize = newApp();
+for (const route of OIDC_PAGE_ROUTES) oidcAuthorize.openAPIRegistry.registerPath(route);
 oidcAuthorize.use("/:tid/:wid/oauth2/authorize", limitBody);
 oidcAuthorize.use("/:tid/:wid/oauth2/consent", limitBody);
+oidcAuthorize.use("/:tid/:wid/oidc/logout", limitBody);
 
 oidcAuthorize.on(["GET", "POST"], "/:tid/:wid/oauth2/authorize", async (c) => {
   const s = workspaceCall(c);
@@ -133,13 +166,21 @@ oidcAuthorize.post("/:tid/:wid/oauth2/consent", async (c) => {
 oidcAuthorize.get("/:tid/:wid/oidc/logout", async (c) => {
   const s = workspaceCall(c);
   if (!s) return badPath(c);
-  const o = await logout(s, new URL(c.req.url).searchParams, getCookie(c, SESSION_COOKIE) ?? null);
-  if (o.kind !== "error_page")
-    deleteCookie(c, SESSION_COOKIE, {
-      path: pathCookie(s.tenantId, s.workspaceId),
-      httpOnly: true,
-      sameSite: "Lax",
-      secure: c.req.url.startsWith("https:"),
-    });
-  return respond(c, o);
+  return respondLogout(c, s, await logout(s, new URL(c.req.url).searchParams, getCookie(c, SESSION_COOKIE) ?? null));
+});
+
+oidcAuthorize.post("/:tid/:wid/oidc/logout", async (c) => {
+  const s = workspaceCall(c);
+  if (!s) return badPath(c);
+  const form = await paramsOf(c);
+  if (!form)
+    return respondLogout(c, s, { kind: "error_page", error: "invalid_request", description: "the sign-out form must be form-encoded" });
+  const answer = {
+    csrf: form.get("csrf") ?? "",
+    decision: form.get("decision") ?? "",
+    clientId: form.get("client_id") || null,
+    redirect: form.get("post_logout_redirect_uri"),
+    state: form.get("state"),
+  };
+  return respondLogout(c, s, await answerLogout(s, answer, getCookie(c, SESSION_COOKIE) ?? null));
 });

@@ -11,7 +11,7 @@ import { newApp, validationError } from "../http/app";
 import { clientCors } from "../http/cors";
 import { oauthErrorResponse } from "../http/errors";
 import { limitBody, noStore, requireContentType } from "../http/guards";
-import { errors, json } from "../api/common";
+import { errorHeaders, errors, json, oauthErrorResponses } from "../api/common";
 import { OidcParams, OidcTokenForm, OidcTokenResponse, RevokeForm, UserInfoResponse } from "../api/oidc";
 import { inWorkspace } from "../services/call";
 import { type ClientAuth, createOidcTokens, getUserinfo, revokeOidcToken } from "../services/oidc-token";
@@ -56,6 +56,24 @@ const form = <T extends typeof OidcTokenForm | typeof RevokeForm>(schema: T) => 
  */
 const TOKEN_PATH = "/:tid/:wid{(?!system(?:/|$))[A-Za-z0-9_-]+}/oauth2/token";
 
+/** Response headers of the OAuth endpoints' errors. */
+const OAUTH_ERROR_HEADERS = {
+  401: errorHeaders({ "WWW-Authenticate": 'Basic realm="passkey-edge": the client must authenticate (RFC 6749 §5.2)' }),
+  429: errorHeaders({ "Retry-After": "Seconds until the client may try again" }),
+  503: errorHeaders({ "Retry-After": "Seconds until the service may answer again" }),
+};
+
+/** The codes the endpoints answer with besides their grants' own: path, form, size, media type, abuse limit, storage. */
+const COMMON_OAUTH_ERRORS = [
+  "invalid_request",
+  "invalid_path_parameter",
+  "invalid_client",
+  "payload_too_large",
+  "unsupported_media_type",
+  "rate_limited",
+  "storage_unavailable",
+] as const;
+
 oidcToken.use(TOKEN_PATH, clientCors, noStore, limitBody, requireContentType("form"));
 oidcToken.use("/:tid/:wid/oauth2/revoke", clientCors, noStore, limitBody, requireContentType("form"));
 
@@ -69,7 +87,13 @@ oidcToken.openAPIRegistry.registerPath(
       "Form-encoded. Client authentication: client_secret_basic, client_secret_post or none (public clients, PKCE only). " +
       "Errors are RFC 6749 §5.2 bodies (`error`, `error_description`) plus `status_code`, `error_code` and `details`.",
     request: { params: OidcParams, ...form(OidcTokenForm) },
-    responses: { 200: json(OidcTokenResponse, "Tokens"), ...errors(400, 401, 413, 415, 429, 503) },
+    responses: {
+      200: json(OidcTokenResponse, "Tokens"),
+      ...oauthErrorResponses(
+        [...COMMON_OAUTH_ERRORS, "unsupported_grant_type", "invalid_grant", "invalid_scope", "unauthorized_client", "not_configured"],
+        OAUTH_ERROR_HEADERS,
+      ),
+    },
   }),
 );
 
@@ -103,7 +127,7 @@ oidcToken.openapi(
     tags: ["OpenID Connect"],
     summary: "Token revocation (RFC 7009): a refresh token revokes its family; 200 whether or not the token existed",
     request: { params: OidcParams, ...form(RevokeForm) },
-    responses: { 200: { description: "Revoked (or nothing to revoke)" }, ...errors(400, 401, 413, 415, 429, 503) },
+    responses: { 200: { description: "Revoked (or nothing to revoke)" }, ...oauthErrorResponses(COMMON_OAUTH_ERRORS, OAUTH_ERROR_HEADERS) },
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
@@ -130,7 +154,17 @@ for (const method of ["get", "post"] as const) {
       summary: "UserInfo: sub, with profile preferred_username and name, with email email and email_verified",
       request: { params: OidcParams },
       security: [{ bearer: [] }],
-      responses: { 200: json(UserInfoResponse, "Claims about the signed-in user"), ...errors(400, 401, 503) },
+      responses: {
+        200: json(UserInfoResponse, "Claims about the signed-in user"),
+        ...errors(400, 401, 503),
+        401: {
+          ...errors(401)[401]!,
+          headers: errorHeaders({
+            "WWW-Authenticate":
+              'Bearer realm="passkey-edge", with error="invalid_token" for a token that is invalid, expired or lacks openid',
+          }),
+        },
+      },
     }),
     async (c) => {
       const { tid, wid } = c.req.valid("param");

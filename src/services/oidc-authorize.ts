@@ -24,10 +24,11 @@ import {
   scopesCovered,
 } from "../domain/oidc";
 import { TTL } from "../domain/ttl";
-import { getOidcClient, type OidcClientRow } from "../repo/oidc-clients";
+import type { OidcClientRow } from "../repo/oidc-clients";
 import { insertOidcCode } from "../repo/oidc-codes";
 import { rememberConsent } from "../repo/oidc-consents";
 import { type AuthorizationContext, readAuthorizationContext } from "../repo/oidc-sessions";
+import { getWorkspace } from "../repo/workspaces";
 import {
   deletePendingAuthorization,
   getPendingAuthorization,
@@ -275,52 +276,171 @@ export async function pendingForSignin(
 
 export type LogoutOutcome =
   | { kind: "error_page"; error: string; description: string }
-  | { kind: "redirect"; to: string }
-  | { kind: "signed_out" };
+  /** Send the browser here; `ended`: the provider session is over (the route clears the cookie). */
+  | { kind: "redirect"; to: string; ended: boolean }
+  /** The signed-out page (the session is over, or there was none). */
+  | { kind: "signed_out" }
+  /** Ask first (§2, §4): the confirmation page; its answer may redirect to `redirectUri`. */
+  | { kind: "confirm_logout"; view: LogoutView; redirectUri: string | null }
+  /** "Stay signed in" without a redirect target: the session stays. */
+  | { kind: "still_signed_in" };
+
+export interface LogoutView {
+  workspaceName: string;
+  /** The client that asked (client_id or the id_token_hint's aud), when it is known. */
+  clientName: string | null;
+  /** Carried through the form; validated again on the answer. */
+  clientId: string | null;
+  postLogoutRedirectUri: string | null;
+  state: string | null;
+  /** Binds the form to the provider session. */
+  csrf: string;
+}
+
+/** The claims of a verified id_token_hint that matter here. */
+interface HintClaims {
+  aud: string;
+  sub: string;
+  sid: string | null;
+}
 
 /**
- * The client an id_token_hint names: its signature by one of the tenant's keys, this workspace's issuer; expiry is not
- * checked (a hint may be old). Null when it is not such a token.
+ * An id_token_hint: an ID token (typ JWT, not an access token) signed by one of the tenant's keys, with this
+ * workspace's issuer; expiry is not checked (a hint may be old). Null when it is not such a token.
  */
-async function hintedClient(s: WorkspaceCall, hint: string): Promise<string | null> {
+async function verifiedHint(s: WorkspaceCall, hint: string): Promise<HintClaims | null> {
   try {
-    const { kid, alg } = decodeProtectedHeader(hint);
-    if (typeof kid !== "string" || (alg !== "RS256" && alg !== "ES256")) return null;
+    const { kid, alg, typ } = decodeProtectedHeader(hint);
+    if (typeof kid !== "string" || (alg !== "RS256" && alg !== "ES256") || typ === "at+jwt") return null;
     const key = await verificationKey(s.env.DB, s.tenantId, kid, s.now);
     if (!key) return null;
     await compactVerify(hint, key, { algorithms: [alg] });
     const claims = decodeJwt(hint);
     if (claims.iss !== issuerOf(s)) return null;
     const aud = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
-    return typeof aud === "string" ? aud : null;
+    if (typeof aud !== "string" || typeof claims.sub !== "string") return null;
+    return { aud, sub: claims.sub, sid: typeof claims.sid === "string" ? claims.sid : null };
   } catch {
     return null;
   }
 }
 
 /**
- * GET /oidc/logout: ends the provider session behind the cookie (row, codes, refresh tokens), then redirects to
- * `post_logout_redirect_uri` (exactly one the client registered; the client from client_id or the id_token_hint's
- * aud) with `state`, or shows the signed-out page. A redirect target that is not registered: an error page, and the
- * session stays.
+ * Whether the hint names this session: its `sid` (every ID token of this provider has one), or, for a hint without
+ * `sid`, its `sub`. An ID token of an earlier session of the same user does not end the current one unasked.
+ */
+const hintMatches = (h: HintClaims, session: { id: string; userId: string }) =>
+  h.sid !== null ? h.sid === session.id : h.sub === session.userId;
+
+/** The logout form's token: an HMAC of the provider session's id (another key than the consent form's). */
+async function logoutToken(s: WorkspaceCall, sessionId: string): Promise<string> {
+  const k = await hmacKey(s.env, "oidc-logout-csrf-v1");
+  return b64url(await hmac(k, `${s.tenantId}\u0000${s.workspaceId}\u0000${sessionId}`));
+}
+
+/** A checked logout request: the client (when named), the exact registered redirect target (or null), and state. */
+interface LogoutRequest {
+  clientId: string | null;
+  target: string | null;
+  state: string | null;
+  ctx: AuthorizationContext;
+}
+
+const badLogout = (description: string): LogoutOutcome => ({ kind: "error_page", error: "invalid_request", description });
+
+/**
+ * Validates what a logout request names (for the GET and again for the confirmation form's answer) and reads the client
+ * and the session behind the cookie in one batch: `post_logout_redirect_uri` must be exactly one the client registered
+ * (the client from client_id or the hint's aud). Any failure: an error page, never a redirect (§4).
+ */
+async function checkLogout(
+  s: WorkspaceCall,
+  p: { clientId: string | null; redirect: string | null; state: string | null; hint: HintClaims | null },
+  cookieSecret: string | null,
+): Promise<LogoutRequest | LogoutOutcome> {
+  if (p.hint && p.clientId && p.hint.aud !== p.clientId) return badLogout("client_id does not match id_token_hint");
+  const clientId = p.clientId ?? p.hint?.aud ?? null;
+  if (p.redirect !== null && !clientId) return badLogout("post_logout_redirect_uri needs client_id or id_token_hint");
+  const ctx: AuthorizationContext =
+    clientId || cookieSecret
+      ? await contextOf(s, clientId ?? "", cookieSecret)
+      : { client: undefined, session: undefined, consentedScopes: [] };
+  if (p.redirect !== null) {
+    if (!ctx.client) return badLogout("unknown client_id");
+    if (!ctx.client.postLogoutRedirectUris.includes(p.redirect))
+      return badLogout("post_logout_redirect_uri is not registered for this client");
+  }
+  return { clientId, target: p.redirect, state: p.state, ctx };
+}
+
+/** After the session ended (or there was none): the registered target with `state`, or the signed-out page. */
+const signedOut = (r: LogoutRequest): LogoutOutcome =>
+  r.target ? { kind: "redirect", to: withParams(r.target, { state: r.state }), ended: true } : { kind: "signed_out" };
+
+/**
+ * GET /oidc/logout (RP-Initiated Logout 1.0). After the checks of `checkLogout` (and an id_token_hint, when sent, must
+ * be a valid ID token of this workspace):
+ * - no valid provider session behind the cookie: nothing to end; the target or the signed-out page;
+ * - an id_token_hint naming this session (`hintMatches`): the session ends (row, codes, refresh tokens), then the
+ *   target or the signed-out page;
+ * - otherwise (no hint, or a hint naming another session or user): the confirmation page; nothing ends until the user
+ *   answers it (`answerLogout`), so a cross-site link or image cannot sign the user out.
  */
 export async function logout(s: WorkspaceCall, params: URLSearchParams, cookieSecret: string | null): Promise<LogoutOutcome> {
   s.origin();
-  const hint = params.get("id_token_hint");
-  const redirect = params.get("post_logout_redirect_uri");
-  const bad = (description: string): LogoutOutcome => ({ kind: "error_page", error: "invalid_request", description });
-  let target: string | null = null;
-  if (redirect !== null) {
-    const fromHint = hint ? await hintedClient(s, hint) : null;
-    if (hint && !fromHint) return bad("id_token_hint is not a valid ID token of this workspace");
-    const clientId = params.get("client_id") ?? fromHint;
-    if (!clientId) return bad("post_logout_redirect_uri needs client_id or id_token_hint");
-    if (fromHint && params.get("client_id") && fromHint !== params.get("client_id")) return bad("client_id does not match id_token_hint");
-    const client = await getOidcClient(s.env.DB, s.tenantId, s.workspaceId, clientId);
-    if (!client) return bad("unknown client_id");
-    if (!client.postLogoutRedirectUris.includes(redirect)) return bad("post_logout_redirect_uri is not registered for this client");
-    target = redirect;
+  const hintText = params.get("id_token_hint");
+  const hint = hintText ? await verifiedHint(s, hintText) : null;
+  if (hintText && !hint) return badLogout("id_token_hint is not a valid ID token of this workspace");
+  const r = await checkLogout(
+    s,
+    { clientId: params.get("client_id") || null, redirect: params.get("post_logout_redirect_uri"), state: params.get("state"), hint },
+    cookieSecret,
+  );
+  if ("kind" in r) return r;
+  const session = r.ctx.session;
+  if (!session) return signedOut(r);
+  if (hint && hintMatches(hint, session)) {
+    await endProviderSession(s, cookieSecret!);
+    return signedOut(r);
   }
-  if (cookieSecret) await endProviderSession(s, cookieSecret);
-  return target ? { kind: "redirect", to: withParams(target, { state: params.get("state") }) } : { kind: "signed_out" };
+  const workspace = await getWorkspace(s.env.DB, s.tenantId, s.workspaceId);
+  return {
+    kind: "confirm_logout",
+    view: {
+      workspaceName: workspace?.name ?? s.workspaceId,
+      clientName: r.ctx.client ? r.ctx.client.clientName || r.ctx.client.clientId : null,
+      clientId: r.clientId,
+      postLogoutRedirectUri: r.target,
+      state: r.state,
+      csrf: await logoutToken(s, session.id),
+    },
+    redirectUri: r.target,
+  };
+}
+
+/**
+ * POST /oidc/logout: the confirmation page's answer. The target is checked again as on the GET. `decision=logout` with
+ * the session's token ends the session; a wrong or missing token is an error page and the session stays. With no
+ * session left (ended meanwhile) there is nothing to end. `decision=stay` ends nothing: back to the target with
+ * `state`, or the still-signed-in page.
+ */
+export async function answerLogout(
+  s: WorkspaceCall,
+  form: { csrf: string; decision: string; clientId: string | null; redirect: string | null; state: string | null },
+  cookieSecret: string | null,
+): Promise<LogoutOutcome> {
+  s.origin();
+  if (form.decision !== "logout" && form.decision !== "stay") return badLogout("decision must be logout or stay");
+  const r = await checkLogout(s, { clientId: form.clientId, redirect: form.redirect, state: form.state, hint: null }, cookieSecret);
+  if ("kind" in r) return r;
+  if (form.decision === "stay") {
+    return r.target ? { kind: "redirect", to: withParams(r.target, { state: r.state }), ended: false } : { kind: "still_signed_in" };
+  }
+  const session = r.ctx.session;
+  if (!session) return signedOut(r);
+  if (!(await timingSafeEqualStr(form.csrf, await logoutToken(s, session.id)))) {
+    return badLogout("This sign-out form is not valid for your session. Go back to the app and try again.");
+  }
+  await endProviderSession(s, cookieSecret!);
+  return signedOut(r);
 }

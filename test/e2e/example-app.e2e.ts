@@ -86,9 +86,13 @@ describe("the example app (openid-client) through the hosted sign-in page", () =
     await page.locator("#claims").waitFor();
     expect((await claimsOf(page)).sub).toBe(userId);
 
+    // The app logs out with id_token_hint: the provider ends its session without asking and returns to the app.
     await page.locator("#signout").click();
     await page.waitForURL(`${APP}/**`);
     await page.getByText("You are not signed in.").waitFor();
+    // The provider session is over: signing in again needs the sign-in page (no silent SSO back to the app).
+    await page.locator("#signin").click();
+    await page.waitForURL(/\/default\/default\/login\?authz=/);
     await page.context().close();
   });
 

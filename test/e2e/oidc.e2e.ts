@@ -2,7 +2,8 @@
  * OpenID Connect authorization through the hosted sign-in page (issue 10 part B) in chromium with the virtual
  * authenticator: an app's authorization request without a session goes to the sign-in page, the Smart passkey sign-in
  * sets the provider session and returns to the app with a code; a second authorization signs in silently (SSO);
- * an untrusted client shows the consent page; logout ends the session. Screenshots: test/e2e/screenshots/oidc-*.png.
+ * an untrusted client shows the consent page; logout asks first, then ends the session. Screenshots:
+ * test/e2e/screenshots/oidc-*.png.
  * Run alone with E2E_PORT=8800 when other browser runs use 8790.
  */
 import type { Browser, Page } from "playwright-core";
@@ -109,10 +110,20 @@ describe("OIDC authorization through the hosted sign-in page", () => {
     await page.waitForURL(`${CALLBACK}?**`);
     expectCodeAt(page, wid);
 
-    // Logout: back to the registered address with state; afterwards prompt=none says login_required.
-    await page.goto(
-      `${BASE}/default/${wid}/oidc/logout?${new URLSearchParams({ client_id: trusted, post_logout_redirect_uri: SIGNED_OUT, state: "bye" })}`,
-    );
+    // Logout without id_token_hint: the provider asks first. "Stay signed in" returns to the registered address with
+    // state and the session stays; "Sign out" ends it and returns there; afterwards prompt=none says login_required.
+    const logout = `${BASE}/default/${wid}/oidc/logout?${new URLSearchParams({ client_id: trusted, post_logout_redirect_uri: SIGNED_OUT, state: "bye" })}`;
+    await page.goto(logout);
+    await page.getByRole("heading", { name: /^Sign out of Workspace/ }).waitFor();
+    await page.getByText("Trusted app").first().waitFor();
+    await shot(page, "oidc-logout-confirm");
+    await page.getByRole("button", { name: "Stay signed in" }).click();
+    await page.waitForURL(`${SIGNED_OUT}?state=bye`);
+    await page.goto(authorizeUrl(wid, trusted, { prompt: "none" }));
+    await page.waitForURL(`${CALLBACK}?**`);
+    expectCodeAt(page, wid);
+    await page.goto(logout);
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
     await page.waitForURL(`${SIGNED_OUT}?state=bye`);
     await page.goto(authorizeUrl(wid, trusted, { prompt: "none" }));
     await page.waitForURL(`${CALLBACK}?**`);

@@ -99,6 +99,8 @@ export interface Route {
   body?: { contentType: string; schema: Schema; required: boolean };
   /** The operation names a security requirement (a bearer token). */
   secured: boolean;
+  /** The operation documents an HTML answer for 400 (the OpenID Provider's browser endpoints: an error page). */
+  htmlErrors: boolean;
 }
 
 export interface OpenApiDoc {
@@ -110,6 +112,7 @@ export interface OpenApiDoc {
         parameters?: Param[];
         requestBody?: { required?: boolean; content: Record<string, { schema: Schema }> };
         security?: unknown[];
+        responses?: Record<string, { content?: Record<string, unknown> }>;
       }
     >
   >;
@@ -147,6 +150,7 @@ export function routesOf(doc: OpenApiDoc): Api {
         params: (op.parameters ?? []).map((p) => ({ ...p, required: p.required ?? p.in === "path" })),
         body: contentType ? { contentType, schema: content[contentType]!.schema, required: op.requestBody?.required ?? false } : undefined,
         secured: (op.security?.length ?? 0) > 0,
+        htmlErrors: op.responses?.["400"]?.content?.["text/html"] !== undefined,
       });
     }
   }
