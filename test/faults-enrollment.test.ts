@@ -25,7 +25,6 @@ import {
   consumed,
   enrolled,
   faultSweep,
-  isKvDelete,
   newUser,
   ok,
   quietInjectedFaults,
@@ -88,7 +87,6 @@ const registrationScenarios = (mode: "smart" | "classic"): [Scenario<{ user: { i
       success: 200,
       committed: async (c) => expect(await consumed(c.options.challenge), "the new credential's challenge is consumed").toBe(1),
       retry: (c) => retry(c.user.id),
-      bestEffort: isKvDelete, // deleteChallenge after the commit
     },
   ];
 };
@@ -144,7 +142,6 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
       success: 200,
       committed: async (c) => expect(await consumed(c.options.challenge)).toBe(1),
       retry: (c) => retry(c.token),
-      bestEffort: isKvDelete,
     });
   });
 
@@ -189,7 +186,6 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
       success: 204,
       committed: async (c) => expect(await consumed(c.options.challenge)).toBe(1),
       retry: (c) => whole(c.user),
-      bestEffort: isKvDelete,
       // src/services/otp.ts completeCodeEnrollment consumes the code (its own statement) before the ceremony's
       // batch, by design ("a failed registration also uses it up"): a storage failure after that point spends the
       // code without a passkey. The user asks for a new code (the retry above does exactly that).

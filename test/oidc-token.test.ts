@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { b64url, newId, randomBytes, sha256 } from "../src/crypto/bytes";
 import { s256 } from "../src/crypto/pkce";
 import { CLIENT_DEFAULTS } from "../src/domain/oidc";
+import { resetConfigCache } from "../src/repo/config-cache";
 import { insertOidcClient, type OidcClientRow } from "../src/repo/oidc-clients";
 import { insertOidcCode } from "../src/repo/oidc-codes";
 import { createOidcSession, type OidcSessionRow } from "../src/repo/oidc-sessions";
@@ -49,6 +50,7 @@ async function newClient(over: Partial<OidcClientRow> = {}, secret: string | nul
     ...over,
   };
   expect(await insertOidcClient(db, row)).toBe("created");
+  resetConfigCache(); // written to D1 directly, not through the service that drops the cached CORS origins
   return { row, secret };
 }
 

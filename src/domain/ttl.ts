@@ -29,4 +29,9 @@ export const TTL = {
   pendingAuthorization: 600,
   /** Per-isolate caches (a tenant's active signing key, verification keys). */
   cache: 60,
+  /**
+   * The per-isolate cache of workspace and pool configuration (repo/config-cache.ts): how long a change made through
+   * another isolate may take to apply everywhere (this isolate's own writes apply at once).
+   */
+  config: 30,
 } as const;

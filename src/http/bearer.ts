@@ -7,8 +7,9 @@ import { createMiddleware } from "hono/factory";
 import { ApiError, notFound } from "../errors";
 import { validationError } from "./app";
 import { serviceOrigin } from "../services/origin";
-import { tenantExists } from "../repo/tenants";
-import { userIsActive } from "../repo/users";
+import { tenantExistsStmt } from "../repo/tenants";
+import { userIsActiveStmt } from "../repo/users";
+import { LivenessGuard } from "./liveness";
 import { ID_RE } from "../api/common";
 import { verifyAccessToken } from "../crypto/jwt";
 import { verifyOidcAccessToken } from "../services/oidc-tokens-mint";
@@ -58,16 +59,26 @@ export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
     const principal = await authenticate(c, Date.now());
     if (principal.tenantId !== c.req.param("tid")) throw notFound("tenant");
     if (!principal.scopes.has(scope)) throw insufficientScope(scope);
-    // One read: an administrator's token stops working once the administrator is deactivated or deleted, a client's
-    // once its tenant is deleted (signing keys are cached per isolate, so the signature alone cannot tell).
+    // One check: an administrator's token stops working once the administrator is deactivated or deleted, a client's
+    // once its tenant is deleted (signing keys are cached per isolate, so the signature alone cannot tell). It runs
+    // in the request's first D1 read (http/liveness.ts), not a round trip of its own.
     const { claims } = principal;
-    const live = claims.pool_id
-      ? await userIsActive(c.env.DB, claims.tid, claims.pool_id, claims.sub)
-      : await tenantExists(c.env.DB, claims.tid);
-    if (!live) throw unauthorized("the token's user or tenant no longer exists", true);
+    const guard = guardLiveness(
+      c,
+      (d1) => (claims.pool_id ? userIsActiveStmt(d1, claims.tid, claims.pool_id, claims.sub) : tenantExistsStmt(d1, claims.tid)),
+      () => unauthorized("the token's user or tenant no longer exists", true),
+    );
     c.set("auth", principal);
     await next();
+    await guard.settle();
   };
+}
+
+/** Gives the request a D1 binding that runs the token's liveness check with its first read (http/liveness.ts). */
+function guardLiveness(c: RequestOf, check: (d1: D1Database) => D1PreparedStatement, dead: () => ApiError): LivenessGuard {
+  const guard = new LivenessGuard(c.env.DB, check, dead);
+  c.env = { ...c.env, DB: guard.binding() };
+  return guard;
 }
 
 /**
@@ -88,12 +99,15 @@ export function requireUser(scope: string, opts: { recent?: boolean } = {}) {
     if (!principal.scopes.has(scope)) throw insufficientScope(scope);
     const { wid, pool_id: poolId } = claims;
     if (!wid || wid !== c.req.param("wid") || !poolId) throw notFound("workspace");
-    if (!(await userIsActive(c.env.DB, claims.tid, poolId, claims.sub))) {
-      throw unauthorized("the user is no longer active", true);
-    }
+    const guard = guardLiveness(
+      c,
+      (d1) => userIsActiveStmt(d1, claims.tid, poolId, claims.sub),
+      () => unauthorized("the user is no longer active", true),
+    );
     // auth_time has whole seconds (OIDC), so the age is compared in whole seconds too: comparing milliseconds against a
     // floored auth_time made a sign-in 299 s old look older than 300 s whenever the clock crossed a second.
     if (opts.recent && !(typeof claims.auth_time === "number" && Math.floor(now / 1000) - claims.auth_time <= TTL.recentAuth)) {
+      await guard.settle(); // an inactive user's token is invalid_token first, as before
       throw new ApiError(
         "insufficient_user_authentication",
         "sign in again: this needs a sign-in within the last 5 minutes",
@@ -106,5 +120,6 @@ export function requireUser(scope: string, opts: { recent?: boolean } = {}) {
     c.set("auth", principal);
     c.set("user", { tenantId: claims.tid, workspaceId: wid, poolId, userId: claims.sub });
     await next();
+    await guard.settle();
   });
 }

@@ -9,6 +9,7 @@ interface CallSource {
   env: Env;
   req: { url: string };
   var: { auth?: Principal };
+  executionCtx: { waitUntil(p: Promise<unknown>): void };
 }
 
 /** "system:<client>" or "user:<id>" for a token's principal, "anonymous" without one; for audit events. */
@@ -30,6 +31,13 @@ export function callOf(c: CallSource, tenantId: string): Call {
     origin: () => {
       origin ??= serviceOrigin(c.env, c.req.url);
       return origin;
+    },
+    defer: (work) => {
+      try {
+        c.executionCtx.waitUntil(work);
+      } catch {
+        // No execution context (the app called directly, as some tests do): the work runs on regardless.
+      }
     },
   };
 }

@@ -1,13 +1,13 @@
 /**
  * CORS for the browser-facing APIs of a workspace (sign-in, self-service): allowed only for an Origin that is one of
  * the `relying_party_origins` of the workspace's pools. The system API has none. A request without Origin, or from
- * the service's own origin (same origin needs no CORS), costs no storage read; a cross-origin one costs one D1 batch.
+ * the service's own origin (same origin needs no CORS), costs no storage read; a cross-origin one reads the isolate's
+ * configuration cache (repo/config-cache.ts: the origin sets are built once per entry), so no D1 read when it is warm.
  * Tokens are bearer tokens, so credentials are never allowed.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./principal";
-import { workspaceWithPoolRows } from "../repo/workspaces";
-import { listOidcClients } from "../repo/oidc-clients";
+import { type WorkspaceConfig, workspaceConfig } from "../repo/config-cache";
 import { ID_RE } from "../api/common";
 import { serviceOrigin } from "../services/origin";
 
@@ -27,13 +27,16 @@ function isOwnOrigin(c: Context<AppEnv>, origin: string): boolean {
   }
 }
 
-async function poolsAllow(c: Context<AppEnv>, origin: string): Promise<boolean> {
+/** The path's workspace configuration (cached), or undefined for ids that cannot exist and unknown workspaces. */
+function configOfPath(c: Context<AppEnv>): Promise<WorkspaceConfig | undefined> {
   const tid = c.req.param("tid") ?? "";
   const wid = c.req.param("wid") ?? "";
-  if (!ID_RE.test(tid) || !ID_RE.test(wid)) return false;
-  const w = await workspaceWithPoolRows(c.env.DB, tid, wid);
-  return !!w && w.pools.some((p) => p.rpOrigins.includes(origin));
+  if (!ID_RE.test(tid) || !ID_RE.test(wid)) return Promise.resolve(undefined);
+  return workspaceConfig(c.env.DB, tid, wid, Date.now());
 }
+
+/** An origin listed in `relying_party_origins` of one of the workspace's pools. */
+const poolsAllow = async (c: Context<AppEnv>, origin: string) => (await configOfPath(c))?.poolOrigins.has(origin) ?? false;
 
 /**
  * CORS middleware that allows an Origin when `allows` says so (after the cheap checks: a well-formed, cross-origin
@@ -67,23 +70,8 @@ function corsWhen(allows: (c: Context<AppEnv>, origin: string) => Promise<boolea
 /** Mount on `/:tid/:wid/...` paths, before the guards, so error answers are readable by the allowed page too. */
 export const workspaceCors = corsWhen(poolsAllow, ALLOW_METHODS);
 
-/** The origins (scheme://host[:port]) of the redirect URIs of the workspace's OIDC clients; one D1 query. */
-async function clientsAllow(c: Context<AppEnv>, origin: string): Promise<boolean> {
-  const tid = c.req.param("tid") ?? "";
-  const wid = c.req.param("wid") ?? "";
-  if (!ID_RE.test(tid) || !ID_RE.test(wid)) return false;
-  const clients = await listOidcClients(c.env.DB, tid, wid);
-  return clients.some((client) =>
-    client.redirectUris.some((uri) => {
-      try {
-        const u = new URL(uri);
-        return (u.protocol === "https:" || u.protocol === "http:") && u.origin === origin;
-      } catch {
-        return false;
-      }
-    }),
-  );
-}
+/** An origin (scheme://host[:port], http or https) of a redirect URI of one of the workspace's OIDC clients. */
+const clientsAllow = async (c: Context<AppEnv>, origin: string) => (await configOfPath(c))?.clientOrigins.has(origin) ?? false;
 
 /**
  * CORS for a workspace's OAuth endpoints that browsers call (token, revocation, userinfo): allowed only for an Origin

@@ -33,7 +33,3 @@ export async function getChallenge(kv: KVNamespace, challenge: string): Promise<
   if (!/^[A-Za-z0-9_-]{16,128}$/.test(challenge)) return null;
   return kv.get<ChallengeRecord>(key(challenge), "json");
 }
-
-export async function deleteChallenge(kv: KVNamespace, challenge: string): Promise<void> {
-  await kv.delete(key(challenge));
-}

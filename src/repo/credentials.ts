@@ -4,10 +4,12 @@
  */
 import { and, asc, eq } from "drizzle-orm";
 import { orm } from "../db/client";
-import { credentials } from "../db/schema";
+import { credentials, pools } from "../db/schema";
 import { auditIfStmt, type AuditEvent } from "./audit";
 import { isUniqueViolation } from "./errors";
-import type { CredentialRow } from "./users";
+import type { PoolRow } from "./pools";
+import { mapped, rowMapper } from "./rows";
+import { type CredentialRow, credentialRow, type UserWithData, userOf, userStmts } from "./users";
 
 export type { CredentialRow };
 
@@ -64,6 +66,91 @@ export async function userPasskey(d1: D1Database, t: PasskeyRef): Promise<{ id: 
     .prepare(`SELECT id FROM credentials WHERE ${RESOLVED}`)
     .bind(...resolvedBinds(t))
     .first<{ id: string }>();
+}
+
+const POOL_SQL = "SELECT * FROM pools WHERE tenant_id = ? AND id = ?";
+const WORKSPACE_MECHANISMS_SQL = "SELECT authentication_mechanisms FROM workspaces WHERE tenant_id = ? AND id = ?";
+const TAKEN_SQL = "SELECT 1 AS taken FROM credentials WHERE tenant_id = ? AND credential_id = ?";
+const CONSUMED_SQL = "SELECT 1 AS used FROM consumed_challenges WHERE challenge = ?";
+const poolRow = rowMapper(pools);
+
+/** What a registration ceremony reads before it writes: everything in one batch (one round trip). */
+export interface Enrollee {
+  pool: PoolRow | undefined;
+  /** The user with its identifiers, addresses and credentials (excludeCredentials, the answer of complete). */
+  user: UserWithData | undefined;
+  /** The workspace's mechanisms, when a workspace was asked for and exists (self-service checks its mode). */
+  workspaceMechanisms?: string[] | undefined;
+  /** Whether a credential with the asked credential id exists in the tenant already (complete's duplicate check). */
+  credentialTaken?: boolean;
+  /** Whether the asked challenge is consumed already (complete's early single-use check; the batch is the authority). */
+  challengeUsed?: boolean;
+}
+
+/** What complete asks of the read besides the subject: the response's credential id and challenge. */
+export interface CompletionAsk {
+  credentialId?: string;
+  challenge?: string;
+}
+
+function askStmts(d1: D1Database, tenantId: string, q: CompletionAsk): D1PreparedStatement[] {
+  const stmts: D1PreparedStatement[] = [];
+  if (q.credentialId !== undefined) stmts.push(d1.prepare(TAKEN_SQL).bind(tenantId, q.credentialId));
+  if (q.challenge !== undefined) stmts.push(d1.prepare(CONSUMED_SQL).bind(q.challenge));
+  return stmts;
+}
+
+function answers(q: CompletionAsk, rest: D1Result[]): Pick<Enrollee, "credentialTaken" | "challengeUsed"> {
+  const found = () => (rest.shift()?.results?.length ?? 0) > 0;
+  const a: Pick<Enrollee, "credentialTaken" | "challengeUsed"> = {};
+  if (q.credentialId !== undefined) a.credentialTaken = found();
+  if (q.challenge !== undefined) a.challengeUsed = found();
+  return a;
+}
+
+export async function readEnrollee(
+  d1: D1Database,
+  q: { tenantId: string; poolId: string; userId: string; workspaceId?: string } & CompletionAsk,
+): Promise<Enrollee> {
+  const stmts = [d1.prepare(POOL_SQL).bind(q.tenantId, q.poolId), ...userStmts(d1, q.tenantId, q.poolId, q.userId)];
+  if (q.workspaceId !== undefined) stmts.push(d1.prepare(WORKSPACE_MECHANISMS_SQL).bind(q.tenantId, q.workspaceId));
+  stmts.push(...askStmts(d1, q.tenantId, q));
+  const [pool, u, idents, addrs, creds, ...rest] = await d1.batch(stmts);
+  const e: Enrollee = { pool: mapped(pool, poolRow)[0], user: userOf([u!, idents!, addrs!, creds!]) };
+  if (q.workspaceId !== undefined) {
+    const ws = rest.shift()?.results?.[0] as { authentication_mechanisms: string } | undefined;
+    e.workspaceMechanisms = ws && (JSON.parse(ws.authentication_mechanisms) as string[]);
+  }
+  return { ...e, ...answers(q, rest) };
+}
+
+const LINK_POOL_SQL = `SELECT p.* FROM pools p
+  JOIN users u ON u.tenant_id = p.tenant_id AND u.pool_id = p.id
+  JOIN workspace_pools wp ON wp.tenant_id = p.tenant_id AND wp.pool_id = p.id
+  WHERE u.tenant_id = ? AND u.id = ? AND wp.workspace_id = ?`;
+
+/**
+ * An enrollment link's subject in one batch: the workspace's mechanisms, and the user's pool and the user when that
+ * pool is one of the workspace's (pool undefined otherwise), and complete's checks when asked.
+ */
+export async function readLinkEnrollee(
+  d1: D1Database,
+  q: { tenantId: string; workspaceId: string; userId: string } & CompletionAsk,
+): Promise<Enrollee> {
+  const stmts = [
+    d1.prepare(LINK_POOL_SQL).bind(q.tenantId, q.userId, q.workspaceId),
+    d1.prepare(WORKSPACE_MECHANISMS_SQL).bind(q.tenantId, q.workspaceId),
+    ...userStmts(d1, q.tenantId, undefined, q.userId),
+  ];
+  stmts.push(...askStmts(d1, q.tenantId, q));
+  const [pool, ws, u, idents, addrs, creds, ...rest] = await d1.batch(stmts);
+  const mechanisms = ws?.results?.[0] as { authentication_mechanisms: string } | undefined;
+  return {
+    pool: mapped(pool, poolRow)[0],
+    user: userOf([u!, idents!, addrs!, creds!]),
+    workspaceMechanisms: mechanisms && (JSON.parse(mechanisms.authentication_mechanisms) as string[]),
+    ...answers(q, rest),
+  };
 }
 
 export interface ConsumedChallenge {
@@ -140,9 +227,17 @@ function rowValues(r: CredentialRow): unknown[] {
 
 export type RegisterOutcome = "registered" | "challenge_used" | "credential_exists" | "limit_reached";
 
+const INSERT_UNDER_LIMITS = `INSERT INTO credentials (${COLUMNS.join(", ")}) SELECT ${COLUMNS.map(() => "?").join(", ")}
+     WHERE (SELECT count(*) FROM credentials WHERE user_id = ? AND type = 'webauthn') < ?
+       AND (SELECT count(*) FROM credentials WHERE user_id = ?) < ?
+       AND NOT EXISTS (SELECT 1 FROM credentials WHERE tenant_id = ? AND credential_id = ?)`;
+const TAKEN_BY_OTHER_SQL = "SELECT 1 AS taken FROM credentials WHERE tenant_id = ? AND credential_id = ? AND id <> ?";
+const PASSKEYS_SQL = "SELECT * FROM credentials WHERE user_id = ? AND tenant_id = ? AND type = 'webauthn' ORDER BY created_at, id";
+
 /**
- * One batch: consume the challenge, insert the passkey only while the user is under both limits and the credential
- * id is new in the tenant, and audit only if the row landed.
+ * One batch (one round trip): consume the challenge, insert the passkey only while the user is under both limits and
+ * the credential id is new in the tenant, audit only if the row landed, then read back why not (the id taken) and the
+ * user's passkeys as they are after the insert (the answer of complete).
  */
 export async function registerPasskey(
   d1: D1Database,
@@ -151,28 +246,25 @@ export async function registerPasskey(
   limits: { capacity: number; max: number },
   audit: AuditEvent,
   now: number,
-): Promise<RegisterOutcome> {
+): Promise<{ outcome: RegisterOutcome; passkeys: CredentialRow[] }> {
   const insert = d1
-    .prepare(
-      `INSERT INTO credentials (${COLUMNS.join(", ")}) SELECT ${COLUMNS.map(() => "?").join(", ")}
-     WHERE (SELECT count(*) FROM credentials WHERE user_id = ? AND type = 'webauthn') < ?
-       AND (SELECT count(*) FROM credentials WHERE user_id = ?) < ?
-       AND NOT EXISTS (SELECT 1 FROM credentials WHERE tenant_id = ? AND credential_id = ?)`,
-    )
+    .prepare(INSERT_UNDER_LIMITS)
     .bind(...rowValues(row), row.userId, limits.capacity, row.userId, limits.max, row.tenantId, row.credentialId);
   try {
-    const [, ins] = await d1.batch([
+    const [, ins, , taken, passkeys] = await d1.batch([
       consumeChallengeStmt(d1, consumed, now),
       insert,
       auditIfStmt(d1, audit, now, "SELECT 1 FROM credentials WHERE id = ?", [row.id]),
+      d1.prepare(TAKEN_BY_OTHER_SQL).bind(row.tenantId, row.credentialId, row.id),
+      d1.prepare(PASSKEYS_SQL).bind(row.userId, row.tenantId),
     ]);
-    if (ins!.meta.changes === 1) return "registered";
+    const outcome = ins!.meta.changes === 1 ? "registered" : (taken!.results?.length ?? 0) > 0 ? "credential_exists" : "limit_reached";
+    return { outcome, passkeys: mapped(passkeys, credentialRow) };
   } catch (e) {
-    if (isUniqueViolation(e, "consumed_challenges")) return "challenge_used";
-    if (isUniqueViolation(e, "credentials")) return "credential_exists";
+    if (isUniqueViolation(e, "consumed_challenges")) return { outcome: "challenge_used", passkeys: [] };
+    if (isUniqueViolation(e, "credentials")) return { outcome: "credential_exists", passkeys: [] };
     throw e;
   }
-  return (await passkeyByCredentialId(d1, row.tenantId, row.credentialId!)) ? "credential_exists" : "limit_reached";
 }
 
 /** Deletes one passkey (and audits it) in one batch; false when no such passkey. */

@@ -18,6 +18,8 @@ export interface SigninCredential {
   discoverableId: string;
   userHandle: string;
   userStatus: string;
+  /** Whether the challenge named in the read is consumed already (a replay), read in the same statement. */
+  challengeUsed: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -35,22 +37,35 @@ const toCredential = (r: Row): SigninCredential => ({
   discoverableId: r.discoverable_id as string,
   userHandle: r.user_handle as string,
   userStatus: r.status as string,
+  challengeUsed: r.challenge_used === 1,
 });
 
-const SELECT = `SELECT c.id, c.tenant_id, c.pool_id, c.user_id, c.credential_id, c.public_key, c.algorithm, c.sign_count, c.transports,
-  c.backup_eligible, c.discoverable_id, u.user_handle, u.status
-  FROM credentials c JOIN users u ON u.id = c.user_id
-  JOIN workspace_pools wp ON wp.tenant_id = c.tenant_id AND wp.pool_id = c.pool_id AND wp.workspace_id = ?
-  WHERE c.tenant_id = ? AND c.type = 'webauthn'`;
+// The statements of the sign-in path are raw SQL from module-level constants: nothing is built per request (issue 11).
+// They all run on the primary (plain env.DB, no session): every security decision of sign-in rests on them.
 
-/** A passkey by credential id, only if it belongs to one of the workspace's pools. */
+/**
+ * The passkey with all its checks need (owner's handle and status, whether the challenge is used up), only among the
+ * workspace's pools.
+ */
+const CREDENTIAL_SQL = `SELECT c.id, c.tenant_id, c.pool_id, c.user_id, c.credential_id, c.public_key, c.algorithm, c.sign_count, c.transports,
+  c.backup_eligible, c.discoverable_id, u.user_handle, u.status,
+  EXISTS (SELECT 1 FROM consumed_challenges WHERE challenge = ?4) AS challenge_used
+  FROM credentials c JOIN users u ON u.id = c.user_id
+  JOIN workspace_pools wp ON wp.tenant_id = c.tenant_id AND wp.pool_id = c.pool_id AND wp.workspace_id = ?1
+  WHERE c.tenant_id = ?2 AND c.type = 'webauthn' AND c.credential_id = ?3`;
+
+/**
+ * A passkey by credential id, only if it belongs to one of the workspace's pools, and whether `challenge` is consumed
+ * already: one query. (Single use itself is the commit's: commitAssertion.)
+ */
 export async function workspaceCredential(
   d1: D1Database,
   tenantId: string,
   workspaceId: string,
   credentialId: string,
+  challenge: string,
 ): Promise<SigninCredential | null> {
-  const r = await d1.prepare(`${SELECT} AND c.credential_id = ?`).bind(workspaceId, tenantId, credentialId).first<Row>();
+  const r = await d1.prepare(CREDENTIAL_SQL).bind(workspaceId, tenantId, credentialId, challenge).first<Row>();
   return r ? toCredential(r) : null;
 }
 
@@ -160,22 +175,26 @@ export async function classicTarget(
   return { kind: "decoy", poolId: first.pool_id as string, idLengths: rows.results.map((r) => r.id_length as number) };
 }
 
-/** The passkeys of one user (for a second-factor step). */
-export async function userPasskeyIds(
+/** The user's passkeys, and whether the transaction's last challenge is consumed (one row even without passkeys). */
+const SECOND_FACTOR_SQL = `SELECT EXISTS (SELECT 1 FROM consumed_challenges WHERE challenge = ?3) AS done, c.credential_id
+  FROM (SELECT 1) LEFT JOIN credentials c ON c.tenant_id = ?1 AND c.user_id = ?2 AND c.type = 'webauthn'
+  ORDER BY c.created_at, c.id`;
+
+/**
+ * For a second-factor step: the credential ids of the user's passkeys, and whether `lastChallenge` (the challenge the
+ * transaction issued last, "" for none) is consumed, i.e. the transaction is complete and must not be served again.
+ */
+export async function secondFactorPasskeys(
   d1: D1Database,
   tenantId: string,
   userId: string,
-): Promise<{ credentialId: string; transports: string[] }[]> {
-  const rows = await d1
-    .prepare(
-      "SELECT credential_id, transports FROM credentials WHERE tenant_id = ? AND user_id = ? AND type = 'webauthn' ORDER BY created_at, id",
-    )
-    .bind(tenantId, userId)
-    .all<Row>();
-  return rows.results.map((r) => ({
-    credentialId: r.credential_id as string,
-    transports: JSON.parse((r.transports as string | null) ?? "[]") as string[],
-  }));
+  lastChallenge: string,
+): Promise<{ credentialIds: string[]; done: boolean }> {
+  const rows = await d1.prepare(SECOND_FACTOR_SQL).bind(tenantId, userId, lastChallenge).all<Row>();
+  return {
+    credentialIds: rows.results.flatMap((r) => (typeof r.credential_id === "string" ? [r.credential_id] : [])),
+    done: rows.results[0]?.done === 1,
+  };
 }
 
 export interface AssertionUpdate {

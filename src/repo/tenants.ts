@@ -40,6 +40,10 @@ export async function tenantExists(d1: D1Database, id: string): Promise<boolean>
   return (await orm(d1).select({ id: tenants.id }).from(tenants).where(eq(tenants.id, id)).get()) !== undefined;
 }
 
+/** A statement returning one row iff the tenant exists (a bearer token's liveness check, http/bearer.ts). */
+export const tenantExistsStmt = (d1: D1Database, id: string): D1PreparedStatement =>
+  d1.prepare("SELECT 1 AS ok FROM tenants WHERE id = ?").bind(id);
+
 export async function getTenant(d1: D1Database, id: string): Promise<TenantRow | undefined> {
   return orm(d1).select().from(tenants).where(eq(tenants.id, id)).get();
 }

@@ -4,6 +4,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { orm } from "../db/client";
 import { credentials, identifiers, users, verifiableAddresses } from "../db/schema";
 import { isUniqueViolation } from "./errors";
+import { mapped, rowMapper } from "./rows";
 
 export type UserRow = typeof users.$inferSelect;
 export type IdentifierRow = typeof identifiers.$inferSelect;
@@ -21,32 +22,44 @@ function group<T extends { userId: string }>(rows: T[]): Map<string, T[]> {
   return m;
 }
 
-/** One user with all its data in one batch (one round trip). */
+// Raw statements prepared from constants: the hot reads build no query per request (issue 11).
+const USER_SQL = "SELECT * FROM users WHERE tenant_id = ? AND pool_id = ? AND id = ?";
+const USER_ANY_POOL_SQL = "SELECT * FROM users WHERE tenant_id = ? AND id = ?";
+const IDENTIFIERS_SQL = "SELECT * FROM identifiers WHERE user_id = ? AND tenant_id = ? ORDER BY position";
+const ADDRESSES_SQL = "SELECT * FROM verifiable_addresses WHERE user_id = ? AND tenant_id = ? ORDER BY position";
+const CREDENTIALS_SQL = "SELECT * FROM credentials WHERE user_id = ? AND tenant_id = ? ORDER BY created_at, id";
+
+const userRow = rowMapper(users);
+const identifierRow = rowMapper(identifiers);
+const addressRow = rowMapper(verifiableAddresses);
+export const credentialRow = rowMapper(credentials);
+
+/** The four statements of one user with all its data (for a batch of the caller's); poolId undefined: in any pool. */
+export function userStmts(d1: D1Database, tenantId: string, poolId: string | undefined, userId: string): D1PreparedStatement[] {
+  return [
+    poolId === undefined ? d1.prepare(USER_ANY_POOL_SQL).bind(tenantId, userId) : d1.prepare(USER_SQL).bind(tenantId, poolId, userId),
+    d1.prepare(IDENTIFIERS_SQL).bind(userId, tenantId),
+    d1.prepare(ADDRESSES_SQL).bind(userId, tenantId),
+    d1.prepare(CREDENTIALS_SQL).bind(userId, tenantId),
+  ];
+}
+
+/** The user of userStmts' four results, if it exists. */
+export function userOf([u, idents, addrs, creds]: D1Result[]): UserWithData | undefined {
+  const [row] = mapped(u, userRow);
+  return (
+    row && {
+      ...row,
+      identifiers: mapped(idents, identifierRow),
+      addresses: mapped(addrs, addressRow),
+      credentials: mapped(creds, credentialRow),
+    }
+  );
+}
+
+/** One user with all its data in one batch (one round trip, whatever the number of passkeys). */
 export async function getUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<UserWithData | undefined> {
-  const db = orm(d1);
-  const [u, idents, addrs, creds] = await db.batch([
-    db
-      .select()
-      .from(users)
-      .where(and(scope(tenantId, poolId), eq(users.id, userId))),
-    db
-      .select()
-      .from(identifiers)
-      .where(and(eq(identifiers.userId, userId), eq(identifiers.tenantId, tenantId)))
-      .orderBy(asc(identifiers.position)),
-    db
-      .select()
-      .from(verifiableAddresses)
-      .where(and(eq(verifiableAddresses.userId, userId), eq(verifiableAddresses.tenantId, tenantId)))
-      .orderBy(asc(verifiableAddresses.position)),
-    db
-      .select()
-      .from(credentials)
-      .where(and(eq(credentials.userId, userId), eq(credentials.tenantId, tenantId)))
-      .orderBy(asc(credentials.createdAt), asc(credentials.id)),
-  ]);
-  const row = u[0];
-  return row && { ...row, identifiers: idents, addresses: addrs, credentials: creds };
+  return userOf(await d1.batch(userStmts(d1, tenantId, poolId, userId)));
 }
 
 export interface UserPage {
@@ -240,21 +253,11 @@ export async function findUserIdsByVerifiedAddress(d1: D1Database, tenantId: str
   return rows.map((r) => r.userId);
 }
 
-/** The pool a user of this tenant belongs to, if the user exists. */
-export async function userPoolId(d1: D1Database, tenantId: string, userId: string): Promise<string | undefined> {
-  const row = await orm(d1)
-    .select({ poolId: users.poolId })
-    .from(users)
-    .where(and(eq(users.tenantId, tenantId), eq(users.id, userId)))
-    .get();
-  return row?.poolId;
-}
-
-/** True when the user exists in this pool and is active: tokens of deactivated or deleted users stop working. */
-export async function userIsActive(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<boolean> {
-  const row = await d1
+/**
+ * A statement returning one row iff the user exists in this pool and is active: tokens of deactivated or deleted users
+ * stop working (a bearer token's liveness check, http/bearer.ts).
+ */
+export const userIsActiveStmt = (d1: D1Database, tenantId: string, poolId: string, userId: string): D1PreparedStatement =>
+  d1
     .prepare("SELECT 1 AS ok FROM users WHERE id = ? AND tenant_id = ? AND pool_id = ? AND status = 'active'")
-    .bind(userId, tenantId, poolId)
-    .first<{ ok: number }>();
-  return row !== null;
-}
+    .bind(userId, tenantId, poolId);

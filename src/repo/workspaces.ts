@@ -2,6 +2,7 @@
 import { and, asc, eq, inArray } from "drizzle-orm";
 import { orm } from "../db/client";
 import { pools, workspacePools, workspaces } from "../db/schema";
+import { mapped, rowMapper } from "./rows";
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 export type WorkspaceWithPools = WorkspaceRow & { poolIds: string[] };
@@ -94,25 +95,42 @@ export async function deleteWorkspace(d1: D1Database, tenantId: string, id: stri
   return del.length === 1;
 }
 
-/** A workspace with its pools' rows in the workspace's order: one round trip. */
-export async function workspaceWithPoolRows(
-  d1: D1Database,
-  tenantId: string,
-  id: string,
-): Promise<{ workspace: WorkspaceRow; pools: (typeof pools.$inferSelect)[] } | undefined> {
-  const db = orm(d1);
-  const [ws, rows] = await db.batch([
-    db
-      .select()
-      .from(workspaces)
-      .where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id))),
-    db
-      .select({ pool: pools })
-      .from(workspacePools)
-      .innerJoin(pools, and(eq(pools.tenantId, workspacePools.tenantId), eq(pools.id, workspacePools.poolId)))
-      .where(and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id)))
-      .orderBy(asc(workspacePools.position)),
+/** A D1 binding or one of its sessions (`withSession`): both prepare statements and run batches. */
+type D1Reader = Pick<D1Database, "prepare" | "batch">;
+
+// Raw SQL from module-level constants: no query building per read (issue 11).
+const WORKSPACE_SQL = "SELECT * FROM workspaces WHERE tenant_id = ?1 AND id = ?2";
+const WORKSPACE_POOLS_SQL = `SELECT p.* FROM workspace_pools wp
+  JOIN pools p ON p.tenant_id = wp.tenant_id AND p.id = wp.pool_id
+  WHERE wp.tenant_id = ?1 AND wp.workspace_id = ?2 ORDER BY wp.position`;
+const CLIENT_REDIRECTS_SQL = "SELECT redirect_uris FROM oidc_clients WHERE tenant_id = ?1 AND workspace_id = ?2";
+
+const workspaceRow = rowMapper(workspaces);
+const poolRow = rowMapper(pools);
+
+/** What the configuration cache (repo/config-cache.ts) holds for a workspace, as read from D1. */
+export interface WorkspaceConfigRows {
+  workspace: WorkspaceRow;
+  pools: (typeof pools.$inferSelect)[];
+  /** The `redirect_uris` of the workspace's OIDC clients, all clients together. */
+  clientRedirectUris: string[];
+}
+
+/**
+ * The workspace, its pools' rows in the workspace's order and its OIDC clients' redirect URIs: one batch of three raw
+ * statements. `d1` may be a session (a read replica may answer).
+ */
+export async function readWorkspaceConfig(d1: D1Reader, tenantId: string, id: string): Promise<WorkspaceConfigRows | undefined> {
+  const [ws, rows, clients] = await d1.batch<Record<string, unknown>>([
+    d1.prepare(WORKSPACE_SQL).bind(tenantId, id),
+    d1.prepare(WORKSPACE_POOLS_SQL).bind(tenantId, id),
+    d1.prepare(CLIENT_REDIRECTS_SQL).bind(tenantId, id),
   ]);
-  const workspace = ws[0];
-  return workspace && { workspace, pools: rows.map((r) => r.pool) };
+  const w = ws?.results[0];
+  if (!w) return undefined;
+  return {
+    workspace: workspaceRow(w),
+    pools: mapped(rows, poolRow),
+    clientRedirectUris: (clients?.results ?? []).flatMap((r) => JSON.parse(String(r.redirect_uris)) as string[]),
+  };
 }

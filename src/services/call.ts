@@ -19,6 +19,12 @@ export interface Call {
    * calls it, first thing, before any storage read.
    */
   origin(): ServiceOrigin;
+  /**
+   * Hands work the answer need not wait for (clean-up) to the runtime's `waitUntil`, off the critical path. The work
+   * is already running; where there is no execution context (a test calling the app directly) it simply runs on.
+   * Catch its failures before handing it over.
+   */
+  defer(work: Promise<unknown>): void;
 }
 
 /** A Call in one workspace: sign-in and enrollment links. */

@@ -11,34 +11,32 @@
 import type { RegistrationResponseInput } from "../api/webauthn";
 import type { PasskeyMode } from "../domain/vocabulary";
 import { passkeyMode } from "../domain/workspace";
-import type { PoolRow } from "../repo/pools";
-import { userPoolId } from "../repo/users";
-import { workspaceWithPoolRows } from "../repo/workspaces";
-import { beginRegistration } from "../webauthn/registration";
+import { type CompletionAsk, readLinkEnrollee } from "../repo/credentials";
+import { beginRegistration, completionAsk } from "../webauthn/registration";
 import type { WorkspaceCall } from "./call";
-import { checkEnrollmentCode, completeCodeEnrollment, otpInvalid } from "./otp";
+import { checkEnrollmentCodeOf, type CodeSubject, completeCodeEnrollmentOf, otpInvalid } from "./otp";
 
 /** Link enrollments are audited as the user acting for itself, authenticated by the code. */
 const asUser = (call: WorkspaceCall, userId: string): WorkspaceCall => ({ ...call, actor: `user:${userId}` });
 
-/** The pool of the workspace that holds the user, and the workspace's passkey mode; otpInvalid otherwise. */
-async function locate(call: WorkspaceCall, userId: string): Promise<{ pool: PoolRow; mode: PasskeyMode }> {
-  const [w, poolId] = await Promise.all([
-    workspaceWithPoolRows(call.env.DB, call.tenantId, call.workspaceId),
-    userPoolId(call.env.DB, call.tenantId, userId),
-  ]);
-  const mode = w && passkeyMode(w.workspace.mechanisms);
-  const pool = w?.pools.find((p) => p.id === poolId);
-  if (!mode || !pool) throw otpInvalid();
-  return { pool, mode };
+/**
+ * In one read: the pool of the workspace that holds the user, the user (active, else no user: the code check fails
+ * alike), and the workspace's passkey mode; otpInvalid when the workspace, its passkeys or the pool are missing.
+ */
+async function locate(call: WorkspaceCall, userId: string, ask: CompletionAsk = {}): Promise<CodeSubject & { mode: PasskeyMode }> {
+  const e = await readLinkEnrollee(call.env.DB, { tenantId: call.tenantId, workspaceId: call.workspaceId, userId, ...ask });
+  const mode = e.workspaceMechanisms && passkeyMode(e.workspaceMechanisms);
+  if (!mode || !e.pool) throw otpInvalid();
+  const user = e.user?.status === "active" && e.user.poolId === e.pool.id ? e.user : undefined;
+  return { pool: e.pool, user, mode, credentialTaken: e.credentialTaken, challengeUsed: e.challengeUsed };
 }
 
 /** options: checks the code (without consuming it) and begins a registration in the workspace's mode. */
 export async function beginLinkEnrollment(call: WorkspaceCall, input: { user_id: string; code: string }) {
   const origin = call.origin();
-  const { pool, mode } = await locate(call, input.user_id);
-  const user = await checkEnrollmentCode(asUser(call, input.user_id), pool.id, { userID: input.user_id }, input.code);
-  return { publicKey: await beginRegistration(call.env, { pool, user }, mode, origin, call.now) };
+  const subject = await locate(call, input.user_id);
+  const user = await checkEnrollmentCodeOf(asUser(call, input.user_id), subject, input.code);
+  return { publicKey: await beginRegistration(call.env, { pool: subject.pool, user }, subject.mode, origin, call.now) };
 }
 
 /** complete: consumes the code and registers the passkey against the begin issued for that user. */
@@ -47,8 +45,8 @@ export async function completeLinkEnrollment(
   input: { user_id: string; code: string; credential: RegistrationResponseInput },
 ): Promise<void> {
   call.origin(); // a ceremony: 503 not_configured before anything is read or used up
-  const { pool } = await locate(call, input.user_id);
-  await completeCodeEnrollment(asUser(call, input.user_id), pool.id, {
+  const subject = await locate(call, input.user_id, completionAsk(input.credential));
+  await completeCodeEnrollmentOf(asUser(call, input.user_id), subject, {
     who: { userID: input.user_id },
     code: input.code,
     response: input.credential,

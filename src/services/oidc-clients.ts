@@ -9,6 +9,7 @@ import { b64url, newId, randomBytes, secretHash, timingSafeEqualStr } from "../c
 import { CLIENT_DEFAULTS, type ClientSettings, mergeClient } from "../domain/oidc";
 import { ApiError, notFound } from "../errors";
 import { recordAudit } from "../repo/audit";
+import { configWrite } from "../repo/config-cache";
 import * as repo from "../repo/oidc-clients";
 import type { OidcClientRow } from "../repo/oidc-clients";
 import * as workspaceRepo from "../repo/workspaces";
@@ -83,7 +84,7 @@ export async function createOidcClient(call: WorkspaceCall, input: OidcClientInp
     createdAt: call.now,
     updatedAt: call.now,
   };
-  const outcome = await repo.insertOidcClient(call.env.DB, client);
+  const outcome = await configWrite(call.tenantId, repo.insertOidcClient(call.env.DB, client));
   if (outcome === "no_workspace") throw notFound("workspace");
   if (outcome === "taken") throw new ApiError("client_exists", undefined, { client_id: client.clientId });
   await audit(call, client.clientId, "create");
@@ -105,7 +106,7 @@ export async function updateOidcClient(call: WorkspaceCall, clientId: string, in
     newHash = await secretHash(secret);
   }
   const key = { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId };
-  const client = await repo.updateOidcClient(call.env.DB, key, settings, newHash, call.now);
+  const client = await configWrite(call.tenantId, repo.updateOidcClient(call.env.DB, key, settings, newHash, call.now));
   if (!client) throw notFound("client");
   await audit(call, clientId, "update");
   return { client, ...(secret === undefined ? {} : { secret }) };
@@ -125,6 +126,7 @@ export async function rotateOidcClientSecret(call: WorkspaceCall, clientId: stri
 }
 
 export async function deleteOidcClient(call: WorkspaceCall, clientId: string): Promise<void> {
-  if (!(await repo.deleteOidcClient(call.env.DB, call.tenantId, call.workspaceId, clientId))) throw notFound("client");
+  if (!(await configWrite(call.tenantId, repo.deleteOidcClient(call.env.DB, call.tenantId, call.workspaceId, clientId))))
+    throw notFound("client");
   await audit(call, clientId, "delete");
 }

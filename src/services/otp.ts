@@ -14,20 +14,18 @@
  * nobody is counted on the lookup, so it is limited alike), wrong codes per user per day (a slot taken before each
  * check, given back when the code was right), and MAX_CODE_ATTEMPTS wrong codes per code (src/repo/codes.ts).
  */
-import { completeRegistration } from "../webauthn/registration";
-import type { PasskeyMode } from "../domain/vocabulary";
-import { parseClientData } from "../webauthn/context";
+import { completeRegistration, completionAsk, registrationChallenge, registrationFailed } from "../webauthn/registration";
 import { b64url, timingSafeEqualStr } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { LIMITS, parseTtl, POOL_DEFAULTS } from "../domain/pool";
 import type { Env } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, notFound } from "../errors";
 import { messengerFor, type Messenger } from "./messenger";
 import { recordAudit } from "../repo/audit";
-import { getChallenge } from "../repo/challenges";
 import { consumeCode, listOutbox, returnCodeAttempt, saveCode, takeCodeAttempt, type CodeKey } from "../repo/codes";
 import type { PoolRow } from "../repo/pools";
-import { findUserIdByIdentifier, findUserIdsByVerifiedAddress, getUser, type AddressRow, type UserWithData } from "../repo/users";
+import { type CompletionAsk, readEnrollee } from "../repo/credentials";
+import { findUserIdByIdentifier, findUserIdsByVerifiedAddress, type AddressRow, type UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../api/webauthn";
 import type { Call } from "./call";
 import { countCodeRequest, takeUserCodeAttempt } from "./limits";
@@ -83,18 +81,38 @@ export function codePolicy(pool: Pick<PoolRow, "otpSettings">): { length: number
  * The active user of the pool that the lookup names, or undefined. By address: only verified addresses count, and
  * an address verified by more than one user of the pool names nobody.
  */
-async function resolveUser(call: Call, poolId: string, who: UserLookup): Promise<UserWithData | undefined> {
+async function resolveUserId(call: Call, poolId: string, who: UserLookup): Promise<string | undefined> {
   const { env, tenantId } = call;
-  let id: string | undefined;
-  if (who.userID !== undefined) id = who.userID;
-  else if (who.identifier !== undefined) id = await findUserIdByIdentifier(env.DB, tenantId, poolId, identifierKey(who.identifier));
-  else if (who.address !== undefined) {
-    const ids = await findUserIdsByVerifiedAddress(env.DB, tenantId, poolId, identifierKey(who.address));
-    id = ids.length === 1 ? ids[0] : undefined;
-  }
-  if (id === undefined) return undefined;
-  const user = await getUser(env.DB, tenantId, poolId, id);
-  return user?.status === "active" ? user : undefined;
+  if (who.userID !== undefined) return who.userID;
+  if (who.identifier !== undefined) return findUserIdByIdentifier(env.DB, tenantId, poolId, identifierKey(who.identifier));
+  if (who.address === undefined) return undefined;
+  const ids = await findUserIdsByVerifiedAddress(env.DB, tenantId, poolId, identifierKey(who.address));
+  return ids.length === 1 ? ids[0] : undefined;
+}
+
+/** A code's pool and the active user it is for (if any), and complete's checks when asked. */
+export interface CodeSubject {
+  pool: PoolRow;
+  user: UserWithData | undefined;
+  credentialTaken?: boolean;
+  challengeUsed?: boolean;
+}
+
+/**
+ * The pool (404 when missing) and the active user the lookup names: one read when the lookup is by id (a lookup by
+ * identifier or address reads its id first).
+ */
+async function codeSubject(call: Call, poolId: string, who: UserLookup, ask: CompletionAsk = {}): Promise<CodeSubject> {
+  const userId = await resolveUserId(call, poolId, who);
+  if (userId === undefined) return { pool: await getPool(call, poolId), user: undefined };
+  const { pool, user, credentialTaken, challengeUsed } = await readEnrollee(call.env.DB, {
+    tenantId: call.tenantId,
+    poolId,
+    userId,
+    ...ask,
+  });
+  if (!pool) throw notFound("pool");
+  return { pool, user: user?.status === "active" ? user : undefined, credentialTaken, challengeUsed };
 }
 
 /** The requested address when it is one of the user's verified addresses; else the first verified email, then mobile. */
@@ -141,8 +159,7 @@ export async function createEnrollmentCode(
   messenger: Messenger = messengerFor(call.env),
 ): Promise<void> {
   const key = await codeKey(call.env);
-  const pool = await getPool(call, poolId);
-  const user = await resolveUser(call, poolId, who);
+  const { pool, user } = await codeSubject(call, poolId, who);
   // Abuse limit (429): on the user, or on the lookup when it names nobody, so both look alike.
   await countCodeRequest(call, pool, user ? { userId: user.id } : lookupOf(who));
   const address = user && deliveryAddress(user.addresses, who.address);
@@ -175,13 +192,6 @@ export async function createEnrollmentCode(
   }
 }
 
-/** The mode ("classic" | "smart") of the create/begin whose challenge the response answers, if it is known. */
-async function registrationMode(env: Env, response: RegistrationResponseInput): Promise<PasskeyMode | undefined> {
-  const clientData = parseClientData(response.response.clientDataJSON);
-  const rec = clientData && (await getChallenge(env.CHALLENGES, clientData.challenge));
-  return rec && rec.purpose === "register" ? rec.mode : undefined;
-}
-
 export interface CodeEnrollment {
   who: UserLookup;
   code: string;
@@ -205,11 +215,18 @@ async function codeMatches(call: Call, k: CodeKey, given: string): Promise<boole
  * storage failures stay what they are (503/500).
  */
 export async function completeCodeEnrollment(call: Call, poolId: string, input: CodeEnrollment): Promise<void> {
+  call.origin();
+  await codeKey(call.env);
+  await completeCodeEnrollmentOf(call, await codeSubject(call, poolId, input.who, completionAsk(input.response)), input);
+}
+
+/** add/complete for a subject already read (an enrollment link reads it with its workspace). */
+export async function completeCodeEnrollmentOf(call: Call, subject: CodeSubject, input: CodeEnrollment): Promise<void> {
   const origin = call.origin();
   const key = await codeKey(call.env);
-  const pool = await getPool(call, poolId);
-  const user = await resolveUser(call, poolId, input.who);
+  const { pool, user } = subject;
   if (!user) throw otpInvalid();
+  const poolId = pool.id;
 
   const k = codeKeyOf(call, poolId, user.id);
   // Per-user daily limit of wrong codes: a slot before the check (429 when used up), given back for the right code.
@@ -222,9 +239,14 @@ export async function completeCodeEnrollment(call: Call, poolId: string, input: 
   await slot.release();
 
   try {
-    const mode = await registrationMode(call.env, input.response);
-    if (!mode) throw new ApiError("registration_failed", "the passkey could not be registered", { reason: "unknown challenge" });
-    await completeRegistration(call.env, { pool, user }, mode, input.response, origin, call.actor, call.now);
+    // The challenge is read once: its mode says which ceremony the response answers.
+    const challenge = await registrationChallenge(call.env, input.response);
+    if (challenge?.purpose !== "register") throw registrationFailed("unknown challenge");
+    await completeRegistration(call.env, { pool, user }, challenge.mode, input.response, origin, call.actor, call.now, {
+      challenge,
+      credentialTaken: subject.credentialTaken,
+      challengeUsed: subject.challengeUsed,
+    });
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     await recordAudit(call.env.DB, codeFailed(call, poolId, user.id, { reason: "passkey", error_code: e.code }), call.now);
@@ -239,14 +261,20 @@ export async function completeCodeEnrollment(call: Call, poolId: string, input: 
  * Returns the user; any failure is otpInvalid.
  */
 export async function checkEnrollmentCode(call: Call, poolId: string, who: UserLookup, code: string): Promise<UserWithData> {
+  await codeKey(call.env);
+  return checkEnrollmentCodeOf(call, await codeSubject(call, poolId, who), code);
+}
+
+/** checkEnrollmentCode for a subject already read. */
+export async function checkEnrollmentCodeOf(call: Call, subject: CodeSubject, code: string): Promise<UserWithData> {
   const key = await codeKey(call.env);
-  const [pool, user] = await Promise.all([getPool(call, poolId), resolveUser(call, poolId, who)]);
+  const { pool, user } = subject;
   if (!user) throw otpInvalid();
-  const k = codeKeyOf(call, poolId, user.id);
+  const k = codeKeyOf(call, pool.id, user.id);
   const slot = await takeUserCodeAttempt(call, pool, user.id);
   const given = await hashCode(key, user.id, ENROLL_WEBAUTHN, code);
   if (!(await codeMatches(call, k, given))) {
-    await recordAudit(call.env.DB, codeFailed(call, poolId, user.id, { reason: "code" }), call.now);
+    await recordAudit(call.env.DB, codeFailed(call, pool.id, user.id, { reason: "code" }), call.now);
     throw otpInvalid();
   }
   // Checked, not used: the attempt goes back, so reopening the link does not wear the code out.

@@ -3,14 +3,14 @@ import type { RegistrationResponseInput } from "../api/webauthn";
 import { checkName } from "../domain/names";
 import type { PasskeyMode } from "../domain/vocabulary";
 import { notFound, validationFailed } from "../errors";
+import type { PoolRow } from "../repo/pools";
+import type { UserWithData } from "../repo/users";
 import type { AuditEvent } from "../repo/audit";
 import * as credentialRepo from "../repo/credentials";
 import { endUserOidcSessions } from "../repo/oidc-sessions";
 import type { CredentialRow, PasskeyRef } from "../repo/credentials";
-import { beginRegistration, completeRegistration } from "../webauthn/registration";
+import { beginRegistration, completeRegistration, completionAsk, registrationChallenge } from "../webauthn/registration";
 import type { Call } from "./call";
-import { getPool } from "./pools";
-import { getUser } from "./users";
 
 /** A user of a pool of the call's tenant. */
 export interface UserRef {
@@ -18,14 +18,24 @@ export interface UserRef {
   userId: string;
 }
 
-async function subject(call: Call, r: UserRef) {
-  const [pool, user] = await Promise.all([getPool(call, r.poolId), getUser(call, r.poolId, r.userId)]);
-  return { pool, user };
+/**
+ * The pool and user of a ceremony in one read (with complete's checks when asked): 404 pool, then 404 user, as getPool
+ * and getUser answer.
+ */
+export async function enrollee(
+  call: Call,
+  r: UserRef,
+  extra: credentialRepo.CompletionAsk = {},
+): Promise<credentialRepo.Enrollee & { pool: PoolRow; user: UserWithData }> {
+  const e = await credentialRepo.readEnrollee(call.env.DB, { tenantId: call.tenantId, poolId: r.poolId, userId: r.userId, ...extra });
+  if (!e.pool) throw notFound("pool");
+  if (!e.user) throw notFound("user");
+  return { ...e, pool: e.pool, user: e.user };
 }
 
 export async function beginEnrollment(call: Call, r: UserRef, mode: PasskeyMode) {
   const origin = call.origin();
-  return { publicKey: await beginRegistration(call.env, await subject(call, r), mode, origin, call.now) };
+  return { publicKey: await beginRegistration(call.env, await enrollee(call, r), mode, origin, call.now) };
 }
 
 /** Completes an enrollment; returns all the user's passkeys. */
@@ -36,8 +46,9 @@ export async function completeEnrollment(
   response: RegistrationResponseInput,
 ): Promise<CredentialRow[]> {
   const origin = call.origin();
-  await completeRegistration(call.env, await subject(call, r), mode, response, origin, call.actor, call.now);
-  return credentialRepo.userPasskeys(call.env.DB, call.tenantId, r.userId);
+  // The D1 read and the KV read of the challenge run side by side; the checks keep their order (404 first).
+  const [s, challenge] = await Promise.all([enrollee(call, r, completionAsk(response)), registrationChallenge(call.env, response)]);
+  return completeRegistration(call.env, s, mode, response, origin, call.actor, call.now, { ...s, challenge });
 }
 
 /** The row reference of one passkey of the user (its entry id or credential id). */

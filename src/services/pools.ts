@@ -5,6 +5,7 @@ import type { Result } from "../domain/result";
 import { ApiError, invalidConfig, notFound } from "../errors";
 import type { PoolInput, PoolUpdate } from "../api/pool";
 import { recordAudit } from "../repo/audit";
+import { configWrite } from "../repo/config-cache";
 import * as poolRepo from "../repo/pools";
 import type { PoolRow } from "../repo/pools";
 import type { Call } from "./call";
@@ -41,7 +42,7 @@ export const auditConfig = (call: Call, resource: "pool" | "workspace", id: stri
 export async function createPool(call: Call, input: PoolInput): Promise<PoolRow> {
   const cfg = orThrow(mergePool(POOL_DEFAULTS, input));
   const row: PoolRow = { tenantId: call.tenantId, id: input.id ?? newId(), ...cfg, createdAt: call.now, updatedAt: call.now };
-  if (!(await poolRepo.insertPool(call.env.DB, row)))
+  if (!(await configWrite(call.tenantId, poolRepo.insertPool(call.env.DB, row))))
     throw new ApiError("pool_exists", "a pool with this id already exists", { id: row.id });
   await auditConfig(call, "pool", row.id, "create");
   return row;
@@ -51,14 +52,14 @@ export async function updatePool(call: Call, poolId: string, input: PoolUpdate):
   const current = await getPool(call, poolId);
   const cfg = orThrow(mergePool(current, input));
   const row: PoolRow = { ...current, ...cfg, updatedAt: call.now };
-  if (!(await poolRepo.updatePool(call.env.DB, row))) throw notFound("pool");
+  if (!(await configWrite(call.tenantId, poolRepo.updatePool(call.env.DB, row)))) throw notFound("pool");
   await auditConfig(call, "pool", poolId, "update");
   return row;
 }
 
 export async function deletePool(call: Call, poolId: string): Promise<void> {
   if (poolId === ADMIN_POOL) throw new ApiError("reserved_pool");
-  const res = await poolRepo.deletePoolIfUnused(call.env.DB, call.tenantId, poolId);
+  const res = await configWrite(call.tenantId, poolRepo.deletePoolIfUnused(call.env.DB, call.tenantId, poolId));
   if (res === "missing") throw notFound("pool");
   if (res === "in_use") throw new ApiError("pool_in_use");
   await auditConfig(call, "pool", poolId, "delete");

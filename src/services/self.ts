@@ -3,14 +3,12 @@ import type { RegistrationResponseInput } from "../api/webauthn";
 import type { PasskeyMode } from "../domain/vocabulary";
 import { passkeyMode } from "../domain/workspace";
 import { ApiError, notFound } from "../errors";
-import { type CredentialRow, deletePasskeyKeepingOne, renamePasskey, userPasskeys } from "../repo/credentials";
+import { type CompletionAsk, type CredentialRow, deletePasskeyKeepingOne, readEnrollee, renamePasskey } from "../repo/credentials";
 import type { UserWithData } from "../repo/users";
-import { beginRegistration, completeRegistration } from "../webauthn/registration";
+import { beginRegistration, completeRegistration, completionAsk, registrationChallenge } from "../webauthn/registration";
 import type { Call } from "./call";
 import { passkeyAudit, passkeyRef, type UserRef, validName } from "./passkeys";
-import { getPool } from "./pools";
 import { getUser } from "./users";
-import { getWorkspace } from "./workspaces";
 
 /** The signed-in user: its pool and id, and the workspace it signed in to (the call's actor is this user). */
 export interface SelfRef extends UserRef {
@@ -19,20 +17,26 @@ export interface SelfRef extends UserRef {
 
 export const getSelf = (call: Call, me: SelfRef): Promise<UserWithData> => getUser(call, me.poolId, me.userId);
 
-async function subjectInMode(call: Call, me: SelfRef, mode: PasskeyMode) {
-  const [ws, pool, user] = await Promise.all([
-    getWorkspace(call, me.workspaceId),
-    getPool(call, me.poolId),
-    getUser(call, me.poolId, me.userId),
-  ]);
-  const wsMode = passkeyMode(ws.mechanisms);
+/** The workspace's mode, pool and user in one read (with complete's checks when asked). */
+async function subjectInMode(call: Call, me: SelfRef, mode: PasskeyMode, ask: CompletionAsk = {}) {
+  const { workspaceMechanisms, pool, user, ...checks } = await readEnrollee(call.env.DB, {
+    tenantId: call.tenantId,
+    poolId: me.poolId,
+    userId: me.userId,
+    workspaceId: me.workspaceId,
+    ...ask,
+  });
+  if (!workspaceMechanisms) throw notFound("workspace");
+  if (!pool) throw notFound("pool");
+  if (!user) throw notFound("user");
+  const wsMode = passkeyMode(workspaceMechanisms);
   if (wsMode !== mode) {
     throw new ApiError("passkey_mode_mismatch", `this workspace uses ${wsMode ?? "no"} passkey mode`, {
       workspace_mode: wsMode,
       requested_mode: mode,
     });
   }
-  return { pool, user };
+  return { pool, user, ...checks };
 }
 
 export async function beginSelfEnrollment(call: Call, me: SelfRef, mode: PasskeyMode) {
@@ -47,8 +51,11 @@ export async function completeSelfEnrollment(
   response: RegistrationResponseInput,
 ): Promise<CredentialRow[]> {
   const origin = call.origin();
-  await completeRegistration(call.env, await subjectInMode(call, me, mode), mode, response, origin, call.actor, call.now);
-  return userPasskeys(call.env.DB, call.tenantId, me.userId);
+  const [s, challenge] = await Promise.all([
+    subjectInMode(call, me, mode, completionAsk(response)),
+    registrationChallenge(call.env, response),
+  ]);
+  return completeRegistration(call.env, s, mode, response, origin, call.actor, call.now, { ...s, challenge });
 }
 
 export async function deleteSelfPasskey(call: Call, me: SelfRef, ref: string): Promise<void> {

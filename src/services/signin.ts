@@ -16,10 +16,10 @@ import { orderedMethods, passkeyMode } from "../domain/workspace";
 import { ApiError, notFound, validationFailed } from "../errors";
 import { recordAudit } from "../repo/audit";
 import { TTL } from "../domain/ttl";
-import { deleteSigninTransaction, getSigninTransaction, putSigninTransaction, type SigninTransaction } from "../repo/signin-transactions";
+import { getSigninTransaction, putSigninTransaction, type SigninTransaction } from "../repo/signin-transactions";
 import type { PoolRow } from "../repo/pools";
-import { classicTarget, userPasskeyIds, workspaceUserByIdentifier } from "../repo/signin";
-import { workspaceWithPoolRows } from "../repo/workspaces";
+import { classicTarget, secondFactorPasskeys, workspaceUserByIdentifier } from "../repo/signin";
+import { workspaceConfig } from "../repo/config-cache";
 import type { AuthenticationResponseInput } from "../api/webauthn";
 import {
   ADMIN_SCOPES,
@@ -67,8 +67,11 @@ const shapeOf = (w: WorkspaceWithPoolRows) => ({
   pools: w.pools,
 });
 
+/** The workspace's configuration: the one read of it per request, from the isolate cache (repo/config-cache.ts). */
+const configOf = (s: WorkspaceCall) => workspaceConfig(s.env.DB, s.tenantId, s.workspaceId, s.now);
+
 async function loadWorkspace(s: WorkspaceCall) {
-  const w = await workspaceWithPoolRows(s.env.DB, s.tenantId, s.workspaceId);
+  const w = await configOf(s);
   if (!w) throw notFound("workspace");
   return shapeOf(w);
 }
@@ -106,10 +109,8 @@ async function fakeCredentialIds(k: CryptoKey, seed: string, lengths: number[] |
   );
 }
 
-type Begin = Omit<AuthenticationBegin, "tenantId" | "workspaceId" | "signinId">;
-
 /** Allow-list, pool and user for Classic options: the user's own passkeys, or a decoy's shape (no account revealed). */
-async function classicBegin(s: WorkspaceCall, pools: PoolRow[], first: PoolRow, identifier: string): Promise<Begin> {
+async function classicBegin(s: WorkspaceCall, pools: PoolRow[], first: PoolRow, identifier: string): Promise<AuthenticationBegin> {
   const key = identifierKey(identifier);
   const k = await hmacKey(s.env, "fake-credential-ids-v1");
   const seed = `${s.tenantId}\u0000${s.workspaceId}\u0000${key}`;
@@ -126,7 +127,6 @@ async function classicBegin(s: WorkspaceCall, pools: PoolRow[], first: PoolRow, 
     userVerification: pool.userVerification,
     mode: "classic" as const,
     userId: real ? target.userId : "",
-    poolId: real ? pool.id : "",
     allowCredentials,
   };
 }
@@ -154,24 +154,23 @@ async function secondFactorOptions(s: WorkspaceCall, pools: PoolRow[], loginId: 
     (() => {
       throw authenticationFailed();
     })();
-  const passkeys = await userPasskeyIds(s.env.DB, s.tenantId, tx.userId);
-  if (passkeys.length === 0) throw new ApiError("second_factor_not_enrolled");
-  const publicKey = await beginAuthentication(
-    s.env,
+  // A transaction whose last challenge is consumed is complete: it gets no new challenge (no KV delete needed).
+  const { credentialIds, done } = await secondFactorPasskeys(s.env.DB, s.tenantId, tx.userId, tx.challenge?.challenge ?? "");
+  if (done) throw authenticationFailed();
+  if (credentialIds.length === 0) throw new ApiError("second_factor_not_enrolled");
+  const { options, challenge } = await beginAuthentication(
     {
-      tenantId: s.tenantId,
-      workspaceId: s.workspaceId,
-      signinId: tx.id,
       rpId: rpIdFor(pool, s.origin()),
       userVerification: pool.userVerification,
       mode: "classic",
       userId: tx.userId,
-      poolId: pool.id,
-      allowCredentials: passkeys.map((p) => ({ id: p.credentialId })),
+      allowCredentials: credentialIds.map((id) => ({ id })),
     },
     s.now,
   );
-  return { login_id: tx.id, publicKey };
+  // The transaction keeps its expiry; this step's challenge replaces any earlier one (one KV record, one write).
+  await putSigninTransaction(s.env.CHALLENGES, { ...tx, challenge }, s.now);
+  return { login_id: tx.id, publicKey: options };
 }
 
 /** POST /login/webauthn/options: Smart {}, Classic {identifier} (a decoy's shape for nobody), second factor {login_id}. */
@@ -187,24 +186,20 @@ export async function passkeyOptions(s: WorkspaceCall, body: { identifier?: stri
     (() => {
       throw new ApiError("invalid_configuration", "the workspace has no identity pool", { field: "identity_pools" });
     })();
-  const tx = newSigninTransaction(s, scope);
-
-  let begin: Begin;
+  let begin: AuthenticationBegin;
   if (mode === "smart") {
-    begin = { rpId: rpIdFor(first, origin), userVerification: first.userVerification, mode, userId: "", poolId: "", allowCredentials: [] };
+    begin = { rpId: rpIdFor(first, origin), userVerification: first.userVerification, mode, userId: "", allowCredentials: [] };
   } else {
     if (body.identifier === undefined) {
       throw validationFailed("json", [{ field: "identifier", message: "required" }], "identifier is required in Classic mode");
     }
     begin = await classicBegin(s, pools, first, body.identifier);
   }
-  const publicKey = await beginAuthentication(
-    s.env,
-    { tenantId: s.tenantId, workspaceId: s.workspaceId, signinId: tx.id, ...begin },
-    s.now,
-  );
-  await putSigninTransaction(s.env.CHALLENGES, tx);
-  return { login_id: tx.id, publicKey };
+  const { options, challenge } = await beginAuthentication(begin, s.now);
+  // The transaction and its challenge: one KV record, one write.
+  const tx = newSigninTransaction(s, scope, { challenge });
+  await putSigninTransaction(s.env.CHALLENGES, tx, s.now);
+  return { login_id: tx.id, publicKey: options };
 }
 
 /** Scopes a sign-in may ask for in this workspace, and the default when it asks for none. */
@@ -259,12 +254,14 @@ async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, user
       amr,
       factors,
       next: "second_factor",
+      challenge: undefined,
       expiresAt: s.now + TTL.signin * 1000,
     };
-    await putSigninTransaction(s.env.CHALLENGES, next);
+    await putSigninTransaction(s.env.CHALLENGES, next, s.now);
     return { login_id: tx.id, next: nextOf(pool) };
   }
-  await deleteSigninTransaction(s.env.CHALLENGES, tx.id).catch(() => undefined);
+  // The transaction is left to its TTL, no KV delete: its challenge is consumed in D1, so its finish cannot pass again,
+  // and second-factor options refuse a transaction whose last challenge is consumed (secondFactorPasskeys).
   const scope = scopeForPool(s, tx.scope, pool);
   const token = await createUserToken(s, { workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: s.now });
   if (authz === undefined) return token;
@@ -276,18 +273,19 @@ async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, user
 /** POST /login/webauthn/finish: verifies the assertion, then a token or the next factor. */
 export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; credential: AuthenticationResponseInput; authz?: string }) {
   const origin = s.origin();
-  const tx = await getSigninTransaction(s.env.CHALLENGES, body.login_id, s.now);
+  const [tx, w] = await Promise.all([getSigninTransaction(s.env.CHALLENGES, body.login_id, s.now), configOf(s)]);
   if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId) throw authenticationFailed();
-  const { pools } = await loadWorkspace(s);
+  if (!w) throw notFound("workspace");
   let result: Authenticated;
   try {
     result = await finishAuthentication(
-      s.env,
+      s.env.DB,
       {
         tenantId: s.tenantId,
         workspaceId: s.workspaceId,
         signinId: tx.id,
-        pools: new Map(pools.map((p) => [p.id, p])),
+        challenge: tx.challenge,
+        pools: w.poolsById,
         response: body.credential,
         ctx: origin,
       },

@@ -10,6 +10,7 @@ import { newId } from "../crypto/bytes";
 import { jwks, signingKey } from "../crypto/keys";
 import { POOL_DEFAULTS } from "../domain/pool";
 import { ApiError, notFound } from "../errors";
+import { configWrite } from "../repo/config-cache";
 import * as tenantRepo from "../repo/tenants";
 import type { NewPoolRow, TenantRow } from "../repo/tenants";
 import type { WorkspaceWithPools } from "../repo/workspaces";
@@ -65,7 +66,7 @@ export async function createTenant(call: Call, input: { id?: string; name: strin
 }
 
 export async function deleteTenant(call: Call, id: string): Promise<void> {
-  if (!(await tenantRepo.deleteTenantEverywhere(call.env.DB, id))) throw notFound("tenant");
+  if (!(await configWrite(id, tenantRepo.deleteTenantEverywhere(call.env.DB, id)))) throw notFound("tenant");
 }
 
 /** The call's tenant's public signing keys (JWKS); 404 for an unknown tenant. */

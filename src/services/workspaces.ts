@@ -4,6 +4,7 @@ import type { WorkspaceInput, WorkspaceUpdate } from "../api/workspace";
 import { newId } from "../crypto/bytes";
 import { checkWorkspaceMechanisms } from "../domain/workspace";
 import { ApiError, invalidConfig, notFound } from "../errors";
+import { configWrite, workspaceConfig } from "../repo/config-cache";
 import type { PoolRow } from "../repo/pools";
 import * as workspaceRepo from "../repo/workspaces";
 import type { WorkspaceRow, WorkspaceWithPools } from "../repo/workspaces";
@@ -34,12 +35,13 @@ export async function getWorkspace(call: Call, id: string): Promise<WorkspaceWit
 export const listWorkspaces = (call: Call): Promise<WorkspaceWithPools[]> => workspaceRepo.listWorkspaces(call.env.DB, call.tenantId);
 
 /**
- * The workspace a hosted page (sign-in, portal, enrollment link, admin console) belongs to, with its pools' rows; one
- * D1 batch. Undefined for an unknown workspace, and for ids that cannot exist (no lookup then): the page answers 404.
+ * The workspace a hosted page (sign-in, portal, enrollment link, admin console) belongs to, with its pools' rows, from
+ * the isolate's configuration cache (repo/config-cache.ts; a miss is one D1 batch). Undefined for an unknown
+ * workspace, and for ids that cannot exist (no lookup then): the page answers 404.
  */
 export async function getPageWorkspace(call: Call, id: string): Promise<WorkspaceWithPoolRows | undefined> {
   if (!ID_RE.test(call.tenantId) || !ID_RE.test(id)) return undefined;
-  return workspaceRepo.workspaceWithPoolRows(call.env.DB, call.tenantId, id);
+  return workspaceConfig(call.env.DB, call.tenantId, id, call.now);
 }
 
 export async function createWorkspace(call: Call, input: WorkspaceInput): Promise<WorkspaceWithPools> {
@@ -54,7 +56,7 @@ export async function createWorkspace(call: Call, input: WorkspaceInput): Promis
     createdAt: call.now,
     updatedAt: call.now,
   };
-  if (!(await workspaceRepo.insertWorkspace(call.env.DB, w))) {
+  if (!(await configWrite(call.tenantId, workspaceRepo.insertWorkspace(call.env.DB, w)))) {
     throw new ApiError("workspace_exists", "a workspace with this id already exists", { id: w.id });
   }
   await auditConfig(call, "workspace", w.id, "create");
@@ -66,13 +68,13 @@ export async function updateWorkspace(call: Call, id: string, input: WorkspaceUp
   const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? current.mechanisms));
   const poolIds = input.identity_pools ? await checkPools(call, input.identity_pools) : current.poolIds;
   const w: WorkspaceWithPools = { ...current, name: input.name?.trim() ?? current.name, mechanisms, poolIds, updatedAt: call.now };
-  if (!(await workspaceRepo.updateWorkspace(call.env.DB, w))) throw notFound("workspace");
+  if (!(await configWrite(call.tenantId, workspaceRepo.updateWorkspace(call.env.DB, w)))) throw notFound("workspace");
   await auditConfig(call, "workspace", id, "update");
   return w;
 }
 
 export async function deleteWorkspace(call: Call, id: string): Promise<void> {
   if (id === ADMIN_WORKSPACE) throw new ApiError("reserved_workspace");
-  if (!(await workspaceRepo.deleteWorkspace(call.env.DB, call.tenantId, id))) throw notFound("workspace");
+  if (!(await configWrite(call.tenantId, workspaceRepo.deleteWorkspace(call.env.DB, call.tenantId, id)))) throw notFound("workspace");
   await auditConfig(call, "workspace", id, "delete");
 }

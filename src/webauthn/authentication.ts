@@ -1,17 +1,17 @@
 /**
- * Authentication ceremony (WebAuthn §7.2) for sign-in. begin: request options + a challenge record in KV bound to
- * the sign-in transaction. finish: every check of §7.2, then one D1 batch that consumes the challenge and records the
- * new sign count, backup state and last use. Every failure is the same AuthFailed, so callers answer one 401.
+ * Authentication ceremony (WebAuthn §7.2) for sign-in. begin: request options and the challenge record the caller
+ * keeps (in the sign-in transaction's one KV record). finish: every check of §7.2 against that record, then one D1
+ * batch that consumes the challenge and records the new sign count, backup state and last use. No HTTP and no KV here.
+ * Every failure is the same AuthFailed, so callers answer one 401.
  */
 import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@simplewebauthn/server";
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
-import type { Env } from "../env";
 import { fromB64url, randomBytes } from "../crypto/bytes";
 import type { PasskeyMode, UserVerification } from "../domain/vocabulary";
 import { TTL } from "../domain/ttl";
-import { deleteChallenge, getChallenge, putChallenge } from "../repo/challenges";
 import type { PoolRow } from "../repo/pools";
 import { commitAssertion, flagClone, workspaceCredential, type SigninCredential } from "../repo/signin";
+import type { SigninChallenge } from "../repo/signin-transactions";
 import type { AuthenticationResponseInput } from "../api/webauthn";
 import { authDataProblem, derSignatureProblem, ECDSA_ALGORITHMS } from "./encoding";
 import { originsFor, parseClientData, rpIdFor, type RequestContext } from "./context";
@@ -23,19 +23,19 @@ const fail = (reason: string): never => {
 };
 
 export interface AuthenticationBegin {
-  tenantId: string;
-  workspaceId: string;
-  signinId: string;
   rpId: string;
   userVerification: UserVerification;
   mode: PasskeyMode;
   /** The user the ceremony is for; "" when unknown (Smart sign-in, or an unknown Classic identifier). */
   userId: string;
-  poolId: string;
   allowCredentials: { id: string; transports?: string[] }[];
 }
 
-export async function beginAuthentication(env: Env, b: AuthenticationBegin, now: number): Promise<PublicKeyCredentialRequestOptionsJSON> {
+/** Request options and the challenge record to keep until the finish (the caller stores it; nothing is written here). */
+export async function beginAuthentication(
+  b: AuthenticationBegin,
+  now: number,
+): Promise<{ options: PublicKeyCredentialRequestOptionsJSON; challenge: SigninChallenge }> {
   const options = await generateAuthenticationOptions({
     rpID: b.rpId,
     allowCredentials: b.allowCredentials,
@@ -43,27 +43,25 @@ export async function beginAuthentication(env: Env, b: AuthenticationBegin, now:
     timeout: TTL.challenge * 1000,
     userVerification: b.userVerification,
   });
-  await putChallenge(env.CHALLENGES, {
+  const challenge: SigninChallenge = {
     challenge: options.challenge,
-    tenantId: b.tenantId,
-    poolId: b.poolId,
-    userId: b.userId,
-    purpose: "authenticate",
-    mode: b.mode,
     rpId: b.rpId,
+    mode: b.mode,
+    userId: b.userId,
     allowCredentials: b.allowCredentials.map((c) => c.id),
-    context: { workspaceId: b.workspaceId, signinId: b.signinId },
     expiresAt: now + TTL.challenge * 1000,
-  });
-  return options;
+  };
+  return { options, challenge };
 }
 
 export interface AuthenticationFinish {
   tenantId: string;
   workspaceId: string;
   signinId: string;
+  /** The challenge the sign-in transaction holds (undefined: none pending, e.g. a record of an older shape). */
+  challenge: SigninChallenge | undefined;
   /** The workspace's pools by id. */
-  pools: Map<string, PoolRow>;
+  pools: ReadonlyMap<string, PoolRow>;
   response: AuthenticationResponseInput;
   ctx: RequestContext;
 }
@@ -75,23 +73,19 @@ export interface Authenticated {
 
 /** Verifies an assertion for a sign-in transaction and commits its use. Throws AuthFailed on any failure. */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: the §7.2 checklist, read top to bottom in the spec's order
-export async function finishAuthentication(env: Env, f: AuthenticationFinish, now: number): Promise<Authenticated> {
+export async function finishAuthentication(d1: D1Database, f: AuthenticationFinish, now: number): Promise<Authenticated> {
   const { response } = f;
   const clientData = parseClientData(response.response.clientDataJSON) ?? fail("clientDataJSON is malformed");
   if (clientData.crossOrigin === true) fail("cross-origin ceremony");
-  const rec = (await getChallenge(env.CHALLENGES, clientData.challenge)) ?? fail("unknown challenge");
-  if (
-    rec.purpose !== "authenticate" ||
-    rec.tenantId !== f.tenantId ||
-    rec.context?.workspaceId !== f.workspaceId ||
-    rec.context?.signinId !== f.signinId
-  ) {
-    fail("challenge issued for another ceremony");
-  }
+  // The record comes from the transaction of this tenant, workspace and login id: that binds the challenge to them.
+  const rec = f.challenge ?? fail("no challenge pending in the sign-in transaction");
+  if (clientData.challenge !== rec.challenge) fail("unknown challenge");
   if (rec.expiresAt <= now) fail("challenge expired");
   if (response.id !== response.rawId) fail("id and rawId differ");
 
-  const cred = (await workspaceCredential(env.DB, f.tenantId, f.workspaceId, response.rawId)) ?? fail("unknown credential");
+  const cred = (await workspaceCredential(d1, f.tenantId, f.workspaceId, response.rawId, rec.challenge)) ?? fail("unknown credential");
+  // A replay fails here, before any counter is judged (a replayed assertion must not flag a clone).
+  if (cred.challengeUsed) fail("challenge already used");
   if (rec.allowCredentials?.length && !rec.allowCredentials.includes(cred.credentialId)) fail("credential not in allowCredentials");
   if (rec.userId && cred.userId !== rec.userId) fail("credential of another user");
   const userHandle = response.response.userHandle;
@@ -140,7 +134,7 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
   const fresh = info.newCounter;
   if ((stored > 0 || fresh > 0) && fresh <= stored) {
     await flagClone(
-      env.DB,
+      d1,
       cred.id,
       { ...audit, type: "passkey.clone_warning", details: { credential: cred.id, stored, received: fresh } },
       now,
@@ -149,8 +143,8 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
   }
 
   const committed = await commitAssertion(
-    env.DB,
-    { challenge: rec.challenge, tenantId: rec.tenantId, purpose: "authenticate", expiresAt: rec.expiresAt },
+    d1,
+    { challenge: rec.challenge, tenantId: f.tenantId, purpose: "authenticate", expiresAt: rec.expiresAt },
     {
       credentialEntryId: cred.id,
       signCount: fresh,
@@ -162,6 +156,5 @@ export async function finishAuthentication(env: Env, f: AuthenticationFinish, no
     now,
   );
   if (!committed) fail("challenge already used");
-  await deleteChallenge(env.CHALLENGES, rec.challenge).catch(() => undefined);
   return { credential: cred, pool };
 }

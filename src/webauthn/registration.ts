@@ -1,7 +1,9 @@
 /**
  * Registration ceremony (WebAuthn §7.1), shared by the system API, OTP-gated add and self-service.
  * begin: options + a challenge record in KV. complete: every check of §7.1, then one D1 batch that consumes the
- * challenge and inserts the passkey under the user's limits.
+ * challenge, inserts the passkey under the user's limits and reads back the user's passkeys. Neither reads D1 itself:
+ * the caller's one read (repo/credentials.ts readEnrollee) brings the subject, its passkeys, the duplicate check and
+ * whether the challenge is consumed already.
  */
 import { generateRegistrationOptions, verifyRegistrationResponse } from "@simplewebauthn/server";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
@@ -12,8 +14,8 @@ import { ApiError } from "../errors";
 import { b64url, fromB64url, newId, randomBytes } from "../crypto/bytes";
 import { TTL } from "../domain/ttl";
 import type { PasskeyMode } from "../domain/vocabulary";
-import { deleteChallenge, getChallenge, putChallenge } from "../repo/challenges";
-import { passkeyByCredentialId, registerPasskey, userPasskeys, type CredentialRow } from "../repo/credentials";
+import { type ChallengeRecord, getChallenge, putChallenge } from "../repo/challenges";
+import { passkeyByCredentialId, registerPasskey, type CredentialRow } from "../repo/credentials";
 import type { PoolRow } from "../repo/pools";
 import type { UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../api/webauthn";
@@ -22,7 +24,30 @@ import { originsFor, parseClientData, rpIdFor, SUPPORTED_ALGORITHMS, type Reques
 
 export interface Subject {
   pool: PoolRow;
-  user: Pick<UserWithData, "id" | "tenantId" | "poolId" | "userHandle" | "identifiers">;
+  /** With its credentials: begin excludes the passkeys it has. */
+  user: Pick<UserWithData, "id" | "tenantId" | "poolId" | "userHandle" | "identifiers" | "credentials">;
+}
+
+/** What complete may have read already, with the subject, so it does not read again. */
+export interface Preread {
+  /** The challenge record the response answers (registrationChallenge), null when none. */
+  challenge?: ChallengeRecord | null;
+  /** Whether the response's credential id is registered in the tenant already (readEnrollee's duplicate check). */
+  credentialTaken?: boolean;
+  /** Whether the response's challenge is consumed already (readEnrollee's early single-use check). */
+  challengeUsed?: boolean;
+}
+
+/** What complete's one read should check besides the subject (repo/credentials.ts CompletionAsk), from the request. */
+export function completionAsk(response: RegistrationResponseInput): { credentialId: string; challenge?: string } {
+  const challenge = parseClientData(response.response.clientDataJSON)?.challenge;
+  return { credentialId: response.rawId, ...(typeof challenge === "string" && { challenge }) };
+}
+
+/** The challenge record a registration response answers (one KV read), or null; undefined when clientData is malformed. */
+export async function registrationChallenge(env: Env, response: RegistrationResponseInput): Promise<ChallengeRecord | null | undefined> {
+  const clientData = parseClientData(response.response.clientDataJSON);
+  return clientData ? getChallenge(env.CHALLENGES, clientData.challenge) : undefined;
 }
 
 const KNOWN_TRANSPORTS = new Set(["ble", "cable", "hybrid", "internal", "nfc", "smart-card", "usb"]);
@@ -85,7 +110,7 @@ export async function beginRegistration(
   now: number,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const rpId = rpIdFor(s.pool, ctx);
-  const existing = await userPasskeys(env.DB, s.user.tenantId, s.user.id);
+  const existing = s.user.credentials.filter((c) => c.type === "webauthn");
   const userName = s.user.identifiers[0]?.identifier ?? s.user.id;
   const userHandle = fromB64url(s.user.userHandle)!;
   const userVerification = s.pool.userVerification;
@@ -120,7 +145,7 @@ export async function beginRegistration(
   return options;
 }
 
-/** Verifies a registration response for this subject and mode, and stores the passkey. */
+/** Verifies a registration response for this subject and mode, stores the passkey, and returns the user's passkeys. */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: the §7.1 checklist, read top to bottom in the spec's order
 export async function completeRegistration(
   env: Env,
@@ -130,11 +155,12 @@ export async function completeRegistration(
   ctx: RequestContext,
   actor: string,
   now: number,
-): Promise<CredentialRow> {
+  pre: Preread = {},
+): Promise<CredentialRow[]> {
   const clientData = parseClientData(response.response.clientDataJSON);
   if (!clientData) throw registrationFailed("clientDataJSON is malformed");
   if (clientData.crossOrigin === true) throw registrationFailed("cross-origin ceremonies are not accepted");
-  const rec = await getChallenge(env.CHALLENGES, clientData.challenge);
+  const rec = pre.challenge !== undefined ? pre.challenge : await getChallenge(env.CHALLENGES, clientData.challenge);
   const rpId = rpIdFor(s.pool, ctx);
   if (
     rec?.purpose !== "register" ||
@@ -146,6 +172,8 @@ export async function completeRegistration(
     throw registrationFailed("unknown challenge");
   }
   if (rec.expiresAt <= now) throw registrationFailed("challenge expired");
+  // KV keeps a consumed challenge until its TTL: D1 says it was used (the commit batch below checks it again).
+  if (pre.challengeUsed) throw registrationFailed("challenge already used");
   if (rec.rpId !== rpId) throw registrationFailed("the pool's relying party changed during the ceremony");
 
   const rawId = fromB64url(response.rawId);
@@ -181,9 +209,9 @@ export async function completeRegistration(
 
   const rk = response.clientExtensionResults?.credProps?.rk;
   if (mode === "smart" && rk === false) throw registrationFailed("the authenticator did not create a discoverable credential");
-  if (await passkeyByCredentialId(env.DB, s.user.tenantId, info.credential.id)) {
-    throw new ApiError("credential_exists");
-  }
+  // info.credential.id === response.rawId (checked above), so a duplicate check read for rawId holds for it.
+  const taken = pre.credentialTaken ?? (await passkeyByCredentialId(env.DB, s.user.tenantId, info.credential.id)) !== undefined;
+  if (taken) throw new ApiError("credential_exists");
 
   const row: CredentialRow = {
     id: newId(),
@@ -213,7 +241,7 @@ export async function completeRegistration(
     updatedAt: now,
     lastUsedAt: null,
   };
-  const outcome = await registerPasskey(
+  const { outcome, passkeys } = await registerPasskey(
     env.DB,
     { challenge: rec.challenge, tenantId: rec.tenantId, purpose: "register", expiresAt: rec.expiresAt },
     row,
@@ -233,6 +261,6 @@ export async function completeRegistration(
   if (outcome === "limit_reached") {
     throw new ApiError("credential_limit_reached", "the user has reached the pool's passkey limit", { capacity: s.pool.webauthnCapacity });
   }
-  await deleteChallenge(env.CHALLENGES, rec.challenge).catch(() => undefined);
-  return row;
+  // The KV record is left to its TTL: consumed_challenges makes it useless, and deleting it would cost a KV call.
+  return passkeys;
 }

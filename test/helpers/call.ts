@@ -20,6 +20,7 @@ export function testCall(o: TestCallOptions = {}): Call {
     actor: o.actor ?? "test",
     now: o.now ?? Date.now(),
     origin: () => ({ origin: ORIGIN, hostname, issuerBase: ORIGIN }),
+    defer: () => undefined, // the work is already running; the test awaits what it checks
   };
 }
 

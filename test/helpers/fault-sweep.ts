@@ -158,8 +158,6 @@ export const consumed = async (challenge: string) =>
 export const challengeOf = (response: { response: { clientDataJSON: string } }) =>
   (JSON.parse(atob(response.response.clientDataJSON.replace(/-/g, "+").replace(/_/g, "/"))) as { challenge: string }).challenge;
 
-export const isKvDelete = (c: StorageCall) => c.kind === "kv" && c.op === "delete";
-
 /**
  * A sweep and its counts, for one test file: `report(label)` prints "<label>: N fault points, ..." (the numbers the
  * suite reports) and the documented partial states met.
