@@ -12,7 +12,8 @@ import { SoftAuthenticator } from "./authenticator";
 import { expectError, json, ORIGIN, sys, systemToken } from "./helpers/api";
 import { type CredentialJson, enroll, type Mode, newUser, segment } from "./helpers/passkeys";
 import { setup, userToken } from "./helpers/signin";
-import { describeCalls, type Measured, measuredFetch, measuredPost, type StorageUse } from "./helpers/storage-use";
+import type { StorageUse } from "./helpers/faults";
+import { describeCalls, type Measured, measuredFetch, measuredPost } from "./helpers/storage-use";
 
 type Budget = Partial<Omit<StorageUse, "calls">>;
 const NONE: Required<Budget> = { d1RoundTrips: 0, d1Statements: 0, kvReads: 0, kvWrites: 0, kvDeletes: 0, kvLists: 0 };

@@ -9,10 +9,10 @@ import { describe, expect, it } from "vitest";
 import { workspaceConfig } from "../src/repo/config-cache";
 import { SoftAuthenticator } from "./authenticator";
 import { expectError, json, ORIGIN, sys, uid } from "./helpers/api";
-import { FaultPlan, faultyEnv } from "./helpers/faults";
+import { FaultPlan, faultyEnv, type StorageUse, storageUse } from "./helpers/faults";
 import { enroll, newUser } from "./helpers/passkeys";
 import { finish, options, type Options, optionsRes, password, setup } from "./helpers/signin";
-import { describeCalls, type Measured, measuredFetch, measuredPost, type StorageUse, storageUse } from "./helpers/storage-use";
+import { describeCalls, type Measured, measuredFetch, measuredPost } from "./helpers/storage-use";
 
 const PASSWORD = "correct horse battery staple";
 

@@ -18,8 +18,8 @@ import { createOidcSession, type OidcSessionRow } from "../src/repo/oidc-session
 import { createOidcTokens, type OidcTokenRequest } from "../src/services/oidc-token";
 import { basic, call, expectOAuthError, json, ORIGIN, sys, systemToken, uid } from "./helpers/api";
 import { testWorkspaceCall } from "./helpers/call";
-import { FaultPlan, faultyEnv } from "./helpers/faults";
-import { describeCalls, storageUse } from "./helpers/storage-use";
+import { FaultPlan, faultyEnv, storageUse } from "./helpers/faults";
+import { describeCalls } from "./helpers/storage-use";
 import { SoftAuthenticator } from "./authenticator";
 import { count, enroll, newUser } from "./helpers/passkeys";
 import { newWorkspace } from "./helpers/signin";

@@ -114,3 +114,29 @@ export function faultyKv(real: KVNamespace, plan: FaultPlan): KVNamespace {
 export function faultyEnv(base: Cloudflare.Env, plan: FaultPlan): Cloudflare.Env {
   return { ...base, DB: faultyD1(base.DB, plan), CHALLENGES: faultyKv(base.CHALLENGES, plan) };
 }
+
+/** What a list of calls adds up to (issue 11's budgets; test/helpers/storage-use.ts, the bench's census worker). */
+export interface StorageUse {
+  d1RoundTrips: number;
+  d1Statements: number;
+  kvReads: number;
+  kvWrites: number;
+  kvDeletes: number;
+  kvLists: number;
+  /** Every call, in order: SQL (first statement of a batch) or KV key, for a failing budget's message. */
+  calls: StorageCall[];
+}
+
+export function storageUse(calls: StorageCall[]): StorageUse {
+  const d1 = calls.filter((c) => c.kind === "d1");
+  const kv = (...ops: string[]) => calls.filter((c) => c.kind === "kv" && ops.includes(c.op)).length;
+  return {
+    d1RoundTrips: d1.length,
+    d1Statements: d1.reduce((n, c) => n + c.statements, 0),
+    kvReads: kv("get", "getWithMetadata"),
+    kvWrites: kv("put"),
+    kvDeletes: kv("delete"),
+    kvLists: kv("list"),
+    calls,
+  };
+}

@@ -8,33 +8,8 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../src/index";
-import { FaultPlan, faultyEnv, type StorageCall } from "./faults";
 import { ORIGIN } from "./api";
-
-export interface StorageUse {
-  d1RoundTrips: number;
-  d1Statements: number;
-  kvReads: number;
-  kvWrites: number;
-  kvDeletes: number;
-  kvLists: number;
-  /** Every call, in order: SQL (first statement of a batch) or KV key, for a failing budget's message. */
-  calls: StorageCall[];
-}
-
-export function storageUse(calls: StorageCall[]): StorageUse {
-  const d1 = calls.filter((c) => c.kind === "d1");
-  const kv = (...ops: string[]) => calls.filter((c) => c.kind === "kv" && ops.includes(c.op)).length;
-  return {
-    d1RoundTrips: d1.length,
-    d1Statements: d1.reduce((n, c) => n + c.statements, 0),
-    kvReads: kv("get", "getWithMetadata"),
-    kvWrites: kv("put"),
-    kvDeletes: kv("delete"),
-    kvLists: kv("list"),
-    calls,
-  };
-}
+import { FaultPlan, faultyEnv, type StorageUse, storageUse } from "./faults";
 
 export interface Measured {
   res: Response;
