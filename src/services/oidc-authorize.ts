@@ -28,7 +28,7 @@ import type { OidcClientRow } from "../repo/oidc-clients";
 import { insertOidcCode } from "../repo/oidc-codes";
 import { rememberConsent } from "../repo/oidc-consents";
 import { type AuthorizationContext, readAuthorizationContext } from "../repo/oidc-sessions";
-import { getWorkspace } from "../repo/workspaces";
+import { workspaceConfig } from "../repo/config-cache";
 import {
   deletePendingAuthorization,
   getPendingAuthorization,
@@ -403,11 +403,11 @@ export async function logout(s: WorkspaceCall, params: URLSearchParams, cookieSe
     await endProviderSession(s, cookieSecret!);
     return signedOut(r);
   }
-  const workspace = await getWorkspace(s.env.DB, s.tenantId, s.workspaceId);
+  const config = await workspaceConfig(s.env.DB, s.tenantId, s.workspaceId, s.now);
   return {
     kind: "confirm_logout",
     view: {
-      workspaceName: workspace?.name ?? s.workspaceId,
+      workspaceName: config?.workspace.name ?? s.workspaceId,
       clientName: r.ctx.client ? r.ctx.client.clientName || r.ctx.client.clientId : null,
       clientId: r.clientId,
       postLogoutRedirectUri: r.target,
