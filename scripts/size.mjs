@@ -20,6 +20,7 @@ import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
+import { decodeMappings } from "./lib/source-map.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 // `npm run size -- --config other.toml`: another wrangler configuration (e.g. a before/after comparison).
@@ -50,37 +51,18 @@ function packageOf(input) {
   return parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
 }
 
-/** Output bytes per source file, from the source map's mappings (base64 VLQ). */
+/** Output bytes per source file, from the source map's mappings. */
 function bytesPerSource(code, map) {
-  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   const lines = code.split("\n");
   const chunks = map.sources.map(() => []);
-  let src = 0;
-  map.mappings.split(";").forEach((line, lineNo) => {
+  decodeMappings(map.mappings).forEach((segs, lineNo) => {
     const text = lines[lineNo] ?? "";
-    let col = 0;
     let prev = null;
-    for (const seg of line.split(",")) {
-      if (!seg) continue;
-      const fields = [];
-      let value = 0;
-      let shift = 0;
-      for (const ch of seg) {
-        const d = B64.indexOf(ch);
-        value += (d & 31) << shift;
-        if (d & 32) shift += 5;
-        else {
-          fields.push(value & 1 ? -(value >> 1) : value >> 1);
-          value = 0;
-          shift = 0;
-        }
-      }
-      col += fields[0];
-      if (prev) chunks[prev.src].push(text.slice(prev.col, col));
-      if (fields.length > 1) src += fields[1];
-      prev = fields.length > 1 ? { src, col } : null;
+    for (const seg of segs) {
+      if (prev) chunks[prev[1]].push(text.slice(prev[0], seg[0]));
+      prev = seg.length > 1 ? seg : null;
     }
-    if (prev) chunks[prev.src].push(text.slice(prev.col));
+    if (prev) chunks[prev[1]].push(text.slice(prev[0]));
   });
   return chunks;
 }

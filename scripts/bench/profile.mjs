@@ -16,6 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { decodeMappings } from "../lib/source-map.mjs";
 import { drive } from "./drive.mjs";
 import { client, closeHttp, FLOWS, floorSignin, nodeHttp, seedClient, seedFloorClient, setupTenant } from "./flows.mjs";
 import { environment, mdTable, writeSection } from "./report.mjs";
@@ -153,43 +154,14 @@ async function profileWhile(port, target, states, iterate, pids) {
   return { profile, signins, result, workerdMs };
 }
 
-// ---------- source map: base64 VLQ, generated (line, column) → original (source, line, name) ----------
+// ---------- source map (scripts/lib/source-map.mjs), generated (line, column) → original (source, line, name) ----------
 
 /**
  * @param {{ sources: string[], names?: string[], mappings: string }} map
  * @returns {(line: number, column: number) => { source: string, line: number, name?: string } | undefined} 0-based
  */
 function sourceMapLookup(map) {
-  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  /** @type {number[][][]} per generated line: [column, source, line, sourceColumn, name?] */
-  const lines = [];
-  const state = [0, 0, 0, 0, 0]; // column resets per line; the others run on
-  for (const text of map.mappings.split(";")) {
-    state[0] = 0;
-    /** @type {number[][]} */
-    const segs = [];
-    for (const seg of text.split(",")) {
-      if (!seg) continue;
-      /** @type {number[]} */
-      const out = [];
-      let value = 0;
-      let shift = 0;
-      for (const ch of seg) {
-        const d = B64.indexOf(ch);
-        value += (d & 31) << shift;
-        if (d & 32) shift += 5;
-        else {
-          const i = out.length;
-          state[i] = (state[i] ?? 0) + (value & 1 ? -(value >> 1) : value >> 1);
-          out.push(state[i] ?? 0);
-          value = 0;
-          shift = 0;
-        }
-      }
-      segs.push(out);
-    }
-    lines.push(segs);
-  }
+  const lines = decodeMappings(map.mappings);
   return (line, column) => {
     const segs = lines[line];
     if (!segs) return undefined;
