@@ -8,11 +8,12 @@
  * floor worker (scripts/bench/floor.ts) and the raw P-256 verify rate inside workerd, prints the table and writes
  * BENCHMARKS.md. BENCH_DURATION: seconds per flow (default 15). Everything started here is stopped in `finally`.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { drive } from "./drive.mjs";
+import { guardRun } from "./guard.mjs";
 import { client, closeHttp, FLOWS, floorSignin, mintCode, nodeHttp, seedClient, seedFloorClient, setupTenant } from "./flows.mjs";
 import { comparison, environment, lastRecorded, notes, storageText, table, writeBenchmarks } from "./report.mjs";
 import { BENCH_IP_LIMIT, buildAll, freePort, migrateAndSeed, runtimeLog, serveApp, serveFloor, workerdPids } from "./serve.mjs";
@@ -35,29 +36,16 @@ mkdirSync(join(tmp, "app"));
 mkdirSync(join(tmp, "floor"));
 /** @type {import("miniflare").Miniflare[]} */
 const running = [];
-let cleaned = false;
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  closeHttp();
-  await Promise.allSettled(running.map((mf) => mf.dispose()));
-  rmSync(tmp, { recursive: true, force: true });
-}
-// Miniflare's own exit hook ends the process on SIGINT after stopping workerd; the temp folder goes in any case.
-process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
-for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
-  process.once(sig, () => {
-    console.error(`\n[bench] ${sig}: stopping Miniflare and removing ${tmp}`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-
-/** The whole run stays under 4 minutes: past that, stop everything and fail. */
-const BUDGET_S = 235;
-setTimeout(() => {
-  console.error(`[bench] over the ${BUDGET_S} s budget: stopping`);
-  cleanup().finally(() => process.exit(1));
-}, BUDGET_S * 1000).unref();
+/** The whole run stays under 4 minutes: past that, everything stops and the bench fails. */
+const cleanup = guardRun({
+  name: "bench",
+  tmp,
+  budgetS: 235,
+  stop: async () => {
+    closeHttp();
+    await Promise.allSettled(running.map((mf) => mf.dispose()));
+  },
+});
 
 const secondsOf = (/** @type {number} */ s) => s * 1000;
 const run = (

@@ -12,12 +12,13 @@
  * section of BENCHMARKS.md (between its markers; the bench's own sections are left alone).
  * PROFILE_OUT=<file>: keep the .cpuprofile (loadable in Chrome DevTools). Under 2 minutes; stops what it started.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { decodeMappings } from "../lib/source-map.mjs";
 import { drive } from "./drive.mjs";
+import { guardRun } from "./guard.mjs";
 import { client, closeHttp, FLOWS, floorSignin, nodeHttp, seedClient, seedFloorClient, setupTenant } from "./flows.mjs";
 import { environment, mdTable, writeSection } from "./report.mjs";
 import { buildAll, cpuSeconds, freePort, migrateAndSeed, runtimeLog, serveApp, serveFloor, workerdPids } from "./serve.mjs";
@@ -44,27 +45,16 @@ mkdirSync(join(tmp, "floor"));
 const running = [];
 /** @type {WebSocket[]} */
 const sockets = [];
-let cleaned = false;
-async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
-  closeHttp();
-  for (const ws of sockets) ws.close();
-  await Promise.allSettled(running.map((mf) => mf.dispose()));
-  rmSync(tmp, { recursive: true, force: true });
-}
-process.on("exit", () => rmSync(tmp, { recursive: true, force: true }));
-for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
-  process.once(sig, () => {
-    console.error(`\n[profile] ${sig}: stopping Miniflare and removing ${tmp}`);
-    cleanup().finally(() => process.exit(130));
-  });
-}
-const BUDGET_S = 115;
-setTimeout(() => {
-  console.error(`[profile] over the ${BUDGET_S} s budget: stopping`);
-  cleanup().finally(() => process.exit(1));
-}, BUDGET_S * 1000).unref();
+const cleanup = guardRun({
+  name: "profile",
+  tmp,
+  budgetS: 115,
+  stop: async () => {
+    closeHttp();
+    for (const ws of sockets) ws.close();
+    await Promise.allSettled(running.map((mf) => mf.dispose()));
+  },
+});
 
 // ---------- Chrome DevTools Protocol over the inspector's WebSocket ----------
 
