@@ -28,6 +28,9 @@ export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
 /** A random opaque id (128 bits, base64url): used for users, credential entries, audit events. */
 export const newId = () => b64url(randomBytes(16));
 
+/** A fresh opaque secret (client secrets, codes, refresh tokens, session cookies): 256 random bits, base64url; stored only as its secretHash. */
+export const newOpaqueSecret = (): string => b64url(randomBytes(32));
+
 export async function sha256(data: string | Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", typeof data === "string" ? utf8.encode(data) : data));
 }

@@ -11,10 +11,9 @@
  * (src/routes/oidc-authorize.ts) turns them into responses and handles the cookie.
  */
 import { compactVerify, decodeJwt, decodeProtectedHeader } from "jose";
-import { b64url, newId, secretHash } from "../crypto/bytes";
+import { b64url, newId, newOpaqueSecret, secretHash, timingSafeEqualStr } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { verificationKey } from "../crypto/keys";
-import { timingSafeEqualStr } from "../crypto/bytes";
 import {
   type AuthorizationRequest,
   type AuthorizeFailure,
@@ -36,7 +35,7 @@ import {
   putPendingAuthorization,
 } from "../repo/pending-authorizations";
 import type { WorkspaceCall } from "./call";
-import { endProviderSession, newOpaqueSecret } from "./oidc-session";
+import { endProviderSession } from "./oidc-session";
 import { workspaceIssuer } from "./oidc-tokens-mint";
 
 /** What the route does with an authorization step. */

@@ -5,7 +5,7 @@
  * stored as a SHA-256 (base64url); verifyOidcClientSecret is the check for the token and revocation endpoints.
  */
 import type { OidcClientInput, OidcClientUpdate } from "../api/oidc-client";
-import { b64url, newId, randomBytes, secretHash, timingSafeEqualStr } from "../crypto/bytes";
+import { newId, newOpaqueSecret, secretHash, timingSafeEqualStr } from "../crypto/bytes";
 import { CLIENT_DEFAULTS, type ClientSettings, mergeClient } from "../domain/oidc";
 import { ApiError, notFound } from "../errors";
 import { recordAudit } from "../repo/audit";
@@ -24,8 +24,6 @@ export async function verifyOidcClientSecret(client: Pick<OidcClientRow, "secret
   const ok = await timingSafeEqualStr(await secretHash(secret), client?.secretHash ?? "no-secret");
   return ok && typeof client?.secretHash === "string";
 }
-
-const newSecret = () => b64url(randomBytes(32));
 
 const settingsOf = (row: OidcClientRow): ClientSettings => ({
   clientName: row.clientName,
@@ -74,7 +72,7 @@ export async function listOidcClients(call: WorkspaceCall): Promise<OidcClientRo
 
 export async function createOidcClient(call: WorkspaceCall, input: OidcClientInput): Promise<ClientWithSecret> {
   const settings = orThrow(mergeClient(CLIENT_DEFAULTS, input));
-  const secret = settings.tokenEndpointAuthMethod === "none" ? undefined : newSecret();
+  const secret = settings.tokenEndpointAuthMethod === "none" ? undefined : newOpaqueSecret();
   const client: OidcClientRow = {
     tenantId: call.tenantId,
     workspaceId: call.workspaceId,
@@ -102,7 +100,7 @@ export async function updateOidcClient(call: WorkspaceCall, clientId: string, in
   let newHash: string | null | undefined;
   if (settings.tokenEndpointAuthMethod === "none") newHash = null;
   else if (current.secretHash === null) {
-    secret = newSecret();
+    secret = newOpaqueSecret();
     newHash = await secretHash(secret);
   }
   const key = { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId };
@@ -114,7 +112,7 @@ export async function updateOidcClient(call: WorkspaceCall, clientId: string, in
 
 /** A new secret for a confidential client; the old one stops working at once. 409 public_client for a public one. */
 export async function rotateOidcClientSecret(call: WorkspaceCall, clientId: string): Promise<{ client: OidcClientRow; secret: string }> {
-  const secret = newSecret();
+  const secret = newOpaqueSecret();
   const key = { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId };
   const client = await repo.rotateOidcClientSecret(call.env.DB, key, await secretHash(secret), call.now);
   if (!client) {

@@ -4,15 +4,12 @@
  * The cookie carries a random secret; only its SHA-256 (`secretHash`) is stored. No HTTP here: the route sets and
  * clears the cookie (src/routes/oidc-authorize.ts `sessionCookie`).
  */
-import { b64url, newId, randomBytes, secretHash } from "../crypto/bytes";
+import { newId, newOpaqueSecret, secretHash } from "../crypto/bytes";
 import { authenticationFacts, type ProvenFactor } from "../domain/oidc";
 import { TTL } from "../domain/ttl";
 import { getPendingAuthorization } from "../repo/pending-authorizations";
 import { createOidcSession, endOidcSession } from "../repo/oidc-sessions";
 import type { WorkspaceCall } from "./call";
-
-/** A fresh opaque secret: 256 random bits, base64url. */
-export const newOpaqueSecret = (): string => b64url(randomBytes(32));
 
 /** The cookie that names a provider session, its path /{tid}/{wid} (set by the route). */
 export const SESSION_COOKIE = "pe_session";

@@ -4,7 +4,7 @@
  * Storage discipline: a token request is two D1 round trips (the client with its failure counter, then the grant's
  * one batch) and no KV; signing keys come from the per-isolate cache (src/crypto/keys.ts).
  */
-import { newId, secretHash, timingSafeEqualStr } from "../crypto/bytes";
+import { newId, newOpaqueSecret, secretHash, timingSafeEqualStr } from "../crypto/bytes";
 import { s256 } from "../crypto/pkce";
 import { CLIENT_AUTH_FAILURES, retryAfterSeconds } from "../domain/limits";
 import { parseScope } from "../domain/oidc";
@@ -19,7 +19,6 @@ import * as userRepo from "../repo/users";
 import type { WorkspaceCall } from "./call";
 import { rateLimited } from "./limits";
 import { type Grant, type OidcAccessClaims, signIdToken, signOidcAccessToken, verifyOidcAccessToken } from "./oidc-tokens-mint";
-import { newOpaqueSecret } from "./oidc-session";
 
 /** How the client presented itself: `basic` (Authorization header), `post` (form) or `none` (client_id only). */
 export interface ClientAuth {
