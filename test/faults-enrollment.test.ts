@@ -186,21 +186,9 @@ describe("storage faults at every call of every ceremony step", { timeout: 300_0
       success: 204,
       committed: async (c) => expect(await consumed(c.options.challenge)).toBe(1),
       retry: (c) => whole(c.user),
-      // src/services/otp.ts completeCodeEnrollment consumes the code (its own statement) before the ceremony's
-      // batch, by design ("a failed registration also uses it up"): a storage failure after that point spends the
-      // code without a passkey. The user asks for a new code (the retry above does exactly that).
-      // Likewise an attempt is taken from the code (attempts + 1, one conditional UPDATE) before it is compared and
-      // consumed; a storage failure between the two leaves the code live with one attempt fewer (limits design).
-      allowedPartial: [
-        {
-          effect: { one_time_codes: "-1+0" },
-          why: "the code was spent before the registration batch failed (otp.ts: consumed before the ceremony)",
-        },
-        {
-          effect: { one_time_codes: "-1+1" },
-          why: "an attempt was taken from the code before the storage failure (otp.ts: attempt before check)",
-        },
-      ],
+      // No partial state is allowed: the code is checked and consumed in the same batch as the challenge and the
+      // passkey (src/repo/codes.ts codeCheckStmts gating src/repo/credentials.ts registerPasskey), so a storage
+      // failure anywhere leaves the code as it was (live, its attempts untouched) and nothing stored.
     });
   });
 });

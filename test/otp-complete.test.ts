@@ -4,7 +4,10 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { takeCodeAttempt } from "../src/repo/codes";
+import { counterKeys } from "../src/domain/limits";
+import { codeCheckStmts, codeOutcome, userOfPool } from "../src/repo/codes";
+import { readCounter } from "../src/repo/counters";
+import { wrongCodeCounter } from "../src/services/limits";
 import { fromB64url, SoftAuthenticator } from "./authenticator";
 import { ORIGIN, sys } from "./helpers/api";
 import { codeRow, expectOtpInvalid, expectRejected, lastPasskeyFailure, otpHelpers, otpTenant, passkeyCount } from "./helpers/otp";
@@ -14,6 +17,7 @@ import { begin, count, enroll, newPool, newUser } from "./helpers/passkeys";
 const TID = "otp-complete-tests";
 let pool = "";
 const { add, codeFor, request, registration } = otpHelpers(TID, () => pool);
+const counter = (key: string) => readCounter(env.DB, { tenantId: TID, key }, Date.now());
 
 beforeAll(async () => {
   pool = await otpTenant(TID);
@@ -76,13 +80,68 @@ describe("add/request and add/complete", () => {
     expect(await passkeyCount(user.id)).toBe(0);
   });
 
-  it("a code's attempts are one conditional statement: of 20 parallel takes exactly 5 get the hash to compare", async () => {
-    const user = await newUser(pool, TID);
-    await request({ userID: user.id });
-    const k = { tenantId: TID, poolId: pool, userId: user.id, purpose: "enroll_webauthn" };
-    const taken = await Promise.all(Array.from({ length: 20 }, () => takeCodeAttempt(env.DB, k, Date.now())));
-    expect(taken.filter((h) => h !== null)).toHaveLength(5);
+  it("a code's check is conditional statements of one batch: of 20 parallel wrong checks exactly 5 take an attempt, of 20 right ones exactly 1 consumes", async () => {
+    const lax = await newPool({ limits: { otp_failures_per_day: 1000 } }, TID);
+    const user = await newUser(lax, TID);
+    expect((await sys("POST", `/pools/${lax}/user/webauthn/add/request`, { tid: TID, body: { userID: user.id } })).status).toBe(204);
+    const stored = (await codeRow(user.id))!;
+    const run = async (given: string, mode: "check" | "consume") => {
+      const c = codeCheckStmts(env.DB, {
+        tenantId: TID,
+        userId: user.id,
+        purpose: "enroll_webauthn",
+        subject: userOfPool(TID, lax, user.id),
+        given,
+        mode,
+        counter: wrongCodeCounter(user.id),
+        actor: "test",
+        failed: { purpose: "enroll_webauthn", reason: "code" },
+        now: Date.now(),
+      });
+      const results = await env.DB.batch([...c.head, ...c.tail]);
+      return codeOutcome(results.slice(0, c.head.length), results.slice(c.head.length)).kind;
+    };
+    // Checking the right code without consuming it changes nothing.
+    expect(await Promise.all(Array.from({ length: 3 }, () => run(stored.code_hash, "check")))).toEqual(["right", "right", "right"]);
+    expect((await codeRow(user.id))!.attempts).toBe(0);
+    const consumed = await Promise.all(Array.from({ length: 20 }, () => run(stored.code_hash, "consume")));
+    expect(consumed.filter((k) => k === "right")).toHaveLength(1);
+    expect(await codeRow(user.id)).toBeNull();
+
+    expect((await sys("POST", `/pools/${lax}/user/webauthn/add/request`, { tid: TID, body: { userID: user.id } })).status).toBe(204);
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => run("not-the-hash", "consume")));
+    expect(outcomes).toEqual(outcomes.map(() => "wrong"));
     expect((await codeRow(user.id))!.attempts).toBe(5);
+    // 19 consume attempts of a used code and 20 wrong ones: every one counted against the user, each audited.
+    expect(await counter(counterKeys.otpFailuresUser(user.id))).toMatchObject({ count: 39, refused: 0 });
+    expect(await count("audit_events", "user_id = ? AND type = 'otp.failed'", user.id)).toBe(39);
+  });
+
+  it("20 parallel completes with one right code and 20 valid registrations: exactly one passkey is stored", async () => {
+    const lax = await newPool({ limits: { otp_failures_per_day: 1000 } }, TID);
+    const user = await newUser(lax, TID);
+    expect((await sys("POST", `/pools/${lax}/user/webauthn/add/request`, { tid: TID, body: { userID: user.id } })).status).toBe(204);
+    const code = await codeFor(user.email);
+    const responses = await Promise.all(Array.from({ length: 20 }, () => registration(user.id, "classic", lax)));
+    const results = await Promise.all(
+      responses.map((r) =>
+        sys("POST", `/pools/${lax}/user/webauthn/add/complete`, { tid: TID, body: { userID: user.id, code, new_web_authn: r } }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([204, ...Array(19).fill(401)]);
+    for (const r of results.filter((x) => x.status === 401)) await expectOtpInvalid(r);
+    expect(await passkeyCount(user.id)).toBe(1);
+    expect(await codeRow(user.id)).toBeNull();
+    // Only the winner's challenge is consumed: the losers' batches wrote nothing but their wrong-code counts.
+    const challenges = responses.map(
+      (r) => (JSON.parse(new TextDecoder().decode(fromB64url(r.response.clientDataJSON))) as { challenge: string }).challenge,
+    );
+    const used = await env.DB.prepare(
+      `SELECT count(*) AS n FROM consumed_challenges WHERE challenge IN (${challenges.map(() => "?").join(", ")})`,
+    )
+      .bind(...challenges)
+      .first<{ n: number }>();
+    expect(used!.n).toBe(1);
   });
 
   it("an expired code is refused", async () => {

@@ -1,14 +1,27 @@
 /**
  * One-time codes (table one_time_codes, one live code per user and purpose; only an HMAC of the code is kept) and
  * the development outbox (table outbox). Every write that must hold under concurrency is a single conditional
- * statement: a new code replaces the old one (upsert, in one batch with its audit event), every guess first takes one
- * of the code's attempts by one conditional UPDATE, and a right code is consumed by one conditional DELETE.
+ * statement: a new code replaces the old one (upsert, in one batch with its audit event); a guess is checked by
+ * conditional statements of one batch (codeCheckStmts): the submitted code's HMAC is compared with code_hash in SQL, a
+ * wrong one takes one of the code's attempts and counts against the user's wrong-code window, a right one is
+ * consumed by one conditional DELETE, and what the code guards (the passkey insert) runs in that batch, gated by it.
  */
 import { desc, eq, sql } from "drizzle-orm";
 import { newId } from "../crypto/bytes";
 import { iso, orm } from "../db/client";
 import { outbox } from "../db/schema";
 import { auditStmt, type AuditEvent } from "./audit";
+import {
+  type BatchCounter,
+  counterFull,
+  Fragment,
+  firstRefusalOf,
+  literal,
+  prepareFragment,
+  refuseWhen,
+  reserveWhen,
+  sqlOf,
+} from "./counters";
 
 /** A code dies after this many wrong attempts, even if the right code is sent afterwards. */
 export const MAX_CODE_ATTEMPTS = 5;
@@ -43,42 +56,126 @@ export async function saveCode(
   ]);
 }
 
-const ofUser = "tenant_id = ? AND pool_id = ? AND user_id = ? AND purpose = ?";
-const keyBinds = (k: CodeKey) => [k.tenantId, k.poolId, k.userId, k.purpose];
+/** Who may use a code: SQL naming the pool of the code's user while that user may use it (else NULL). */
+export type CodeHolder = Fragment;
 
-/**
- * Takes one of the code's attempts: one conditional UPDATE that counts the attempt only while the code is live
- * (unexpired, fewer than MAX_CODE_ATTEMPTS so far), returning the stored hash to compare with. Parallel guesses
- * cannot compare more than MAX_CODE_ATTEMPTS times. Null when no live code is left.
- */
-export async function takeCodeAttempt(d1: D1Database, k: CodeKey, now: number): Promise<string | null> {
-  const row = await d1
-    .prepare(
-      `UPDATE one_time_codes SET attempts = attempts + 1 WHERE ${ofUser} AND attempts < ${MAX_CODE_ATTEMPTS} AND expires_at > ? RETURNING code_hash`,
-    )
-    .bind(...keyBinds(k), now)
-    .first<{ code_hash: string }>();
-  return row?.code_hash ?? null;
+const ACTIVE_USER = `users u JOIN pools p ON p.tenant_id = u.tenant_id AND p.id = u.pool_id`;
+
+/** The user, active, in this pool (system API add/complete). */
+export const userOfPool = (tenantId: string, poolId: string, userId: string): CodeHolder =>
+  sqlOf`(SELECT u.pool_id FROM ${new Fragment(ACTIVE_USER)} WHERE u.tenant_id = ${tenantId} AND u.id = ${userId} AND u.pool_id = ${poolId} AND u.status = 'active')`;
+
+/** The user, active, in one of the workspace's pools, the workspace offering passkeys (an enrollment link). */
+export const userOfWorkspace = (tenantId: string, workspaceId: string, userId: string): CodeHolder =>
+  sqlOf`(SELECT u.pool_id FROM ${new Fragment(ACTIVE_USER)}
+    JOIN workspace_pools wp ON wp.tenant_id = u.tenant_id AND wp.pool_id = u.pool_id
+    JOIN workspaces w ON w.tenant_id = wp.tenant_id AND w.id = wp.workspace_id
+    WHERE u.tenant_id = ${tenantId} AND u.id = ${userId} AND w.id = ${workspaceId} AND u.status = 'active'
+      AND EXISTS (SELECT 1 FROM json_each(w.authentication_mechanisms) WHERE value IN ('webauthn', 'usernameless_webauthn')))`;
+
+/** The per-user wrong-code counter: its key and window, and its limit as the pool's column with range and default. */
+export interface WrongCodeCounter {
+  key: string;
+  name: string;
+  windowMs: number;
+  min: number;
+  max: number;
+  fallback: number;
 }
 
-/** Gives back an attempt taken for the right code that is not consumed yet (an enrollment link checked it early). */
-export async function returnCodeAttempt(d1: D1Database, k: CodeKey, codeHash: string): Promise<void> {
-  await d1
-    .prepare(`UPDATE one_time_codes SET attempts = attempts - 1 WHERE ${ofUser} AND code_hash = ? AND attempts > 0`)
-    .bind(...keyBinds(k), codeHash)
-    .run();
+export interface CodeCheck {
+  tenantId: string;
+  userId: string;
+  purpose: string;
+  subject: CodeHolder;
+  /** The HMAC of the submitted code (compared with code_hash in SQL: HMAC outputs of a secret key, not chosen bytes). */
+  given: string;
+  /** consume: a right code is deleted (add/complete, link complete); check: it is left as it was (link options). */
+  mode: "check" | "consume";
+  counter: WrongCodeCounter;
+  actor: string;
+  /** details of the otp.failed event written for a wrong code. */
+  failed: Record<string, unknown>;
+  now: number;
+}
+
+/** The statements of one code check, to run in ONE batch: `head`, then what `gate` guards, then `tail`. */
+export interface CodeCheckStmts {
+  head: D1PreparedStatement[];
+  /** True (for the statements between head and tail) iff this check succeeds: the batch's writes are gated by it. */
+  gate: Fragment;
+  tail: D1PreparedStatement[];
+}
+
+export type CodeOutcome = { kind: "right" } | { kind: "wrong" } | { kind: "limited"; expiresAt: number };
+
+function auditWhen(
+  d1: D1Database,
+  e: { tenantId: string; poolId: Fragment; userId: string; actor: string; type: AuditEvent["type"]; details: Fragment },
+  now: number,
+  when: Fragment,
+): D1PreparedStatement {
+  return prepareFragment(
+    d1,
+    sqlOf`INSERT INTO audit_events (id, tenant_id, pool_id, user_id, actor, type, details, created_at)
+      SELECT ${newId()}, ${e.tenantId}, ${e.poolId}, ${e.userId}, ${e.actor}, ${e.type}, ${e.details}, ${now} WHERE ${when}`,
+  );
 }
 
 /**
- * Consumes the code whose attempt the caller holds and whose hash it has checked: one conditional DELETE, so of two
- * parallel calls with the right code exactly one gets true.
+ * One code check as conditional statements of one batch (one transaction, so every condition below reads the state
+ * the earlier statements left, and parallel checks are serialised by D1). With P the subject's pool (NULL: nobody who
+ * may use a code), B "the user's wrong-code window is full", M "the live code (unexpired, under MAX_CODE_ATTEMPTS)
+ * has the given hash", all read before anything they depend on changes:
+ * - B: the refusal is counted (429), the window's first refusal audited; nothing else happens;
+ * - not B, M: the gated statements run; consume mode deletes the code last (RETURNING: this request used it);
+ * - not B, not M: the code's attempt is taken (if live), otp.failed audited, a wrong code counted against the user.
+ * The code row changes only in the not-M case (attempts, another hash) or last (the delete), and the counter only in
+ * the not-M case, so B and M hold their values through the batch.
  */
-export async function consumeCode(d1: D1Database, k: CodeKey, codeHash: string, now: number): Promise<boolean> {
-  const row = await d1
-    .prepare(`DELETE FROM one_time_codes WHERE ${ofUser} AND code_hash = ? AND expires_at > ? RETURNING user_id`)
-    .bind(...keyBinds(k), codeHash, now)
-    .first<{ user_id: string }>();
-  return row !== null;
+export function codeCheckStmts(d1: D1Database, c: CodeCheck): CodeCheckStmts {
+  const P = c.subject;
+  const valid = sqlOf`${P} IS NOT NULL`;
+  const limit = sqlOf`(SELECT CASE WHEN typeof(otp_failures_per_day) = 'integer' AND otp_failures_per_day BETWEEN ${literal(c.counter.min)}
+    AND ${literal(c.counter.max)} THEN otp_failures_per_day ELSE ${literal(c.counter.fallback)} END FROM pools WHERE tenant_id = ${c.tenantId} AND id = ${P})`;
+  const counter: BatchCounter = { ref: { tenantId: c.tenantId, key: c.counter.key }, limit, windowMs: c.counter.windowMs, now: c.now };
+  const full = counterFull(counter);
+  const code = sqlOf`tenant_id = ${c.tenantId} AND user_id = ${c.userId} AND purpose = ${c.purpose} AND pool_id = ${P}
+    AND expires_at > ${c.now} AND attempts < ${literal(MAX_CODE_ATTEMPTS)}`;
+  const matches = sqlOf`EXISTS (SELECT 1 FROM one_time_codes WHERE ${code} AND code_hash = ${c.given})`;
+  const gate = sqlOf`${valid} AND NOT ${full} AND ${matches}`;
+  const who = { tenantId: c.tenantId, poolId: P, userId: c.userId, actor: c.actor };
+  const refusal = sqlOf`json_object('limit', ${c.counter.name}, 'max', ${limit}, 'window_seconds', ${literal(c.counter.windowMs / 1000)})`;
+  return {
+    head: [
+      refuseWhen(d1, counter, valid),
+      auditWhen(d1, { ...who, type: "rate_limited", details: refusal }, c.now, sqlOf`${valid} AND ${firstRefusalOf(counter)}`),
+    ],
+    gate,
+    tail: [
+      prepareFragment(
+        d1,
+        sqlOf`UPDATE one_time_codes SET attempts = attempts + 1 WHERE ${code} AND code_hash <> ${c.given} AND NOT ${full}`,
+      ),
+      auditWhen(
+        d1,
+        { ...who, type: "otp.failed", details: sqlOf`${JSON.stringify(c.failed)}` },
+        c.now,
+        sqlOf`${valid} AND NOT ${full} AND NOT ${matches}`,
+      ),
+      reserveWhen(d1, counter, sqlOf`${valid} AND NOT ${matches}`),
+      c.mode === "consume"
+        ? prepareFragment(d1, sqlOf`DELETE FROM one_time_codes WHERE ${code} AND code_hash = ${c.given} AND NOT ${full} RETURNING user_id`)
+        : prepareFragment(d1, sqlOf`SELECT 1 AS ok WHERE ${gate}`),
+    ],
+  };
+}
+
+/** The outcome of a code check from the results of its `head` and `tail` statements. */
+export function codeOutcome(head: readonly D1Result[], tail: readonly D1Result[]): CodeOutcome {
+  const refused = head[0]?.results?.[0] as { expires_at: number } | undefined;
+  if (refused) return { kind: "limited", expiresAt: refused.expires_at };
+  return (tail[3]?.results?.length ?? 0) > 0 ? { kind: "right" } : { kind: "wrong" };
 }
 
 export interface OutboxMessage {

@@ -3,8 +3,45 @@
  * cannot push a counter past its limit: `reserve` takes a slot (or starts a new window) only while the count is under
  * the limit, `refund` gives a slot back within the same window. A refusal bumps `refused` and, for the first refusal
  * of the window, writes the audit event in the same batch.
+ *
+ * For a check that must run in one batch with what it guards (the one-time code's, src/repo/codes.ts), the same
+ * statements come as batch members gated by a condition (`refuseWhen`, `reserveWhen`): a batch is one transaction, so
+ * the counter's state read by one statement is the state the next one changes.
  */
 import { auditIfStmt, type AuditEvent } from "./audit";
+
+/** A piece of SQL with its bind values, composed with the `sqlOf` tag (nested fragments are inlined, values bound). */
+export class Fragment {
+  constructor(
+    readonly text: string,
+    readonly binds: readonly unknown[] = [],
+  ) {}
+}
+
+/** SQL text with `${value}` bound as `?` and `${fragment}` inlined with its binds. */
+export function sqlOf(strings: TemplateStringsArray, ...parts: unknown[]): Fragment {
+  let text = strings[0] ?? "";
+  const binds: unknown[] = [];
+  parts.forEach((p, i) => {
+    if (p instanceof Fragment) {
+      text += p.text;
+      binds.push(...p.binds);
+    } else {
+      text += "?";
+      binds.push(p);
+    }
+    text += strings[i + 1] ?? "";
+  });
+  return new Fragment(text, binds);
+}
+
+/** An integer written into the SQL text (limits and windows of our own constants, never request input). */
+export function literal(n: number): Fragment {
+  if (!Number.isSafeInteger(n)) throw new Error(`not an integer: ${n}`);
+  return new Fragment(String(n));
+}
+
+export const prepareFragment = (d1: D1Database, f: Fragment): D1PreparedStatement => d1.prepare(f.text).bind(...f.binds);
 
 export interface CounterRef {
   tenantId: string;
@@ -71,3 +108,43 @@ export async function readCounter(
     .first<{ count: number; refused: number; expires_at: number }>();
   return row && { count: row.count, refused: row.refused, expiresAt: row.expires_at };
 }
+
+/** A counter used inside a batch: its limit is SQL (it may be read from the pool in the same statement). */
+export interface BatchCounter {
+  ref: CounterRef;
+  limit: Fragment;
+  windowMs: number;
+  now: number;
+}
+
+const liveWindow = (c: BatchCounter) => sqlOf`tenant_id = ${c.ref.tenantId} AND "key" = ${c.ref.key} AND expires_at > ${c.now}`;
+
+/** True while the counter's live window holds its limit (a reservation would be refused). */
+export const counterFull = (c: BatchCounter) =>
+  sqlOf`EXISTS (SELECT 1 FROM rate_counters WHERE ${liveWindow(c)} AND "count" >= ${c.limit})`;
+
+/** When `when` holds and the window is full: counts the refusal; returns `refused, expires_at` (a row iff refused). */
+export const refuseWhen = (d1: D1Database, c: BatchCounter, when: Fragment) =>
+  prepareFragment(
+    d1,
+    sqlOf`UPDATE rate_counters SET refused = refused + 1 WHERE ${liveWindow(c)} AND "count" >= ${c.limit} AND ${when} RETURNING refused, expires_at`,
+  );
+
+/** True right after `refuseWhen` counted the window's first refusal (for its audit event). */
+export const firstRefusalOf = (c: BatchCounter) =>
+  sqlOf`EXISTS (SELECT 1 FROM rate_counters WHERE ${liveWindow(c)} AND "count" >= ${c.limit} AND refused = 1)`;
+
+/** `reserve` as a batch member: takes a slot when `when` holds and the window is not full (or has passed). */
+export const reserveWhen = (d1: D1Database, c: BatchCounter, when: Fragment) =>
+  prepareFragment(
+    d1,
+    sqlOf`INSERT INTO rate_counters (tenant_id, "key", window_start, "count", refused, expires_at)
+  SELECT ${c.ref.tenantId}, ${c.ref.key}, ${c.now}, 1, 0, ${c.now} + ${c.windowMs} WHERE ${when}
+  ON CONFLICT (tenant_id, "key") DO UPDATE SET
+    window_start = CASE WHEN rate_counters.expires_at <= ${c.now} THEN excluded.window_start ELSE rate_counters.window_start END,
+    "count" = CASE WHEN rate_counters.expires_at <= ${c.now} THEN 1 ELSE rate_counters."count" + 1 END,
+    refused = CASE WHEN rate_counters.expires_at <= ${c.now} THEN 0 ELSE rate_counters.refused END,
+    expires_at = CASE WHEN rate_counters.expires_at <= ${c.now} THEN excluded.expires_at ELSE rate_counters.expires_at END
+  WHERE rate_counters.expires_at <= ${c.now} OR rate_counters."count" < ${c.limit}
+  RETURNING "count"`,
+  );

@@ -6,6 +6,7 @@ import { and, asc, eq } from "drizzle-orm";
 import { orm } from "../db/client";
 import { credentials, pools } from "../db/schema";
 import { auditIfStmt, type AuditEvent } from "./audit";
+import { Fragment, prepareFragment, sqlOf } from "./counters";
 import { isUniqueViolation } from "./errors";
 import type { PoolRow } from "./pools";
 import { mapped, rowMapper } from "./rows";
@@ -85,6 +86,8 @@ export interface Enrollee {
   credentialTaken?: boolean;
   /** Whether the asked challenge is consumed already (complete's early single-use check; the batch is the authority). */
   challengeUsed?: boolean;
+  /** The results of the caller's `extra` statements, run last in the same batch (a one-time code check). */
+  extra?: D1Result[];
 }
 
 /** What complete asks of the read besides the subject: the response's credential id and challenge. */
@@ -111,17 +114,20 @@ function answers(q: CompletionAsk, rest: D1Result[]): Pick<Enrollee, "credential
 export async function readEnrollee(
   d1: D1Database,
   q: { tenantId: string; poolId: string; userId: string; workspaceId?: string } & CompletionAsk,
+  extra: D1PreparedStatement[] = [],
 ): Promise<Enrollee> {
   const stmts = [d1.prepare(POOL_SQL).bind(q.tenantId, q.poolId), ...userStmts(d1, q.tenantId, q.poolId, q.userId)];
   if (q.workspaceId !== undefined) stmts.push(d1.prepare(WORKSPACE_MECHANISMS_SQL).bind(q.tenantId, q.workspaceId));
-  stmts.push(...askStmts(d1, q.tenantId, q));
-  const [pool, u, idents, addrs, creds, ...rest] = await d1.batch(stmts);
+  stmts.push(...askStmts(d1, q.tenantId, q), ...extra);
+  const all = await d1.batch(stmts);
+  const tail = extra.length ? all.splice(all.length - extra.length) : [];
+  const [pool, u, idents, addrs, creds, ...rest] = all;
   const e: Enrollee = { pool: mapped(pool, poolRow)[0], user: userOf([u!, idents!, addrs!, creds!]) };
   if (q.workspaceId !== undefined) {
     const ws = rest.shift()?.results?.[0] as { authentication_mechanisms: string } | undefined;
     e.workspaceMechanisms = ws && (JSON.parse(ws.authentication_mechanisms) as string[]);
   }
-  return { ...e, ...answers(q, rest) };
+  return { ...e, ...answers(q, rest), ...(extra.length > 0 && { extra: tail }) };
 }
 
 const LINK_POOL_SQL = `SELECT p.* FROM pools p
@@ -131,25 +137,30 @@ const LINK_POOL_SQL = `SELECT p.* FROM pools p
 
 /**
  * An enrollment link's subject in one batch: the workspace's mechanisms, and the user's pool and the user when that
- * pool is one of the workspace's (pool undefined otherwise), and complete's checks when asked.
+ * pool is one of the workspace's (pool undefined otherwise), and complete's checks when asked; `extra` statements
+ * (the code check of options) run last in the same batch.
  */
 export async function readLinkEnrollee(
   d1: D1Database,
   q: { tenantId: string; workspaceId: string; userId: string } & CompletionAsk,
+  extra: D1PreparedStatement[] = [],
 ): Promise<Enrollee> {
   const stmts = [
     d1.prepare(LINK_POOL_SQL).bind(q.tenantId, q.userId, q.workspaceId),
     d1.prepare(WORKSPACE_MECHANISMS_SQL).bind(q.tenantId, q.workspaceId),
     ...userStmts(d1, q.tenantId, undefined, q.userId),
   ];
-  stmts.push(...askStmts(d1, q.tenantId, q));
-  const [pool, ws, u, idents, addrs, creds, ...rest] = await d1.batch(stmts);
+  stmts.push(...askStmts(d1, q.tenantId, q), ...extra);
+  const all = await d1.batch(stmts);
+  const tail = extra.length ? all.splice(all.length - extra.length) : [];
+  const [pool, ws, u, idents, addrs, creds, ...rest] = all;
   const mechanisms = ws?.results?.[0] as { authentication_mechanisms: string } | undefined;
   return {
     pool: mapped(pool, poolRow)[0],
     user: userOf([u!, idents!, addrs!, creds!]),
     workspaceMechanisms: mechanisms && (JSON.parse(mechanisms.authentication_mechanisms) as string[]),
     ...answers(q, rest),
+    ...(extra.length > 0 && { extra: tail }),
   };
 }
 
@@ -164,6 +175,16 @@ export function consumeChallengeStmt(d1: D1Database, c: ConsumedChallenge, now: 
   return d1
     .prepare("INSERT INTO consumed_challenges (challenge, tenant_id, purpose, consumed_at, expires_at) VALUES (?, ?, ?, ?, ?)")
     .bind(c.challenge, c.tenantId, c.purpose, now, c.expiresAt);
+}
+
+/**
+ * A check that the commit batch runs with the ceremony's writes (the one-time code's, repo/codes.ts): `head` runs
+ * first, then the writes, only where `gate` holds (SQL, read in the same transaction), then `tail`.
+ */
+export interface CommitGate {
+  head: D1PreparedStatement[];
+  gate: Fragment;
+  tail: D1PreparedStatement[];
 }
 
 const COLUMNS = [
@@ -237,7 +258,9 @@ const PASSKEYS_SQL = "SELECT * FROM credentials WHERE user_id = ? AND tenant_id 
 /**
  * One batch (one round trip): consume the challenge, insert the passkey only while the user is under both limits and
  * the credential id is new in the tenant, audit only if the row landed, then read back why not (the id taken) and the
- * user's passkeys as they are after the insert (the answer of complete).
+ * user's passkeys as they are after the insert (the answer of complete). With a gate (a one-time code's check), its
+ * statements frame these, the challenge's consumption and the insert happen only where the gate holds, and the
+ * gate's results are returned for the caller to read.
  */
 export async function registerPasskey(
   d1: D1Database,
@@ -246,20 +269,33 @@ export async function registerPasskey(
   limits: { capacity: number; max: number },
   audit: AuditEvent,
   now: number,
-): Promise<{ outcome: RegisterOutcome; passkeys: CredentialRow[] }> {
-  const insert = d1
-    .prepare(INSERT_UNDER_LIMITS)
-    .bind(...rowValues(row), row.userId, limits.capacity, row.userId, limits.max, row.tenantId, row.credentialId);
+  gated?: CommitGate,
+): Promise<{ outcome: RegisterOutcome; passkeys: CredentialRow[]; gate?: { head: D1Result[]; tail: D1Result[] } }> {
+  const binds = [...rowValues(row), row.userId, limits.capacity, row.userId, limits.max, row.tenantId, row.credentialId];
+  const consume = [consumed.challenge, consumed.tenantId, consumed.purpose, now, consumed.expiresAt];
+  const stmts = [
+    ...(gated?.head ?? []),
+    gated
+      ? prepareFragment(
+          d1,
+          sqlOf`INSERT INTO consumed_challenges (challenge, tenant_id, purpose, consumed_at, expires_at)
+            SELECT ${new Fragment("?, ?, ?, ?, ?", consume)} WHERE ${gated.gate}`,
+        )
+      : consumeChallengeStmt(d1, consumed, now),
+    gated
+      ? prepareFragment(d1, sqlOf`${new Fragment(INSERT_UNDER_LIMITS, binds)} AND ${gated.gate}`)
+      : d1.prepare(INSERT_UNDER_LIMITS).bind(...binds),
+    auditIfStmt(d1, audit, now, "SELECT 1 FROM credentials WHERE id = ?", [row.id]),
+    d1.prepare(TAKEN_BY_OTHER_SQL).bind(row.tenantId, row.credentialId, row.id),
+    d1.prepare(PASSKEYS_SQL).bind(row.userId, row.tenantId),
+    ...(gated?.tail ?? []),
+  ];
   try {
-    const [, ins, , taken, passkeys] = await d1.batch([
-      consumeChallengeStmt(d1, consumed, now),
-      insert,
-      auditIfStmt(d1, audit, now, "SELECT 1 FROM credentials WHERE id = ?", [row.id]),
-      d1.prepare(TAKEN_BY_OTHER_SQL).bind(row.tenantId, row.credentialId, row.id),
-      d1.prepare(PASSKEYS_SQL).bind(row.userId, row.tenantId),
-    ]);
+    const all = await d1.batch(stmts);
+    const head = all.splice(0, gated?.head.length ?? 0);
+    const [, ins, , taken, passkeys, ...tail] = all;
     const outcome = ins!.meta.changes === 1 ? "registered" : (taken!.results?.length ?? 0) > 0 ? "credential_exists" : "limit_reached";
-    return { outcome, passkeys: mapped(passkeys, credentialRow) };
+    return { outcome, passkeys: mapped(passkeys, credentialRow), ...(gated && { gate: { head, tail } }) };
   } catch (e) {
     if (isUniqueViolation(e, "consumed_challenges")) return { outcome: "challenge_used", passkeys: [] };
     if (isUniqueViolation(e, "credentials")) return { outcome: "credential_exists", passkeys: [] };

@@ -1,8 +1,10 @@
 /**
  * Abuse limits: the functions services call (no HTTP here; definitions and defaults in src/domain/limits.ts).
  *
- * Counted limits take a slot BEFORE the guarded check (password, code, client secret) and give it back when the
- * check succeeds, so only failures stay counted and parallel attempts cannot run more checks than the limit allows.
+ * Counted limits take a slot BEFORE the guarded check (password, client secret) and give it back when the check
+ * succeeds, so only failures stay counted and parallel attempts cannot run more checks than the limit allows. The
+ * one-time code's check runs with its counter in one batch instead (wrongCodeCounter): there the check and the count
+ * are one transaction, so only wrong codes are counted at all.
  * A refusal is 429 rate_limited with Retry-After (seconds until the counter's window ends).
  */
 import {
@@ -16,6 +18,7 @@ import {
   type CounterLimit,
 } from "../domain/limits";
 import { ApiError } from "../errors";
+import type { WrongCodeCounter } from "../repo/codes";
 import { refund, reserve, type CounterRef } from "../repo/counters";
 import type { PoolRow } from "../repo/pools";
 import type { Call } from "./call";
@@ -107,13 +110,21 @@ export async function countCodeRequest(
   });
 }
 
-/** One code check for a user (per-user daily wrong-code limit); release it when the code was right. */
-export function takeUserCodeAttempt(call: Call, pool: PoolRow, userId: string): Promise<Slot> {
-  return take(call, OTP_FAILURES, poolLimit(pool, OTP_FAILURES), counterKeys.otpFailuresUser(userId), {
-    poolId: pool.id,
-    userId,
-    actor: call.actor,
-  });
+/**
+ * The per-user daily wrong-code limit, for a code check that runs as conditional statements of one batch
+ * (repo/codes.ts codeCheckStmts): the pool's limit is read in SQL there, with this range and default (as poolLimit).
+ * Only wrong codes are counted; a full window refuses every check (429, as `take`).
+ */
+export function wrongCodeCounter(userId: string): WrongCodeCounter {
+  const range = OTP_FAILURES.poolField ?? { min: OTP_FAILURES.defaultLimit, max: OTP_FAILURES.defaultLimit };
+  return {
+    key: counterKeys.otpFailuresUser(userId),
+    name: OTP_FAILURES.name,
+    windowMs: OTP_FAILURES.windowMs,
+    min: range.min,
+    max: range.max,
+    fallback: OTP_FAILURES.defaultLimit,
+  };
 }
 
 /** One client authentication at the token endpoint (per client and tenant); release it when the secret was right. */

@@ -6,29 +6,41 @@
  * audits, then hands the code to the messenger. The caller learns nothing: unknown users, users without a verified
  * address and failed deliveries all look like success.
  *
- * complete: the code is checked first and is single-use: a wrong code counts an attempt (the code dies at 5), the
- * right one is consumed before the passkey is verified, so a failed registration also uses it up. Every failure
- * is the same ApiError (401 otp_invalid).
+ * complete: the code is single-use and checked in the commit batch of the ceremony (repo/codes.ts codeCheckStmts):
+ * a wrong code counts an attempt (the code dies at 5), the right one is consumed in the batch that inserts the
+ * passkey, the insert gated by it. A failed registration also uses the code up (checked, and consumed if right, in a
+ * batch of its own). Every failure is the same ApiError (401 otp_invalid).
  *
  * Abuse limits (src/services/limits.ts, per pool): requests per user per hour (429 rate_limited; a lookup that names
- * nobody is counted on the lookup, so it is limited alike), wrong codes per user per day (a slot taken before each
- * check, given back when the code was right), and MAX_CODE_ATTEMPTS wrong codes per code (src/repo/codes.ts).
+ * nobody is counted on the lookup, so it is limited alike), wrong codes per user per day (counted in the check's
+ * batch, only for wrong codes; a full window refuses every check), and MAX_CODE_ATTEMPTS wrong codes per code.
  */
 import { completeRegistration, completionAsk, registrationChallenge, registrationFailed } from "../webauthn/registration";
-import { b64url, timingSafeEqualStr } from "../crypto/bytes";
+import { b64url } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { LIMITS, parseTtl, POOL_DEFAULTS } from "../domain/pool";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { messengerFor, type Messenger } from "./messenger";
-import { recordAudit } from "../repo/audit";
-import { consumeCode, listOutbox, returnCodeAttempt, saveCode, takeCodeAttempt, type CodeKey } from "../repo/codes";
+import { auditIfStmt, recordAudit } from "../repo/audit";
+import {
+  type CodeCheckStmts,
+  type CodeKey,
+  type CodeOutcome,
+  codeCheckStmts,
+  codeOutcome,
+  listOutbox,
+  saveCode,
+  userOfPool,
+} from "../repo/codes";
+import type { Fragment } from "../repo/counters";
+import { OTP_FAILURES, retryAfterSeconds } from "../domain/limits";
 import type { PoolRow } from "../repo/pools";
 import { type CompletionAsk, readEnrollee } from "../repo/credentials";
 import { findUserIdByIdentifier, findUserIdsByVerifiedAddress, type AddressRow, type UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../api/webauthn";
 import type { Call } from "./call";
-import { countCodeRequest, takeUserCodeAttempt } from "./limits";
+import { countCodeRequest, rateLimited, wrongCodeCounter } from "./limits";
 import { getPool } from "./pools";
 import { identifierKey } from "./users";
 
@@ -96,23 +108,35 @@ export interface CodeSubject {
   user: UserWithData | undefined;
   credentialTaken?: boolean;
   challengeUsed?: boolean;
+  /** The SQL that names who may use the code (repo/codes.ts userOfPool, userOfWorkspace): the batch's own check. */
+  holder: Fragment;
+  /** The code check's outcome when it ran in the read's batch (options). */
+  check?: CodeOutcome;
 }
 
 /**
  * The pool (404 when missing) and the active user the lookup names: one read when the lookup is by id (a lookup by
- * identifier or address reads its id first).
+ * identifier or address reads its id first). With a code, that read also checks it (without consuming it).
  */
-async function codeSubject(call: Call, poolId: string, who: UserLookup, ask: CompletionAsk = {}): Promise<CodeSubject> {
+async function codeSubject(call: Call, poolId: string, who: UserLookup, ask: CompletionAsk = {}, code?: string): Promise<CodeSubject> {
   const userId = await resolveUserId(call, poolId, who);
-  if (userId === undefined) return { pool: await getPool(call, poolId), user: undefined };
-  const { pool, user, credentialTaken, challengeUsed } = await readEnrollee(call.env.DB, {
-    tenantId: call.tenantId,
-    poolId,
-    userId,
-    ...ask,
-  });
+  const holder = userOfPool(call.tenantId, poolId, userId ?? "");
+  if (userId === undefined) return { pool: await getPool(call, poolId), user: undefined, holder };
+  const check = code === undefined ? undefined : await enrollmentCodeCheck(call, holder, userId, code, "check");
+  const { pool, user, credentialTaken, challengeUsed, extra } = await readEnrollee(
+    call.env.DB,
+    { tenantId: call.tenantId, poolId, userId, ...ask },
+    check ? [...check.head, ...check.tail] : [],
+  );
   if (!pool) throw notFound("pool");
-  return { pool, user: user?.status === "active" ? user : undefined, credentialTaken, challengeUsed };
+  return {
+    pool,
+    user: user?.status === "active" ? user : undefined,
+    credentialTaken,
+    challengeUsed,
+    holder,
+    ...(check && extra && { check: outcomeOf(check, extra) }),
+  };
 }
 
 /** The requested address when it is one of the user's verified addresses; else the first verified email, then mobile. */
@@ -199,20 +223,48 @@ export interface CodeEnrollment {
 }
 
 /**
- * Takes one of the code's attempts (at most MAX_CODE_ATTEMPTS, also under parallel guesses) and compares the given
- * hash with the stored one in constant time; false when it differs or no live code is left.
+ * The statements that check `code` for the user in one batch (repo/codes.ts codeCheckStmts): the HMAC of the code is
+ * compared with the stored one in SQL, a wrong code takes one of the code's attempts (MAX_CODE_ATTEMPTS) and counts
+ * against the user's daily wrong-code limit (and is audited as otp.failed), a full window refuses (429, audited once
+ * per window); in "consume" mode a right code is deleted. What the code guards runs between head and tail, gated.
  */
-async function codeMatches(call: Call, k: CodeKey, given: string): Promise<boolean> {
-  const stored = await takeCodeAttempt(call.env.DB, k, call.now);
-  // Compare even when nothing is stored, so both failures take the same time.
-  const same = await timingSafeEqualStr(given, stored ?? "");
-  return same && stored !== null;
+export async function enrollmentCodeCheck(
+  call: Call,
+  holder: Fragment,
+  userId: string,
+  code: string,
+  mode: "check" | "consume",
+): Promise<CodeCheckStmts> {
+  const key = await codeKey(call.env);
+  return codeCheckStmts(call.env.DB, {
+    tenantId: call.tenantId,
+    userId,
+    purpose: ENROLL_WEBAUTHN,
+    subject: holder,
+    given: await hashCode(key, userId, ENROLL_WEBAUTHN, code),
+    mode,
+    counter: wrongCodeCounter(userId),
+    actor: call.actor,
+    failed: { purpose: ENROLL_WEBAUTHN, reason: "code" },
+    now: call.now,
+  });
+}
+
+/** The outcome of a check from the results of its head and tail statements, run one after the other in a batch. */
+export function outcomeOf(check: CodeCheckStmts, results: D1Result[]): CodeOutcome {
+  return codeOutcome(results.slice(0, check.head.length), results.slice(check.head.length));
+}
+
+/** Throws unless the code was right: 429 for a full wrong-code window, else otp_invalid (both audited in the batch). */
+function refuseUnlessRight(call: Call, outcome: CodeOutcome | undefined): void {
+  if (outcome?.kind === "limited") throw rateLimited(OTP_FAILURES.name, retryAfterSeconds(outcome.expiresAt, call.now));
+  if (outcome?.kind !== "right") throw otpInvalid();
 }
 
 /**
- * add/complete: consumes the user's live code, then registers the passkey against a create/begin issued for that
- * user (completeRegistration enforces the challenge's user, pool and mode binding). Any ApiError becomes otpInvalid;
- * storage failures stay what they are (503/500).
+ * add/complete: registers the passkey against a create/begin issued for that user (completeRegistration enforces the
+ * challenge's user, pool and mode binding), with the code consumed in the same batch. Any ApiError becomes
+ * otpInvalid; storage failures stay what they are (503/500).
  */
 export async function completeCodeEnrollment(call: Call, poolId: string, input: CodeEnrollment): Promise<void> {
   call.origin();
@@ -220,24 +272,21 @@ export async function completeCodeEnrollment(call: Call, poolId: string, input: 
   await completeCodeEnrollmentOf(call, await codeSubject(call, poolId, input.who, completionAsk(input.response)), input);
 }
 
-/** add/complete for a subject already read (an enrollment link reads it with its workspace). */
+/**
+ * add/complete for a subject already read (an enrollment link reads it with its workspace). Two D1 round trips: the
+ * read, then one batch that checks the code (codeCheckStmts), consumes the challenge and inserts the passkey where
+ * the code was right, and consumes the code. When the ceremony fails before that batch (any §7.1 check), the code is
+ * checked and, if right, used up in a batch of its own, as it is when the commit refuses the passkey: a failed
+ * registration uses the code up.
+ */
 export async function completeCodeEnrollmentOf(call: Call, subject: CodeSubject, input: CodeEnrollment): Promise<void> {
   const origin = call.origin();
-  const key = await codeKey(call.env);
   const { pool, user } = subject;
   if (!user) throw otpInvalid();
   const poolId = pool.id;
+  const check = await enrollmentCodeCheck(call, subject.holder, user.id, input.code, "consume");
 
-  const k = codeKeyOf(call, poolId, user.id);
-  // Per-user daily limit of wrong codes: a slot before the check (429 when used up), given back for the right code.
-  const slot = await takeUserCodeAttempt(call, pool, user.id);
-  const given = await hashCode(key, user.id, ENROLL_WEBAUTHN, input.code);
-  if (!(await codeMatches(call, k, given)) || !(await consumeCode(call.env.DB, k, given, call.now))) {
-    await recordAudit(call.env.DB, codeFailed(call, poolId, user.id, { reason: "code" }), call.now);
-    throw otpInvalid();
-  }
-  await slot.release();
-
+  let outcome: CodeOutcome | undefined;
   try {
     // The challenge is read once: its mode says which ceremony the response answers.
     const challenge = await registrationChallenge(call.env, input.response);
@@ -246,41 +295,51 @@ export async function completeCodeEnrollmentOf(call: Call, subject: CodeSubject,
       challenge,
       credentialTaken: subject.credentialTaken,
       challengeUsed: subject.challengeUsed,
+      gate: {
+        ...check,
+        settle: (head, tail) => {
+          outcome = codeOutcome(head, tail);
+          refuseUnlessRight(call, outcome);
+        },
+      },
     });
   } catch (e) {
+    if (outcome && outcome.kind !== "right") throw e; // the code's refusal, audited in the commit batch
     if (!(e instanceof ApiError)) throw e;
-    await recordAudit(call.env.DB, codeFailed(call, poolId, user.id, { reason: "passkey", error_code: e.code }), call.now);
+    const failed = codeFailed(call, poolId, user.id, { reason: "passkey", error_code: e.code });
+    if (outcome?.kind === "right") {
+      // The commit batch used the code up and refused the passkey (capacity, duplicate).
+      await recordAudit(call.env.DB, failed, call.now);
+      throw otpInvalid();
+    }
+    // The ceremony failed before the commit (or its batch was rolled back): check the code now, using it up if right.
+    const spend = await enrollmentCodeCheck(call, subject.holder, user.id, input.code, "consume");
+    const results = await call.env.DB.batch([
+      ...spend.head,
+      auditIfStmt(call.env.DB, failed, call.now, `SELECT 1 WHERE ${spend.gate.text}`, [...spend.gate.binds]),
+      ...spend.tail,
+    ]);
+    results.splice(spend.head.length, 1);
+    refuseUnlessRight(call, outcomeOf(spend, results));
     throw otpInvalid();
   }
 }
 
 /**
- * Checks the user's live code without consuming it (an enrollment link asks for creation options before the
- * ceremony; completeCodeEnrollment consumes the code afterwards). The HMAC of the given code is compared in
- * constant time with the stored one; a wrong code, or none live, counts a failed attempt exactly like add/complete.
- * Returns the user; any failure is otpInvalid.
+ * Checks the user's live code without consuming it, in the read's batch (the enrollment link's options, and tests):
+ * a wrong code, or none live, counts a failed attempt exactly like add/complete. Returns the user; any failure is
+ * otpInvalid (429 when the user's wrong-code window is full).
  */
 export async function checkEnrollmentCode(call: Call, poolId: string, who: UserLookup, code: string): Promise<UserWithData> {
   await codeKey(call.env);
-  return checkEnrollmentCodeOf(call, await codeSubject(call, poolId, who), code);
+  return checkedUser(call, await codeSubject(call, poolId, who, {}, code));
 }
 
-/** checkEnrollmentCode for a subject already read. */
-export async function checkEnrollmentCodeOf(call: Call, subject: CodeSubject, code: string): Promise<UserWithData> {
-  const key = await codeKey(call.env);
-  const { pool, user } = subject;
-  if (!user) throw otpInvalid();
-  const k = codeKeyOf(call, pool.id, user.id);
-  const slot = await takeUserCodeAttempt(call, pool, user.id);
-  const given = await hashCode(key, user.id, ENROLL_WEBAUTHN, code);
-  if (!(await codeMatches(call, k, given))) {
-    await recordAudit(call.env.DB, codeFailed(call, pool.id, user.id, { reason: "code" }), call.now);
-    throw otpInvalid();
-  }
-  // Checked, not used: the attempt goes back, so reopening the link does not wear the code out.
-  await returnCodeAttempt(call.env.DB, k, given);
-  await slot.release();
-  return user;
+/** The user of a subject read with its code check, when the code was right. */
+export function checkedUser(call: Call, subject: CodeSubject): UserWithData {
+  if (!subject.user) throw otpInvalid();
+  refuseUnlessRight(call, subject.check);
+  return subject.user;
 }
 
 /** The development outbox, newest first; a 404 like any unknown route outside development. */

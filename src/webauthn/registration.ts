@@ -15,7 +15,7 @@ import { b64url, fromB64url, newId, randomBytes } from "../crypto/bytes";
 import { TTL } from "../domain/ttl";
 import type { PasskeyMode } from "../domain/vocabulary";
 import { type ChallengeRecord, getChallenge, putChallenge } from "../repo/challenges";
-import { passkeyByCredentialId, registerPasskey, type CredentialRow } from "../repo/credentials";
+import { type CommitGate, passkeyByCredentialId, registerPasskey, type CredentialRow } from "../repo/credentials";
 import type { PoolRow } from "../repo/pools";
 import type { UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../api/webauthn";
@@ -36,6 +36,11 @@ export interface Preread {
   credentialTaken?: boolean;
   /** Whether the response's challenge is consumed already (readEnrollee's early single-use check). */
   challengeUsed?: boolean;
+  /**
+   * A check the commit batch runs with the passkey insert (a one-time code's): the writes happen only where it holds,
+   * and `settle` reads its results before the outcome is (it throws when the check failed).
+   */
+  gate?: CommitGate & { settle(head: D1Result[], tail: D1Result[]): void };
 }
 
 /** What complete's one read should check besides the subject (repo/credentials.ts CompletionAsk), from the request. */
@@ -241,7 +246,7 @@ export async function completeRegistration(
     updatedAt: now,
     lastUsedAt: null,
   };
-  const { outcome, passkeys } = await registerPasskey(
+  const { outcome, passkeys, gate } = await registerPasskey(
     env.DB,
     { challenge: rec.challenge, tenantId: rec.tenantId, purpose: "register", expiresAt: rec.expiresAt },
     row,
@@ -255,7 +260,9 @@ export async function completeRegistration(
       details: { credential: row.id, mode, aaguid: row.aaguid },
     },
     now,
+    pre.gate,
   );
+  if (gate) pre.gate?.settle(gate.head, gate.tail);
   if (outcome === "challenge_used") throw registrationFailed("challenge already used");
   if (outcome === "credential_exists") throw new ApiError("credential_exists");
   if (outcome === "limit_reached") {
