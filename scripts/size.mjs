@@ -127,12 +127,13 @@ function quiet(stdout, stderr) {
   stderr.on("data", (chunk) => process.stderr.write(chunk));
 }
 
-async function coldStart(scriptPath) {
-  const t0 = performance.now();
-  const mf = new Miniflare({
-    // The module given whole: with only a path, Miniflare parses the script in Node to find its imports, which
-    // would be timed too.
-    modules: [{ type: "ESModule", path: scriptPath, contents: readFileSync(scriptPath, "utf8") }],
+/**
+ * The built script served alone, with the bindings' names only. The module is given whole: with only a path, Miniflare
+ * parses the script in Node to find its imports, which would be timed too.
+ */
+const serveScript = (scriptPath, contents = readFileSync(scriptPath, "utf8")) =>
+  new Miniflare({
+    modules: [{ type: "ESModule", path: scriptPath, contents }],
     modulesRoot: dirname(scriptPath),
     compatibilityDate,
     compatibilityFlags,
@@ -143,6 +144,10 @@ async function coldStart(scriptPath) {
     d1Persist: false,
     kvPersist: false,
   });
+
+async function coldStart(scriptPath) {
+  const t0 = performance.now();
+  const mf = serveScript(scriptPath);
   try {
     await mf.ready;
     const t1 = performance.now();
@@ -173,16 +178,7 @@ console.log(`  difference: ${ms(median(ours.map((r) => r.total)) - median(base.m
 // The built bundle answers what the suite checks on the source: the OpenAPI document (its hash, to compare builds)
 // and the reference page.
 {
-  const mf = new Miniflare({
-    modules: [{ type: "ESModule", path: join(dir, "index.js"), contents: code }],
-    modulesRoot: dir,
-    compatibilityDate,
-    compatibilityFlags,
-    d1Databases: ["DB"],
-    kvNamespaces: ["CHALLENGES"],
-    bindings: { ENVIRONMENT: "production" },
-    handleRuntimeStdio: quiet,
-  });
+  const mf = serveScript(join(dir, "index.js"), code);
   try {
     const doc = await mf.dispatchFetch("http://localhost/openapi.json");
     const text = await doc.text();
