@@ -13,7 +13,7 @@ import {
   rotateOidcClientSecret,
   updateOidcClient,
 } from "../src/repo/oidc-clients";
-import { insertOidcCode, type OidcCodeRow, redeemOidcCode } from "../src/repo/oidc-codes";
+import { insertOidcCode, type OidcCodeRow, redeemOidcCode, sessionFacts } from "../src/repo/oidc-codes";
 import { consentedScopes, hasConsent, rememberConsent } from "../src/repo/oidc-consents";
 import { revokeRefreshFamily, rotateRefreshToken } from "../src/repo/oidc-refresh-tokens";
 import {
@@ -88,12 +88,7 @@ async function newCode(client: OidcClientRow, session: OidcSessionRow, over: Par
     codeChallenge: (await s256(VERIFIER))!,
     nonce: "n-1",
     scope: "openid email offline_access",
-    sessionId: session.id,
-    poolId: session.poolId,
-    userId: session.userId,
-    authTime: session.authTime,
-    amr: session.amr,
-    acr: session.acr,
+    ...sessionFacts(session),
     createdAt: now,
     expiresAt: now + 60_000,
     ...over,

@@ -13,7 +13,7 @@ import { s256 } from "../src/crypto/pkce";
 import { CLIENT_DEFAULTS } from "../src/domain/oidc";
 import { resetConfigCache } from "../src/repo/config-cache";
 import { insertOidcClient, type OidcClientRow } from "../src/repo/oidc-clients";
-import { insertOidcCode } from "../src/repo/oidc-codes";
+import { insertOidcCode, sessionFacts } from "../src/repo/oidc-codes";
 import { createOidcSession, type OidcSessionRow } from "../src/repo/oidc-sessions";
 import { createOidcTokens, type OidcTokenRequest } from "../src/services/oidc-token";
 import { basic, call, expectOAuthError, json, ORIGIN, sys, systemToken, uid } from "./helpers/api";
@@ -93,12 +93,7 @@ async function newCode(
     codeChallenge: (await s256(verifier))!,
     nonce,
     scope,
-    sessionId: session.id,
-    poolId: session.poolId,
-    userId: session.userId,
-    authTime: session.authTime,
-    amr: session.amr,
-    acr: session.acr,
+    ...sessionFacts(session),
     createdAt: now,
     expiresAt: now + 60_000,
   });

@@ -6,6 +6,7 @@
  */
 import { type Acr, acrOf } from "../domain/vocabulary";
 import { insertRefreshFrom, revokeFamilyWhere } from "./oidc-refresh-tokens";
+import type { OidcSessionRow } from "./oidc-sessions";
 
 export interface OidcCodeRow {
   codeHash: string;
@@ -29,6 +30,11 @@ export interface OidcCodeRow {
   expiresAt: number;
   consumedAt: number | null;
   familyId: string | null;
+}
+
+/** What a code carries of the provider session it is issued in: the session, who signed in, when and how. */
+export function sessionFacts(s: OidcSessionRow): Pick<OidcCodeRow, "sessionId" | "poolId" | "userId" | "authTime" | "amr" | "acr"> {
+  return { sessionId: s.id, poolId: s.poolId, userId: s.userId, authTime: s.authTime, amr: s.amr, acr: s.acr };
 }
 
 /** Stores a new, unconsumed code. One statement. */

@@ -24,7 +24,7 @@ import {
 } from "../domain/oidc";
 import { TTL } from "../domain/ttl";
 import type { OidcClientRow } from "../repo/oidc-clients";
-import { insertOidcCode } from "../repo/oidc-codes";
+import { insertOidcCode, sessionFacts } from "../repo/oidc-codes";
 import { rememberConsent } from "../repo/oidc-consents";
 import { type AuthorizationContext, readAuthorizationContext } from "../repo/oidc-sessions";
 import { workspaceConfig } from "../repo/config-cache";
@@ -170,12 +170,7 @@ async function issueCode(s: WorkspaceCall, f: InFlight, ctx: AuthorizationContex
     codeChallenge: r.codeChallenge,
     nonce: r.nonce,
     scope: r.scopes.join(" "),
-    sessionId: session.id,
-    poolId: session.poolId,
-    userId: session.userId,
-    authTime: session.authTime,
-    amr: session.amr,
-    acr: session.acr,
+    ...sessionFacts(session),
     createdAt: s.now,
     expiresAt: s.now + TTL.authorizationCode * 1000,
   });
