@@ -5,7 +5,17 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { credentialsOf, launch, openRedirecting, pageWithAuthenticator, shot, sysApi, uniq, type AuthPage } from "./browser";
+import {
+  credentialsOf,
+  launch,
+  openRedirecting,
+  pageWithAuthenticator,
+  shot,
+  signInToConsole,
+  sysApi,
+  uniq,
+  type AuthPage,
+} from "./browser";
 import { BASE } from "./config";
 
 type Message = { to: string; purpose: string; code: string };
@@ -113,13 +123,7 @@ describe("first administrator", () => {
 
   it("signs in at /default/admin/login with the passkey and lands in the console", async () => {
     const { page } = admin;
-    // Chromium's virtual authenticator may also answer the sign-in page's passkey-autofill request on its own (the
-    // button is then busy and the page moves on): either way the browser must land in the console.
-    const inConsole = page.waitForURL(`${BASE}/default/admin#/methods`, { timeout: 30_000 });
-    await page.goto(`${BASE}/default/admin`);
-    const button = page.getByRole("button", { name: /sign in with a passkey/i });
-    await Promise.race([inConsole, button.click({ timeout: 30_000 }).catch(() => undefined)]);
-    await inConsole;
+    await signInToConsole(page);
     await page.locator("[data-workspace=default]").waitFor();
     await expect.poll(() => page.locator("#who").textContent()).toBe(`Signed in as ${adminUser.name}`);
     expect(await page.getByRole("link", { name: "Authentication" }).getAttribute("aria-current")).toBe("page");

@@ -132,14 +132,21 @@ export async function signedInAdmin(browser: Browser, prefix = "admin"): Promise
     verifiable_addresses: [{ address: email, type: "email", verified: true }],
   });
   await enrollPasskey(admin.page, "admins", "admin", user.id, email);
-  const { page } = admin;
-  // The virtual authenticator may answer the sign-in page's passkey autofill on its own: either way, the console.
+  await signInToConsole(admin.page);
+  return admin;
+}
+
+/**
+ * Opens /default/admin and signs in with the page's passkey until the console shows. Chromium's virtual authenticator
+ * may also answer the sign-in page's passkey-autofill request on its own (the button is then busy and the page moves
+ * on): either way the browser must land in the console.
+ */
+export async function signInToConsole(page: Page): Promise<void> {
   const inConsole = page.waitForURL(`${BASE}/default/admin#/methods`, { timeout: 30_000 });
   await page.goto(`${BASE}/default/admin`);
   const button = page.getByRole("button", { name: /sign in with a passkey/i });
   await Promise.race([inConsole, button.click({ timeout: 30_000 }).catch(() => undefined)]);
   await inConsole;
-  return admin;
 }
 
 /** A passkey for the user in this page's virtual authenticator, through the enrollment link. */
