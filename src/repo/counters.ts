@@ -50,15 +50,6 @@ export interface CounterRef {
 
 export type Reservation = { ok: true; expiresAt: number } | { ok: false; expiresAt: number };
 
-const RESERVE = `INSERT INTO rate_counters (tenant_id, "key", window_start, "count", refused, expires_at) VALUES (?1, ?2, ?3, 1, 0, ?3 + ?4)
-  ON CONFLICT (tenant_id, "key") DO UPDATE SET
-    window_start = CASE WHEN rate_counters.expires_at <= ?3 THEN excluded.window_start ELSE rate_counters.window_start END,
-    "count" = CASE WHEN rate_counters.expires_at <= ?3 THEN 1 ELSE rate_counters."count" + 1 END,
-    refused = CASE WHEN rate_counters.expires_at <= ?3 THEN 0 ELSE rate_counters.refused END,
-    expires_at = CASE WHEN rate_counters.expires_at <= ?3 THEN excluded.expires_at ELSE rate_counters.expires_at END
-  WHERE rate_counters.expires_at <= ?3 OR rate_counters."count" < ?5
-  RETURNING "count", expires_at`;
-
 const REFUSE = `UPDATE rate_counters SET refused = refused + 1 WHERE tenant_id = ? AND "key" = ? AND expires_at > ? RETURNING refused, expires_at`;
 const FIRST_REFUSAL = `SELECT 1 FROM rate_counters WHERE tenant_id = ? AND "key" = ? AND expires_at > ? AND refused = 1`;
 
@@ -75,7 +66,8 @@ export async function reserve(
   audit: AuditEvent,
 ): Promise<Reservation> {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const taken = await d1.prepare(RESERVE).bind(c.tenantId, c.key, now, windowMs, limit).first<{ count: number; expires_at: number }>();
+    const counter = { ref: c, limit: sqlOf`${limit}`, windowMs, now };
+    const taken = await reserveWhen(d1, counter, sqlOf`1`).first<{ count: number; expires_at: number }>();
     if (taken) return { ok: true, expiresAt: taken.expires_at };
     const [refused] = await d1.batch<{ refused: number; expires_at: number }>([
       d1.prepare(REFUSE).bind(c.tenantId, c.key, now),
@@ -134,7 +126,11 @@ export const refuseWhen = (d1: D1Database, c: BatchCounter, when: Fragment) =>
 export const firstRefusalOf = (c: BatchCounter) =>
   sqlOf`EXISTS (SELECT 1 FROM rate_counters WHERE ${liveWindow(c)} AND "count" >= ${c.limit} AND refused = 1)`;
 
-/** `reserve` as a batch member: takes a slot when `when` holds and the window is not full (or has passed). */
+/**
+ * Takes a slot when `when` holds and the window is not full (or has passed: a new window starts). One conditional
+ * upsert, so parallel requests cannot pass the limit; a row (`count`, `expires_at`) iff the slot was taken. `reserve`
+ * runs it on its own; the one-time code's check runs it as a batch member.
+ */
 export const reserveWhen = (d1: D1Database, c: BatchCounter, when: Fragment) =>
   prepareFragment(
     d1,
@@ -146,5 +142,5 @@ export const reserveWhen = (d1: D1Database, c: BatchCounter, when: Fragment) =>
     refused = CASE WHEN rate_counters.expires_at <= ${c.now} THEN 0 ELSE rate_counters.refused END,
     expires_at = CASE WHEN rate_counters.expires_at <= ${c.now} THEN excluded.expires_at ELSE rate_counters.expires_at END
   WHERE rate_counters.expires_at <= ${c.now} OR rate_counters."count" < ${c.limit}
-  RETURNING "count"`,
+  RETURNING "count", expires_at`,
   );
