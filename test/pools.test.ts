@@ -270,3 +270,59 @@ describe("pool validation: limits and mechanisms", () => {
     expect(JSON.stringify(body.details)).toContain('"name"');
   });
 });
+
+describe("pool settings: self-service and authenticator policy", () => {
+  const YUBIKEY = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
+  const OTHER = "ee882879-721c-4913-9775-3dfcce97072a";
+
+  it("defaults: no sign-up, recovery on, no upgrade, any authenticator; the admins pool has recovery off", async () => {
+    const created = await json<Pool>(await createPool({}), 201);
+    expect(created.self_service).toEqual({ sign_up: false, recovery: true, passkey_upgrade: false });
+    expect(created.passkey_settings).toMatchObject({
+      authenticator_policy: { device_bound_only: false, aaguid_allow: [], aaguid_deny: [] },
+    });
+    const admins = await json<Pool>(await sys("GET", "/pools/admins"));
+    expect(admins.self_service).toEqual({ sign_up: false, recovery: false, passkey_upgrade: false });
+  });
+
+  it("updates each field alone, keeping the others, and normalises AAGUIDs", async () => {
+    const { id } = await json<Pool>(await createPool({ self_service: { sign_up: true } }), 201);
+    const updated = await json<Pool>(
+      await sys("PUT", `/pools/${id}`, {
+        body: {
+          self_service: { recovery: false },
+          passkey_settings: {
+            attestation: "direct",
+            authenticator_policy: { device_bound_only: true, aaguid_allow: [YUBIKEY.toUpperCase(), ` ${YUBIKEY}`] },
+          },
+        },
+      }),
+    );
+    expect(updated.self_service).toEqual({ sign_up: true, recovery: false, passkey_upgrade: false });
+    expect(updated.passkey_settings).toMatchObject({
+      attestation: "direct",
+      authenticator_policy: { device_bound_only: true, aaguid_allow: [YUBIKEY], aaguid_deny: [] },
+    });
+    const again = await json<Pool>(await sys("PUT", `/pools/${id}`, { body: { self_service: { passkey_upgrade: true } } }));
+    expect(again.self_service).toEqual({ sign_up: true, recovery: false, passkey_upgrade: true });
+    expect(again.passkey_settings).toMatchObject({ authenticator_policy: { device_bound_only: true, aaguid_allow: [YUBIKEY] } });
+  });
+
+  it("refuses malformed AAGUIDs, both lists at once, and a list without direct attestation (422 naming the field)", async () => {
+    const field = async (body: Record<string, unknown>) =>
+      JSON.stringify((await expectError(await createPool(body), 422, "invalid_configuration")).details);
+    const policy = (p: Record<string, unknown>, attestation = "direct") => ({ passkey_settings: { attestation, authenticator_policy: p } });
+    expect(await field(policy({ aaguid_allow: ["not-a-uuid"] }))).toContain("passkey_settings.authenticator_policy.aaguid_allow");
+    expect(await field(policy({ aaguid_deny: [`${YUBIKEY}0`] }))).toContain("passkey_settings.authenticator_policy.aaguid_deny");
+    expect(await field(policy({ aaguid_allow: [YUBIKEY], aaguid_deny: [OTHER] }))).toContain('"passkey_settings.authenticator_policy"');
+    expect(await field(policy({ aaguid_deny: [OTHER] }, "none"))).toContain("passkey_settings.attestation");
+    // Attestation cannot drop back to none while a list stands.
+    const { id } = await json<Pool>(await createPool(policy({ aaguid_deny: [OTHER] })), 201);
+    await expectError(
+      await sys("PUT", `/pools/${id}`, { body: { passkey_settings: { attestation: "none" } } }),
+      422,
+      "invalid_configuration",
+    );
+    await expectError(await createPool({ self_service: { sign_up: "yes" } }), 400, "validation_failed");
+  });
+});

@@ -22,6 +22,51 @@ const LIMITS_DOC =
   "(Workers Rate Limiting binding SIGNIN_IP_LIMITER in wrangler.toml) and 10 client-authentication failures per client " +
   "per minute at the token endpoint.";
 
+const AuthenticatorPolicyDocs = {
+  device_bound_only:
+    "Refuse synced passkeys: at registration any credential with the backup-eligible flag set (400 authenticator_not_allowed), " +
+    "at sign-in any credential that is backup eligible or whose flags changed. Default false.",
+  aaguid_allow:
+    "Only authenticators of these AAGUIDs (lowercase UUIDs, at most 100) may register and sign in; needs attestation direct " +
+    "(else 422). Checked at registration and again at sign-in for passkeys registered before the list changed. Default [].",
+  aaguid_deny:
+    "Authenticators of these AAGUIDs may not register or sign in; same rules as aaguid_allow; not both lists at once. Default [].",
+};
+const AuthenticatorPolicyInput = z
+  .object({
+    device_bound_only: z.boolean().optional().openapi({ description: AuthenticatorPolicyDocs.device_bound_only }),
+    aaguid_allow: z.array(z.string().max(64)).max(200).optional().openapi({ description: AuthenticatorPolicyDocs.aaguid_allow }),
+    aaguid_deny: z.array(z.string().max(64)).max(200).optional().openapi({ description: AuthenticatorPolicyDocs.aaguid_deny }),
+  })
+  .openapi({ description: "Which authenticators the pool accepts (workforce and high-assurance pools)." });
+const AuthenticatorPolicy = z.object({
+  device_bound_only: z.boolean().openapi({ description: AuthenticatorPolicyDocs.device_bound_only }),
+  aaguid_allow: z.array(z.string()).openapi({ description: AuthenticatorPolicyDocs.aaguid_allow }),
+  aaguid_deny: z.array(z.string()).openapi({ description: AuthenticatorPolicyDocs.aaguid_deny }),
+});
+
+const SelfServiceDocs = {
+  sign_up:
+    "Passkey sign-up on the hosted sign-in page: a new person proves an email address with a one-time code and creates a " +
+    "passkey; no password. Default false.",
+  recovery:
+    '"Lost your passkey?" on the hosted sign-in page: a one-time code to a verified address, then a new passkey. ' +
+    "Default true (false for the admins pool: administrators are recovered by another administrator).",
+  passkey_upgrade: "After a password sign-in on the hosted page, create a passkey (silently where the browser can). Default false.",
+};
+const SelfServiceInput = z
+  .object({
+    sign_up: z.boolean().optional().openapi({ description: SelfServiceDocs.sign_up }),
+    recovery: z.boolean().optional().openapi({ description: SelfServiceDocs.recovery }),
+    passkey_upgrade: z.boolean().optional().openapi({ description: SelfServiceDocs.passkey_upgrade }),
+  })
+  .openapi({ description: "What users may do for themselves on the hosted pages." });
+const SelfService = z.object({
+  sign_up: z.boolean().openapi({ description: SelfServiceDocs.sign_up }),
+  recovery: z.boolean().openapi({ description: SelfServiceDocs.recovery }),
+  passkey_upgrade: z.boolean().openapi({ description: SelfServiceDocs.passkey_upgrade }),
+});
+
 const PasskeySettings = z.object({
   relying_party_id: z.string().max(253).optional().openapi({ example: "yourcompany.com" }),
   relying_party_origins: z
@@ -31,6 +76,7 @@ const PasskeySettings = z.object({
     .openapi({ example: ["https://app.yourcompany.com"] }),
   user_verification: z.enum(USER_VERIFICATION).optional(),
   attestation: z.enum(ATTESTATION).optional(),
+  authenticator_policy: AuthenticatorPolicyInput.optional(),
 });
 
 // Integers are range-checked by the pool policy (422), not here (400): the contract says limits out of range are 422.
@@ -57,6 +103,7 @@ export const PoolInput = z
     otp_settings: z
       .object({ enroll_webauthn: z.object({ length: z.number().int().optional(), ttl: z.string().max(16).optional() }).optional() })
       .optional(),
+    self_service: SelfServiceInput.optional(),
   })
   .openapi("PoolInput");
 export type PoolInput = z.infer<typeof PoolInput>;
@@ -80,6 +127,7 @@ export const Pool = z
       relying_party_origins: z.array(z.string()),
       user_verification: z.enum(USER_VERIFICATION),
       attestation: z.enum(ATTESTATION),
+      authenticator_policy: AuthenticatorPolicy,
     }),
     limits: z
       .object({
@@ -91,6 +139,7 @@ export const Pool = z
       })
       .openapi({ description: LIMITS_DOC }),
     otp_settings: z.object({ enroll_webauthn: z.object({ length: z.number().int(), ttl: z.string() }) }),
+    self_service: SelfService,
     created_at: Timestamp,
     updated_at: Timestamp,
   })

@@ -21,6 +21,7 @@ export function poolView(p: PoolRow) {
       relying_party_origins: p.rpOrigins,
       user_verification: p.userVerification,
       attestation: p.attestation,
+      authenticator_policy: { device_bound_only: p.deviceBoundOnly, aaguid_allow: p.aaguidAllow, aaguid_deny: p.aaguidDeny },
     },
     limits: {
       max_credentials: p.maxCredentials,
@@ -30,6 +31,7 @@ export function poolView(p: PoolRow) {
       otp_failures_per_day: p.otpFailuresPerDay,
     },
     otp_settings: p.otpSettings,
+    self_service: { sign_up: p.signUp, recovery: p.recovery, passkey_upgrade: p.passkeyUpgrade },
     created_at: iso(p.createdAt)!,
     updated_at: iso(p.updatedAt)!,
   };

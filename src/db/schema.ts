@@ -52,10 +52,18 @@ export const pools = sqliteTable(
     otpRequestsPerHour: integer("otp_requests_per_hour").notNull().default(5),
     otpFailuresPerDay: integer("otp_failures_per_day").notNull().default(10),
     otpSettings: text("otp_settings", { mode: "json" }).$type<OtpSettings>().notNull(),
+    /** Self-service on the hosted pages: passkey sign-up, recovery by a code to a verified address, passkey upgrade. */
+    signUp: integer("sign_up", { mode: "boolean" }).notNull().default(false),
+    recovery: integer("recovery", { mode: "boolean" }).notNull().default(true),
+    passkeyUpgrade: integer("passkey_upgrade", { mode: "boolean" }).notNull().default(false),
+    /** Authenticator policy: refuse backup-eligible (synced) passkeys; AAGUID allow or deny list (lowercase UUIDs). */
+    deviceBoundOnly: integer("device_bound_only", { mode: "boolean" }).notNull().default(false),
+    aaguidAllow: text("aaguid_allow", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    aaguidDeny: text("aaguid_deny", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.id] })],
+  (t) => [primaryKey({ columns: [t.tenantId, t.id] }), index("pools_relying_party_id").on(t.rpId)],
 );
 
 export type OtpSettings = { enroll_webauthn: { length: number; ttl: string } };

@@ -27,6 +27,14 @@ export interface PoolConfig {
   otpRequestsPerHour: number;
   otpFailuresPerDay: number;
   otpSettings: { enroll_webauthn: { length: number; ttl: string } };
+  /** Self-service on the hosted pages (API `self_service`). */
+  signUp: boolean;
+  recovery: boolean;
+  passkeyUpgrade: boolean;
+  /** Authenticator policy (API `passkey_settings.authenticator_policy`). */
+  deviceBoundOnly: boolean;
+  aaguidAllow: string[];
+  aaguidDeny: string[];
 }
 
 export const POOL_DEFAULTS: PoolConfig = {
@@ -46,6 +54,12 @@ export const POOL_DEFAULTS: PoolConfig = {
   otpRequestsPerHour: OTP_REQUESTS.defaultLimit,
   otpFailuresPerDay: OTP_FAILURES.defaultLimit,
   otpSettings: { enroll_webauthn: { length: 8, ttl: "10m" } },
+  signUp: false,
+  recovery: true,
+  passkeyUpgrade: false,
+  deviceBoundOnly: false,
+  aaguidAllow: [],
+  aaguidDeny: [],
 };
 
 export const LIMITS = { capacity: { min: 1, max: 100 }, maxCredentials: { min: 1, max: 1000 }, otpLength: { min: 6, max: 10 } };
@@ -67,6 +81,8 @@ function checkMechanismList(list: Mechanism[], field: string): Failure | null {
 
 type Methods = Pick<PoolConfig, "mechanisms" | "preferredMechanism" | "secondFactorMechanisms" | "secondFactorPreferred">;
 type RelyingParty = Pick<PoolConfig, "rpId" | "rpOrigins" | "userVerification" | "attestation">;
+type SelfService = Pick<PoolConfig, "signUp" | "recovery" | "passkeyUpgrade">;
+type AuthenticatorPolicy = Pick<PoolConfig, "deviceBoundOnly" | "aaguidAllow" | "aaguidDeny">;
 type Limits = Pick<PoolConfig, "maxCredentials" | "webauthnCapacity" | "passwordFailures" | "otpRequestsPerHour" | "otpFailuresPerDay">;
 
 /** First- and second-factor mechanisms and the preferred one of each: no duplicates, no mechanism in both lists. */
@@ -200,6 +216,57 @@ function mergeOtpSettings(current: PoolConfig, input: PoolUpdate): Result<PoolCo
   return { ok: true, value: { enroll_webauthn: { length: otp.length, ttl: otp.ttl } } };
 }
 
+/** Sign-up, recovery and passkey upgrade: absent fields keep their value. */
+function mergeSelfService(current: PoolConfig, input: PoolUpdate): SelfService {
+  const ss = input.self_service ?? {};
+  return {
+    signUp: ss.sign_up ?? current.signUp,
+    recovery: ss.recovery ?? current.recovery,
+    passkeyUpgrade: ss.passkey_upgrade ?? current.passkeyUpgrade,
+  };
+}
+
+const AAGUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const AAGUID_LIST_MAX = 100;
+
+/** One AAGUID list: UUIDs, lowercased and deduplicated, at most AAGUID_LIST_MAX. */
+function checkAaguids(list: string[], field: string): Result<string[]> {
+  const out: string[] = [];
+  for (const raw of list) {
+    const a = raw.trim().toLowerCase();
+    if (!AAGUID_RE.test(a)) return fail(field, `${field} holds "${raw.slice(0, 64)}", which is not an AAGUID (a UUID)`);
+    if (!out.includes(a)) out.push(a);
+  }
+  if (out.length > AAGUID_LIST_MAX) return fail(field, `${field} holds more than ${AAGUID_LIST_MAX} AAGUIDs`);
+  return { ok: true, value: out };
+}
+
+/**
+ * Device-bound only, and an AAGUID allow list or a deny list (not both). A list needs attestation `direct`: the AAGUID
+ * of a `none` attestation is the authenticator's unverified claim (and browsers may zero it).
+ */
+function mergeAuthenticatorPolicy(
+  current: PoolConfig,
+  input: PoolUpdate,
+  attestation: PoolConfig["attestation"],
+): Result<AuthenticatorPolicy> {
+  const ap = input.passkey_settings?.authenticator_policy ?? {};
+  const field = "passkey_settings.authenticator_policy";
+  const allow = checkAaguids(ap.aaguid_allow ?? current.aaguidAllow, `${field}.aaguid_allow`);
+  if (!allow.ok) return allow;
+  const deny = checkAaguids(ap.aaguid_deny ?? current.aaguidDeny, `${field}.aaguid_deny`);
+  if (!deny.ok) return deny;
+  if (allow.value.length > 0 && deny.value.length > 0)
+    return fail(field, "an authenticator policy has an AAGUID allow list or a deny list, not both");
+  if ((allow.value.length > 0 || deny.value.length > 0) && attestation !== "direct") {
+    return fail("passkey_settings.attestation", "an AAGUID allow or deny list needs attestation direct");
+  }
+  return {
+    ok: true,
+    value: { deviceBoundOnly: ap.device_bound_only ?? current.deviceBoundOnly, aaguidAllow: allow.value, aaguidDeny: deny.value },
+  };
+}
+
 /** The current configuration with the update merged in, validated as a whole (the first failure, in field order). */
 export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolConfig> {
   const methods = mergeMethods(current, input);
@@ -210,6 +277,8 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
   if (!limits.ok) return limits;
   const otpSettings = mergeOtpSettings(current, input);
   if (!otpSettings.ok) return otpSettings;
+  const policy = mergeAuthenticatorPolicy(current, input, rp.value.attestation);
+  if (!policy.ok) return policy;
   return {
     ok: true,
     value: {
@@ -219,6 +288,8 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
       ...rp.value,
       ...limits.value,
       otpSettings: otpSettings.value,
+      ...mergeSelfService(current, input),
+      ...policy.value,
     },
   };
 }

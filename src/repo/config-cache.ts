@@ -53,6 +53,8 @@ function freezePool(p: PoolRow): PoolRow {
   Object.freeze(p.secondFactorMechanisms);
   Object.freeze(p.rpOrigins);
   Object.freeze(p.otpSettings);
+  Object.freeze(p.aaguidAllow);
+  Object.freeze(p.aaguidDeny);
   return Object.freeze(p);
 }
 

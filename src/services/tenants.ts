@@ -37,6 +37,7 @@ function adminRows(tenantId: string, now: number): { admins: NewPoolRow; admin: 
     preferredMechanism: "webauthn",
     secondFactorMechanisms: [],
     rpOrigins: [],
+    recovery: false,
     createdAt: now,
     updatedAt: now,
   };

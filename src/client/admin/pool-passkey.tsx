@@ -5,7 +5,7 @@ import { enc, errorText, fieldOf, type Pool } from "./api";
 import { useConsole } from "./context";
 import { described, Field, prevent, inputValue } from "./ui";
 
-type Settings = Pool["passkey_settings"];
+type Settings = Omit<Pool["passkey_settings"], "authenticator_policy">;
 type Name = keyof Settings;
 const IDS: Record<Name, string> = {
   relying_party_id: "rp-id",
@@ -21,7 +21,12 @@ interface Form {
   user_verification: string;
   attestation: string;
 }
-const formOf = (s: Settings): Form => ({ ...s, relying_party_origins: s.relying_party_origins.join("\n") });
+const formOf = (s: Settings): Form => ({
+  relying_party_id: s.relying_party_id,
+  relying_party_origins: s.relying_party_origins.join("\n"),
+  user_verification: s.user_verification,
+  attestation: s.attestation,
+});
 const linesOf = (text: string) =>
   text
     .split("\n")
