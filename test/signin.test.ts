@@ -367,12 +367,18 @@ describe("GET /login/config", () => {
       passkey_mode: "classic",
       methods: ["password", "webauthn"],
       preferred: "password",
+      sign_up: false,
+      recovery: true,
     });
     expect(await json(await call("GET", "/default/default/login/config"))).toEqual({
       passkey_mode: "smart",
       methods: ["usernameless_webauthn", "password"],
       preferred: "usernameless_webauthn",
+      sign_up: false,
+      recovery: true,
     });
+    // The admin workspace's only pool (admins) has recovery off.
+    expect(await json(await call("GET", "/default/admin/login/config"))).toMatchObject({ sign_up: false, recovery: false });
     await expectError(await call("GET", "/default/nope/login/config"), 404, "not_found");
   });
 });

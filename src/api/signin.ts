@@ -16,6 +16,8 @@ export const SigninConfig = z
     passkey_mode: z.enum(PASSKEY_MODES).nullable(),
     methods: z.array(z.string()),
     preferred: z.string().nullable(),
+    sign_up: z.boolean().openapi({ description: "A pool of the workspace has self_service.sign_up (and the workspace has passkeys)." }),
+    recovery: z.boolean().openapi({ description: "A pool of the workspace has self_service.recovery (and the workspace has passkeys)." }),
   })
   .openapi("LoginConfig");
 

@@ -27,6 +27,41 @@ function pageConfig(config: SigninConfig): PageConfig {
   return { mode: config.passkey_mode, methods, preferred: methods[0] ?? null };
 }
 
+/** What the page offers besides signing in (server-rendered links; the browser code does not need them). */
+interface Offer {
+  signUp: boolean;
+  recovery: boolean;
+}
+
+/**
+ * Sign-up and recovery pages of the workspace (GET /{tid}/{wid}/signup, /recover), with what the sign-in page was
+ * given: the pending OIDC authorization (`authz`) and the portal's `return_to`, so that they end where a sign-in would.
+ */
+const AccountLinks: FC<{ tid: string; wid: string; offer: Offer; query: URLSearchParams }> = ({ tid, wid, offer, query }) => {
+  if (!offer.signUp && !offer.recovery) return null;
+  const keep = new URLSearchParams();
+  for (const k of ["authz", "return_to"]) {
+    const v = query.get(k);
+    if (v) keep.set(k, v);
+  }
+  const qs = keep.size ? `?${keep}` : "";
+  const base = `/${encodeURIComponent(tid)}/${encodeURIComponent(wid)}`;
+  return (
+    <nav class="account-links" aria-label="Other options">
+      {offer.signUp && (
+        <p>
+          New here? <a href={`${base}/signup${qs}`}>Create an account with a passkey</a>
+        </p>
+      )}
+      {offer.recovery && (
+        <p>
+          <a href={`${base}/recover${qs}`}>Lost your passkey?</a>
+        </p>
+      )}
+    </nav>
+  );
+};
+
 /** An app's sign-in (OpenID Connect, ?authz=): the login hint, and what the app demands of the passkey. */
 interface AppRequest {
   loginHint: string | null;
@@ -44,13 +79,15 @@ const AppNotice: FC<{ app: AppRequest }> = ({ app }) =>
     </p>
   ) : null;
 
-const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: PageConfig; app: AppRequest | null }> = ({
-  tid,
-  wid,
-  name,
-  cfg,
-  app,
-}) => (
+const SigninPage: FC<{
+  tid: string;
+  wid: string;
+  name: string;
+  cfg: PageConfig;
+  offer: Offer;
+  app: AppRequest | null;
+  query: URLSearchParams;
+}> = ({ tid, wid, name, cfg, offer, app, query }) => (
   <Layout
     title={`Sign in to ${name}`}
     script="signin"
@@ -69,6 +106,7 @@ const SigninPage: FC<{ tid: string; wid: string; name: string; cfg: PageConfig; 
         <div id="signin-root">
           <SigninView cfg={cfg} button={plainButton} status={<Status />} values={{ identifier: app?.loginHint ?? undefined }} />
         </div>
+        <AccountLinks tid={tid} wid={wid} offer={offer} query={query} />
       </div>
       {cfg.methods.includes("passkey") && (
         <p class="hint center">
@@ -86,9 +124,12 @@ signinPages.get("/:tid/:wid/login", async (c) => {
   const call = callOf(c, tid);
   const found = await getPageWorkspace(call, wid);
   if (!found) return c.html(<NotFoundPage what="sign-in page" />, 404);
-  const cfg = pageConfig(await signinConfig(inWorkspace(call, wid), found));
+  const config = await signinConfig(inWorkspace(call, wid), found);
+  const cfg = pageConfig(config);
+  const offer = { signUp: config.sign_up, recovery: config.recovery };
   const authz = c.req.query("authz");
   const pending = authz ? await pendingForSignin(inWorkspace(call, wid), authz) : null;
   const app = pending && { ...pending, acrFailed: c.req.query("reason") === "acr" };
-  return c.html(<SigninPage tid={tid} wid={wid} name={found.workspace.name} cfg={cfg} app={app} />);
+  const query = new URL(c.req.url).searchParams;
+  return c.html(<SigninPage tid={tid} wid={wid} name={found.workspace.name} cfg={cfg} offer={offer} app={app} query={query} />);
 });

@@ -6,6 +6,8 @@
  * `X-Passkey-Edge-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" under OTP_WEBHOOK_SECRET>`.
  * Receivers recompute the HMAC over the raw body and reject stale `t`.
  *
+ * Notices carry no code (`code` is ""): their `purpose` says what happened, and the receiver writes the message.
+ *
  * send() throws on a failed delivery; callers decide (the OTP service logs and carries on). Nothing here logs a code.
  */
 import { utf8 } from "../crypto/bytes";
@@ -17,6 +19,7 @@ export interface OutgoingCode {
   /** An email address or an E.164 phone number. */
   to: string;
   purpose: string;
+  /** The one-time code; "" for a notice. */
   code: string;
 }
 

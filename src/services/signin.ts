@@ -80,6 +80,10 @@ export interface SigninConfig {
   passkey_mode: PasskeyMode | null;
   methods: string[];
   preferred: string | null;
+  /** A pool of the workspace takes new users who sign up with a passkey (the hosted sign-up page, issue 12). */
+  sign_up: boolean;
+  /** A pool of the workspace lets its users recover by a code to a verified address ("Lost your passkey?"). */
+  recovery: boolean;
 }
 
 /**
@@ -89,7 +93,13 @@ export interface SigninConfig {
  */
 export async function signinConfig(s: WorkspaceCall, found?: WorkspaceWithPoolRows): Promise<SigninConfig> {
   const { mechanisms, mode, pools } = found ? shapeOf(found) : await loadWorkspace(s);
-  return { passkey_mode: mode, ...orderedMethods(mechanisms, pools[0]?.preferredMechanism) };
+  // Both make a passkey in the workspace's mode: without passkeys in the workspace, neither is offered.
+  return {
+    passkey_mode: mode,
+    ...orderedMethods(mechanisms, pools[0]?.preferredMechanism),
+    sign_up: mode !== null && pools.some((p) => p.signUp),
+    recovery: mode !== null && pools.some((p) => p.recovery),
+  };
 }
 
 /**
@@ -262,7 +272,21 @@ async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, user
   }
   // The transaction is left to its TTL, no KV delete: its challenge is consumed in D1, so its finish cannot pass again,
   // and second-factor options refuse a transaction whose last challenge is consumed (secondFactorPasskeys).
-  const scope = scopeForPool(s, tx.scope, pool);
+  return signedIn(s, tx.scope, { pool, userId, amr, factors }, authz);
+}
+
+/**
+ * A user who proved every factor due (or who just made their first passkey: sign-up, recovery): a user token of the
+ * scope asked for (`requested` already checked by requestableScope; "identity" only for administrators) and, when the
+ * sign-in carried a pending OIDC authorization, the provider session and where the page goes next.
+ */
+export async function signedIn(
+  s: WorkspaceCall,
+  requested: string,
+  { pool, userId, amr, factors }: Omit<Passed, "firstFactor">,
+  authz?: string,
+) {
+  const scope = scopeForPool(s, requested, pool);
   const token = await createUserToken(s, { workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: s.now });
   if (authz === undefined) return token;
   const session = await startProviderSession(s, authz, { poolId: pool.id, userId }, factors);
