@@ -9,7 +9,9 @@ import { requestLog } from "./http/log";
 import { notFound, pages } from "./pages";
 import { DocsPage } from "./routes/docs";
 import { enroll } from "./routes/enroll";
+import { recovery } from "./routes/recovery";
 import { signin } from "./routes/signin";
+import { signup } from "./routes/signup";
 import { oauth } from "./routes/oauth";
 import { oidcAuthorize } from "./routes/oidc-authorize";
 import { oidcDiscovery } from "./routes/oidc-discovery";
@@ -24,6 +26,7 @@ import { pools } from "./routes/system/pools";
 import { users } from "./routes/system/users";
 import { workspaces } from "./routes/system/workspaces";
 import { tenants } from "./routes/tenants";
+import { wellKnown } from "./routes/well-known";
 
 const OPENAPI = {
   openapi: "3.1.0",
@@ -37,6 +40,8 @@ export function buildApp() {
   app.notFound(notFound);
   app.use("*", responseHeaders);
 
+  // First: /.well-known/webauthn has two segments, as /{tid}/{wid} pages do.
+  app.route("/", wellKnown);
   app.route("/", oauth);
   app.route("/", oidcToken);
   app.route("/", userinfo);
@@ -44,6 +49,8 @@ export function buildApp() {
   app.route("/", signin);
   app.route("/", self);
   app.route("/", enroll);
+  app.route("/", recovery);
+  app.route("/", signup);
   app.route("/", oidcAuthorize);
 
   const system = newApp();

@@ -18,6 +18,7 @@ export const ERRORS = {
   invalid_path_parameter: { status: 400, message: "invalid param" },
   method_not_enabled: { status: 400, message: "this sign-in method is not enabled in this workspace" },
   registration_failed: { status: 400, message: "the passkey could not be registered" },
+  authenticator_not_allowed: { status: 400, message: "the pool's authenticator policy does not accept this passkey" },
   // 400/401 at the token endpoints (RFC 6749 §5.2); invalid_grant is for the authorization_code and refresh_token grants
   unsupported_grant_type: { status: 400, message: "the grant_type is not supported" },
   invalid_scope: { status: 400, message: "scope not allowed" },

@@ -123,9 +123,9 @@ describe("pool validation: relying party", () => {
     ["a deep subdomain", "https://a.b.example.com", true],
     ["a port", "https://app.example.com:8443", true],
     ["http on a foreign domain", "http://app.example.com", false],
-    ["a foreign domain", "https://example.org", false],
-    ["a look-alike suffix", "https://evilexample.com", false],
-    ["a look-alike prefix", "https://example.com.evil.org", false],
+    ["another domain (a related origin, issue 12)", "https://example.org", true],
+    ["a look-alike suffix (another domain: a related origin)", "https://evilexample.com", true],
+    ["a look-alike prefix (another domain: a related origin)", "https://example.com.evil.org", true],
     ["a path", "https://app.example.com/login", false],
     ["a trailing slash", "https://app.example.com/", false],
     ["a query", "https://app.example.com?x=1", false],
@@ -169,7 +169,7 @@ describe("pool validation: relying party", () => {
       201,
     );
     await expectError(
-      await sys("PUT", `/pools/${pool.id}`, { body: { passkey_settings: { relying_party_id: "example.org" } } }),
+      await sys("PUT", `/pools/${pool.id}`, { body: { passkey_settings: { relying_party_id: "localhost" } } }),
       422,
       "invalid_configuration",
     );
@@ -324,5 +324,27 @@ describe("pool settings: self-service and authenticator policy", () => {
       "invalid_configuration",
     );
     await expectError(await createPool({ self_service: { sign_up: "yes" } }), 400, "validation_failed");
+  });
+
+  it("allows sign-up only where a passkey alone signs in: a passkey first factor and no second factor", async () => {
+    const field = async (body: Record<string, unknown>) =>
+      JSON.stringify((await expectError(await createPool(body), 422, "invalid_configuration")).details);
+    expect(await field({ authentication_mechanisms: ["password"], self_service: { sign_up: true } })).toContain("self_service.sign_up");
+    expect(await field({ second_factor_authentication_mechanisms: ["password"], self_service: { sign_up: true } })).toContain(
+      "self_service.sign_up",
+    );
+    // Checked against the merged configuration: adding a second factor later to a sign-up pool is refused too.
+    const { id } = await json<Pool>(await createPool({ self_service: { sign_up: true } }), 201);
+    await expectError(
+      await sys("PUT", `/pools/${id}`, { body: { second_factor_authentication_mechanisms: ["password"] } }),
+      422,
+      "invalid_configuration",
+    );
+    const off = await json<Pool>(
+      await sys("PUT", `/pools/${id}`, {
+        body: { self_service: { sign_up: false }, second_factor_authentication_mechanisms: ["password"] },
+      }),
+    );
+    expect(off.self_service).toMatchObject({ sign_up: false });
   });
 });

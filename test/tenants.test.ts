@@ -313,6 +313,13 @@ describe("tenant isolation", () => {
     )
       .bind(b.id, Date.now() + 60_000)
       .run();
+    // A pending passkey sign-up (issue 12).
+    await env.DB.prepare(
+      `INSERT INTO signups (id, tenant_id, workspace_id, pool_id, address, address_key, user_id, user_handle, code_hash, expires_at, created_at)
+       VALUES (?, ?, 'w', ?, 'a@example.com', 'a@example.com', 'u', 'h', 'x', ?, 0)`,
+    )
+      .bind(`signup-${b.id}`, b.id, pool, Date.now() + 60_000)
+      .run();
     await oidcRows(b.id, user.id, pool);
 
     const rows = async (tid: string) =>

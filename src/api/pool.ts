@@ -48,9 +48,10 @@ const AuthenticatorPolicy = z.object({
 const SelfServiceDocs = {
   sign_up:
     "Passkey sign-up on the hosted sign-in page: a new person proves an email address with a one-time code and creates a " +
-    "passkey; no password. Default false.",
+    "passkey; no password. Needs passkeys as a first factor and no second factor (else 422). Default false.",
   recovery:
-    '"Lost your passkey?" on the hosted sign-in page: a one-time code to a verified address, then a new passkey. ' +
+    '"Lost your passkey?" on the hosted sign-in page: a one-time code to a verified address, then a new passkey, which ' +
+    "signs the user in. Offered only while passkeys are a first factor and no second factor is asked (it would be skipped). " +
     "Default true (false for the admins pool: administrators are recovered by another administrator).",
   passkey_upgrade: "After a password sign-in on the hosted page, create a passkey (silently where the browser can). Default false.",
 };
@@ -73,7 +74,14 @@ const PasskeySettings = z.object({
     .array(z.string().max(2048))
     .max(50)
     .optional()
-    .openapi({ example: ["https://app.yourcompany.com"] }),
+    .openapi({
+      example: ["https://app.yourcompany.com"],
+      description:
+        "scheme://host[:port] origins that may use the pool's passkeys: https (http only for localhost) on the RP ID or a " +
+        "subdomain of it, or related origins (WebAuthn L3 §5.11): https origins on other domains, for an RP ID other than " +
+        "localhost, at most 5 other domains (each host counts, www.{host} with {host}), listed at " +
+        "https://{relying_party_id}/.well-known/webauthn. Empty: the server's origin.",
+    }),
   user_verification: z.enum(USER_VERIFICATION).optional(),
   attestation: z.enum(ATTESTATION).optional(),
   authenticator_policy: AuthenticatorPolicyInput.optional(),

@@ -66,6 +66,15 @@ export const TokenOrNext = z
         .string()
         .optional()
         .openapi({ description: "with authz: where the page goes next to finish the authorization (the provider session cookie is set)" }),
+      passkey_upgrade: z
+        .boolean()
+        .optional()
+        .openapi({
+          description:
+            "Password sign-in only, present (true) when the pool has self_service.passkey_upgrade, the workspace has a passkey " +
+            "mode and the user has no passkey usable in it and room for one: the page may create a passkey with this token " +
+            "(self-service create/begin and complete), silently where the browser supports conditional create.",
+        }),
     }),
     z.object({ login_id: z.string(), next: z.array(z.string()) }),
   ])

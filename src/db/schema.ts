@@ -238,6 +238,30 @@ export const oneTimeCodes = sqliteTable(
   (t) => [primaryKey({ columns: [t.userId, t.purpose] }), index("one_time_codes_expiry").on(t.expiresAt)],
 );
 
+/**
+ * Pending passkey sign-ups (src/repo/signups.ts): an address proving itself with a one-time code (only its HMAC is
+ * kept; an address that has an account gets a hash no code matches), the id and WebAuthn user handle the account will
+ * have, and the code's attempts. Deleted in the batch that creates the account; expired rows are purged by requests.
+ */
+export const signups = sqliteTable(
+  "signups",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    workspaceId: text("workspace_id").notNull(),
+    poolId: text("pool_id").notNull(),
+    address: text("address").notNull(),
+    addressKey: text("address_key").notNull(),
+    userId: text("user_id").notNull(),
+    userHandle: text("user_handle").notNull(),
+    codeHash: text("code_hash").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("signups_expiry").on(t.expiresAt)],
+);
+
 /** Consumed ceremony challenges: the primary key makes each challenge single-use under concurrency. */
 export const consumedChallenges = sqliteTable(
   "consumed_challenges",

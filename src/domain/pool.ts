@@ -4,8 +4,8 @@
  */
 import type { PoolUpdate } from "../api/pool";
 import { OTP_FAILURES, OTP_REQUESTS, PASSWORD_FAILURES } from "./limits";
-import { family, type Mechanism } from "./mechanisms";
-import { checkOrigin, checkRpId } from "./relying-party";
+import { family, isPasskey, type Mechanism } from "./mechanisms";
+import { checkOrigin, checkRpId, RELATED_LABELS_MAX, relatedLabelCount } from "./relying-party";
 import { type Failure, fail, type Result } from "./result";
 import type { Attestation, UserVerification } from "./vocabulary";
 
@@ -65,6 +65,14 @@ export const POOL_DEFAULTS: PoolConfig = {
 export const LIMITS = { capacity: { min: 1, max: 100 }, maxCredentials: { min: 1, max: 1000 }, otpLength: { min: 6, max: 10 } };
 const TTL_RE = /^([1-9][0-9]{0,5})(s|m|h)$/;
 const TTL_MAX_SECONDS = 24 * 3600;
+
+/**
+ * Whether the pool's users may recover by a code to a verified address: recovery is on, passkeys are a first factor,
+ * and no second factor is asked (recovery signs the user in with the new passkey alone, which would skip it: such
+ * pools, like the workforce's, recover users through an administrator).
+ */
+export const poolOffersRecovery = (p: Pick<PoolConfig, "recovery" | "mechanisms" | "secondFactorMechanisms">): boolean =>
+  p.recovery && p.mechanisms.some(isPasskey) && p.secondFactorMechanisms.length === 0;
 
 /** Parses "90s", "10m", "1h" into seconds; null when malformed. */
 export function parseTtl(ttl: string): number | null {
@@ -142,7 +150,10 @@ function mergeSecondPreferred(current: PoolConfig, input: PoolUpdate, second: Me
   return { ok: true, value: secondPreferred };
 }
 
-/** Passkey settings: a valid RP ID, and origins (normalised, deduplicated) that belong to it. */
+/**
+ * Passkey settings: a valid RP ID, and origins (normalised, deduplicated) on its domain or related origins on other
+ * domains (published at /.well-known/webauthn), at most RELATED_LABELS_MAX labels of those (relatedLabelCount).
+ */
 function mergeRelyingParty(current: PoolConfig, input: PoolUpdate): Result<RelyingParty> {
   const ps = input.passkey_settings ?? {};
   const rp = checkRpId(ps.relying_party_id ?? current.rpId);
@@ -156,6 +167,12 @@ function mergeRelyingParty(current: PoolConfig, input: PoolUpdate): Result<Relyi
     const r = checkOrigin(o, rp.value);
     if (!r.ok) return r;
     if (!origins.includes(r.value)) origins.push(r.value);
+  }
+  if (relatedLabelCount(origins, rp.value) > RELATED_LABELS_MAX) {
+    return fail(
+      "passkey_settings.relying_party_origins",
+      `origins on domains other than ${rp.value} may span at most ${RELATED_LABELS_MAX} domains (browsers ignore the rest); each host counts as one, www.{host} with {host}`,
+    );
   }
   return {
     ok: true,
@@ -216,13 +233,23 @@ function mergeOtpSettings(current: PoolConfig, input: PoolUpdate): Result<PoolCo
   return { ok: true, value: { enroll_webauthn: { length: otp.length, ttl: otp.ttl } } };
 }
 
-/** Sign-up, recovery and passkey upgrade: absent fields keep their value. */
-function mergeSelfService(current: PoolConfig, input: PoolUpdate): SelfService {
+/**
+ * Sign-up, recovery and passkey upgrade: absent fields keep their value. Sign-up makes an account whose only credential
+ * is a passkey, and signs it in with that passkey: so it needs passkeys as a first factor and no second factor (which
+ * the new account could not give), checked against the merged methods.
+ */
+function mergeSelfService(current: PoolConfig, input: PoolUpdate, methods: Methods): Result<SelfService> {
   const ss = input.self_service ?? {};
+  const signUp = ss.sign_up ?? current.signUp;
+  if (signUp && !methods.mechanisms.some(isPasskey)) {
+    return fail("self_service.sign_up", "sign-up needs passkeys among the pool's first-factor authentication_mechanisms");
+  }
+  if (signUp && methods.secondFactorMechanisms.length > 0) {
+    return fail("self_service.sign_up", "sign-up makes accounts with only a passkey: the pool cannot also ask for a second factor");
+  }
   return {
-    signUp: ss.sign_up ?? current.signUp,
-    recovery: ss.recovery ?? current.recovery,
-    passkeyUpgrade: ss.passkey_upgrade ?? current.passkeyUpgrade,
+    ok: true,
+    value: { signUp, recovery: ss.recovery ?? current.recovery, passkeyUpgrade: ss.passkey_upgrade ?? current.passkeyUpgrade },
   };
 }
 
@@ -279,6 +306,8 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
   if (!otpSettings.ok) return otpSettings;
   const policy = mergeAuthenticatorPolicy(current, input, rp.value.attestation);
   if (!policy.ok) return policy;
+  const selfService = mergeSelfService(current, input, methods.value);
+  if (!selfService.ok) return selfService;
   return {
     ok: true,
     value: {
@@ -288,7 +317,7 @@ export function mergePool(current: PoolConfig, input: PoolUpdate): Result<PoolCo
       ...rp.value,
       ...limits.value,
       otpSettings: otpSettings.value,
-      ...mergeSelfService(current, input),
+      ...selfService.value,
       ...policy.value,
     },
   };

@@ -14,18 +14,20 @@ import { pageHeaders } from "../http/security";
 import { accountPages } from "./account";
 import { adminPages } from "./admin";
 import { enrollPages } from "./enroll";
+import { recoverPages } from "./recover";
 import { signinPages } from "./signin";
+import { signupPages } from "./signup";
 import { NotFoundPage } from "./not-found";
 
 const pageResponse = every(noStore, pageHeaders);
-const pageApps = [signinPages, accountPages, adminPages, enrollPages];
+const pageApps = [signinPages, signupPages, accountPages, adminPages, enrollPages, recoverPages];
 
 export const pages = new Hono<AppEnv>();
 for (const { method, path } of pageApps.flatMap((p) => p.routes)) pages.on(method, path, pageResponse);
 for (const p of pageApps) pages.route("/", p);
 
 /** Paths of the JSON API: under /api/, the sign-in and enrollment ceremonies under a page, self-service, tokens, keys. */
-const API_PATH = /^\/api\/|^\/[^/]+\/[^/]+\/(login|enroll)\/|\/(identity|oauth2|\.well-known)(\/|$)/;
+const API_PATH = /^\/api\/|^\/[^/]+\/[^/]+\/(login|enroll|recover|signup)\/|\/(identity|oauth2|\.well-known)(\/|$)/;
 
 /** A browser navigating to an address that is not an API path: it gets the HTML 404 page. */
 function wantsPage(req: HonoRequest): boolean {

@@ -9,6 +9,7 @@ export type AuditType =
   | "passkey.renamed"
   | "passkey.deleted"
   | "passkey.clone_warning"
+  | "passkey.recovered"
   | "otp.requested"
   | "otp.failed"
   | "signin.succeeded"

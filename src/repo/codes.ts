@@ -73,6 +73,18 @@ export const userOfWorkspace = (tenantId: string, workspaceId: string, userId: s
     WHERE u.tenant_id = ${tenantId} AND u.id = ${userId} AND w.id = ${workspaceId} AND u.status = 'active'
       AND EXISTS (SELECT 1 FROM json_each(w.authentication_mechanisms) WHERE value IN ('webauthn', 'usernameless_webauthn')))`;
 
+/**
+ * The user, active, in one of the workspace's pools that offers recovery (domain/pool.ts poolOffersRecovery: on, and no
+ * second factor), the workspace offering passkeys (recovery).
+ */
+export const userOfRecovery = (tenantId: string, workspaceId: string, userId: string): CodeHolder =>
+  sqlOf`(SELECT u.pool_id FROM ${new Fragment(ACTIVE_USER)}
+    JOIN workspace_pools wp ON wp.tenant_id = u.tenant_id AND wp.pool_id = u.pool_id
+    JOIN workspaces w ON w.tenant_id = wp.tenant_id AND w.id = wp.workspace_id
+    WHERE u.tenant_id = ${tenantId} AND u.id = ${userId} AND w.id = ${workspaceId} AND u.status = 'active' AND p.recovery = 1
+      AND p.second_factor_authentication_mechanisms = '[]'
+      AND EXISTS (SELECT 1 FROM json_each(w.authentication_mechanisms) WHERE value IN ('webauthn', 'usernameless_webauthn')))`;
+
 /** The per-user wrong-code counter: its key and window, and its limit as the pool's column with range and default. */
 export interface WrongCodeCounter {
   key: string;

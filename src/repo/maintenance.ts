@@ -1,7 +1,7 @@
 /** Purges of expired rows, run by the cron trigger (one batch). */
 import { lt } from "drizzle-orm";
 import { orm } from "../db/client";
-import { consumedChallenges, oidcCodes, oidcRefreshTokens, oidcSessions, oneTimeCodes, rateCounters } from "../db/schema";
+import { consumedChallenges, oidcCodes, oidcRefreshTokens, oidcSessions, oneTimeCodes, rateCounters, signups } from "../db/schema";
 
 export interface Purged {
   challenges: number;
@@ -24,6 +24,8 @@ export async function purgeExpired(d1: D1Database, now: number): Promise<Purged>
     db.delete(oidcCodes).where(lt(oidcCodes.expiresAt, now)),
     db.delete(oidcSessions).where(lt(oidcSessions.expiresAt, now)),
     db.delete(oidcRefreshTokens).where(lt(oidcRefreshTokens.expiresAt, now)),
+    // Pending sign-ups (they hold an email address): sign-up requests purge them too.
+    db.delete(signups).where(lt(signups.expiresAt, now)),
   ]);
   return {
     challenges: ch.meta.changes,

@@ -17,6 +17,31 @@ export async function getPool(d1: D1Database, tenantId: string, id: string): Pro
     .get();
 }
 
+/**
+ * For `/.well-known/webauthn` of host `rpId`: the tenant and `relying_party_origins` of every pool whose RP ID is `rpId`,
+ * oldest first, and whether any pool leaves its RP ID empty (only asked with `withEmpty`, when `rpId` is the service's
+ * own host). One round trip of two statements, both on the index `pools_relying_party_id`.
+ */
+export async function poolOriginsByRpId(
+  d1: D1Database,
+  rpId: string,
+  withEmpty: boolean,
+): Promise<{ pools: { tenantId: string; origins: string[] }[]; emptyRpId: boolean }> {
+  const [claims, empty] = await d1.batch<Record<string, unknown>>([
+    d1
+      .prepare("SELECT tenant_id, relying_party_origins FROM pools WHERE relying_party_id = ? ORDER BY created_at, tenant_id, id")
+      .bind(rpId),
+    d1.prepare("SELECT ? AND EXISTS (SELECT 1 FROM pools WHERE relying_party_id = '') AS found").bind(withEmpty ? 1 : 0),
+  ]);
+  return {
+    pools: (claims?.results ?? []).map((r) => ({
+      tenantId: r.tenant_id as string,
+      origins: JSON.parse(r.relying_party_origins as string) as string[],
+    })),
+    emptyRpId: empty?.results[0]?.found === 1,
+  };
+}
+
 /** Inserts a pool; false when the id is taken in this tenant. */
 export async function insertPool(d1: D1Database, row: PoolRow): Promise<boolean> {
   const res = await orm(d1).insert(pools).values(row).onConflictDoNothing();

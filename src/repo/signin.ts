@@ -15,6 +15,9 @@ export interface SigninCredential {
   signCount: number;
   transports: string[];
   backupEligible: boolean;
+  /** AAGUID and attestation format recorded at registration (the pool's authenticator policy judges them). */
+  aaguid: string | null;
+  attestationType: string | null;
   discoverableId: string;
   userHandle: string;
   userStatus: string;
@@ -34,6 +37,8 @@ const toCredential = (r: Row): SigninCredential => ({
   signCount: r.sign_count as number,
   transports: JSON.parse((r.transports as string | null) ?? "[]") as string[],
   backupEligible: r.backup_eligible === 1,
+  aaguid: (r.aaguid as string | null) ?? null,
+  attestationType: (r.attestation_type as string | null) ?? null,
   discoverableId: r.discoverable_id as string,
   userHandle: r.user_handle as string,
   userStatus: r.status as string,
@@ -48,7 +53,7 @@ const toCredential = (r: Row): SigninCredential => ({
  * workspace's pools.
  */
 const CREDENTIAL_SQL = `SELECT c.id, c.tenant_id, c.pool_id, c.user_id, c.credential_id, c.public_key, c.algorithm, c.sign_count, c.transports,
-  c.backup_eligible, c.discoverable_id, u.user_handle, u.status,
+  c.backup_eligible, c.aaguid, c.attestation_type, c.discoverable_id, u.user_handle, u.status,
   EXISTS (SELECT 1 FROM consumed_challenges WHERE challenge = ?4) AS challenge_used
   FROM credentials c JOIN users u ON u.id = c.user_id
   JOIN workspace_pools wp ON wp.tenant_id = c.tenant_id AND wp.pool_id = c.pool_id AND wp.workspace_id = ?1
@@ -74,8 +79,8 @@ export interface SigninUser {
   poolId: string;
   status: string;
   passwordHash: string | null;
-  /** Credential ids and transports of the user's passkeys. */
-  passkeys: { credentialId: string; transports: string[] }[];
+  /** Credential ids and transports of the user's passkeys, and whether each is discoverable (usable in Smart mode). */
+  passkeys: { credentialId: string; transports: string[]; discoverable: boolean }[];
 }
 
 /**
@@ -95,7 +100,7 @@ export async function workspaceUserByIdentifier(
        JOIN users u ON u.id = i.user_id
        JOIN workspace_pools wp ON wp.tenant_id = i.tenant_id AND wp.pool_id = i.pool_id AND wp.workspace_id = ?
        WHERE i.tenant_id = ? AND i.identifier_key = ? ORDER BY wp.position LIMIT 1)
-     SELECT hit.id, hit.pool_id, hit.status, c.type, c.password_hash, c.credential_id, c.transports
+     SELECT hit.id, hit.pool_id, hit.status, c.type, c.password_hash, c.credential_id, c.transports, c.discoverable_id
      FROM hit LEFT JOIN credentials c ON c.user_id = hit.id ORDER BY c.created_at, c.id`,
     )
     .bind(workspaceId, tenantId, identifierKey)
@@ -112,6 +117,7 @@ export async function workspaceUserByIdentifier(
       .map((r) => ({
         credentialId: r.credential_id as string,
         transports: JSON.parse((r.transports as string | null) ?? "[]") as string[],
+        discoverable: typeof r.discoverable_id === "string" && r.discoverable_id !== "",
       })),
   };
 }
@@ -251,4 +257,16 @@ export async function flagClone(d1: D1Database, credentialEntryId: string, audit
     d1.prepare("UPDATE credentials SET clone_warning = 1, updated_at = ? WHERE id = ?").bind(now, credentialEntryId),
     auditIfStmt(d1, audit, now, "SELECT 1 FROM credentials WHERE id = ?", [credentialEntryId]),
   ]);
+}
+
+/**
+ * Whether any tenant stores a passkey with this credential id (the failure path of a sign-in, for the Signal API): one
+ * query, through the (tenant_id, credential_id) index once per tenant.
+ */
+export async function credentialIdStored(d1: D1Database, credentialId: string): Promise<boolean> {
+  const r = await d1
+    .prepare("SELECT 1 AS found FROM credentials WHERE tenant_id IN (SELECT id FROM tenants) AND credential_id = ? LIMIT 1")
+    .bind(credentialId)
+    .first<Row>();
+  return r !== null;
 }

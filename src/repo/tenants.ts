@@ -24,6 +24,7 @@ export const TENANT_TABLES = [
   "verifiable_addresses",
   "credentials",
   "one_time_codes",
+  "signups",
   "users",
   "workspace_pools",
   "workspaces",

@@ -8,9 +8,16 @@ import { workspaceCors } from "../http/cors";
 import { newApp } from "../http/app";
 import { limitBody, noStore, requireContentType } from "../http/guards";
 import { bearerSecurity, errors, Id, json, jsonBody } from "../api/common";
-import { Credential, UserWithData } from "../api/user";
+import { Credential } from "../api/user";
+import { SelfUser } from "../api/self";
 import { CreationOptions, CredentialIdB64, NameInput, RegistrationResponse } from "../api/webauthn";
-import { beginSelfEnrollment, completeSelfEnrollment, deleteSelfPasskey, getSelf, updateSelfPasskeyName } from "../services/self";
+import {
+  beginSelfEnrollment,
+  completeSelfEnrollment,
+  deleteSelfPasskey,
+  getSelfWithIdentity,
+  updateSelfPasskeyName,
+} from "../services/self";
 import { credentialView, userWithDataView } from "../api/views";
 
 const tags = ["Self-service"];
@@ -36,10 +43,16 @@ self.openapi(
     security,
     middleware: [requireUser("view_ss_profile")] as const,
     summary: "The signed-in user with its credentials",
+    description:
+      "Also `webauthn_user`: the RP ID and WebAuthn user (handle, name, display name) of the user's passkeys in this " +
+      "workspace, for the hosted pages' Signal API calls (signalAllAcceptedCredentials, signalCurrentUserDetails).",
     request: { params: Params },
-    responses: { 200: json(UserWithData, "The user"), ...errors(400, 401, 403, 404) },
+    responses: { 200: json(SelfUser, "The user"), ...errors(400, 401, 403, 404) },
   }),
-  async (c) => c.json(userWithDataView(await getSelf(...signedIn(c))), 200),
+  async (c) => {
+    const { user, webauthnUser } = await getSelfWithIdentity(...signedIn(c));
+    return c.json({ ...userWithDataView(user), webauthn_user: webauthnUser }, 200);
+  },
 );
 
 for (const [segment, mode] of [

@@ -21,7 +21,7 @@ function signinCall(c: Context<AppEnv>, tid: string, wid: string): WorkspaceCall
 }
 
 /** A sign-in that carried `authz` started a provider session: set its cookie; the answer never carries the secret. */
-function withSession<T extends object>(c: Context<AppEnv>, tid: string, wid: string, result: T & OidcContinuation): T {
+export function withSession<T extends object>(c: Context<AppEnv>, tid: string, wid: string, result: T & OidcContinuation): T {
   const { providerSession, ...rest } = result;
   if (providerSession) setSessionCookie(c, tid, wid, providerSession);
   return rest as T;
@@ -71,7 +71,10 @@ signin.openapi(
     path: "/{tid}/{wid}/login/webauthn/finish",
     tags,
     summary: "Verify a passkey assertion: tokens, or the next factor",
-    description: "Every verification failure is the same 401 authentication_failed.",
+    description:
+      "Every verification failure is the same 401 authentication_failed. Its details are {} except " +
+      '{"unknown_credential": true} when no tenant stores the assertion\'s credential id (and it is neither listed in the ' +
+      "options nor one of Classic's fake ids): the hosted page then calls PublicKeyCredential.signalUnknownCredential.",
     request: { params: WorkspaceScopedParams, ...jsonBody(FinishInput) },
     responses: { 200: json(TokenOrNext, "Tokens or {login_id, next}"), ...errors(400, 401, 404, 413, 415, 429) },
   }),

@@ -11,6 +11,9 @@
  * passkey, the insert gated by it. A failed registration also uses the code up (checked, and consumed if right, in a
  * batch of its own). Every failure is the same ApiError (401 otp_invalid).
  *
+ * Recovery (services/recovery.ts) uses the same machinery with purpose recover_webauthn (enrollmentCodeCheck's and
+ * completeCodeEnrollmentOf's `purpose`), the pool's enroll_webauthn length and TTL (codePolicy) and the same limits.
+ *
  * Abuse limits (src/services/limits.ts, per pool): requests per user per hour (429 rate_limited; a lookup that names
  * nobody is counted on the lookup, so it is limited alike), wrong codes per user per day (counted in the check's
  * batch, only for wrong codes; a full window refuses every check), and MAX_CODE_ATTEMPTS wrong codes per code.
@@ -22,7 +25,8 @@ import { LIMITS, parseTtl, POOL_DEFAULTS } from "../domain/pool";
 import type { Env } from "../env";
 import { ApiError, notFound } from "../errors";
 import { messengerFor, type Messenger } from "./messenger";
-import { auditIfStmt, recordAudit } from "../repo/audit";
+import { type AuditEvent, auditIfStmt, recordAudit } from "../repo/audit";
+import type { ChallengeRecord } from "../repo/challenges";
 import {
   type CodeCheckStmts,
   type CodeKey,
@@ -36,7 +40,7 @@ import {
 import type { Fragment } from "../repo/counters";
 import { OTP_FAILURES, retryAfterSeconds } from "../domain/limits";
 import type { PoolRow } from "../repo/pools";
-import { type CompletionAsk, readEnrollee } from "../repo/credentials";
+import { type CompletionAsk, type CredentialRow, readEnrollee } from "../repo/credentials";
 import { findUserIdByIdentifier, findUserIdsByVerifiedAddress, type AddressRow, type UserWithData } from "../repo/users";
 import type { RegistrationResponseInput } from "../api/webauthn";
 import type { Call } from "./call";
@@ -70,7 +74,7 @@ export function generateCode(length: number): string {
 }
 
 /** The HMAC-SHA256 key for code hashes (503 when KEY_ENCRYPTION_SECRET is not set). */
-const codeKey = (env: Env) => hmacKey(env, "one-time-code-v1");
+export const codeKey = (env: Env) => hmacKey(env, "one-time-code-v1");
 
 /** base64url HMAC-SHA256 of "<userId>:<purpose>:<code>": a stolen table does not allow an offline search of codes. */
 export async function hashCode(key: CryptoKey, userId: string, purpose: string, code: string): Promise<string> {
@@ -157,22 +161,22 @@ function lookupOf(who: UserLookup): { kind: string; value: string } {
   return { kind: "address", value: identifierKey(who.address ?? "") };
 }
 
-/** The key of the user's live enroll_webauthn code. */
-const codeKeyOf = (call: Call, poolId: string, userId: string): CodeKey => ({
+/** The key of the user's live code of this purpose (enroll_webauthn unless said). */
+export const codeKeyOf = (call: Call, poolId: string, userId: string, purpose = ENROLL_WEBAUTHN): CodeKey => ({
   tenantId: call.tenantId,
   poolId,
   userId,
-  purpose: ENROLL_WEBAUTHN,
+  purpose,
 });
 
 /** The audit event of a failed code check or code enrollment. */
-const codeFailed = (call: Call, poolId: string, userId: string, details: Record<string, unknown>) => ({
+const codeFailed = (call: Call, poolId: string, userId: string, purpose: string, details: Record<string, unknown>) => ({
   tenantId: call.tenantId,
   poolId,
   userId,
   actor: call.actor,
   type: "otp.failed" as const,
-  details: { purpose: ENROLL_WEBAUTHN, ...details },
+  details: { purpose, ...details },
 });
 
 /** add/request: never reveals whether the user exists, has an address, or was sent anything. */
@@ -220,7 +224,22 @@ export interface CodeEnrollment {
   who: UserLookup;
   code: string;
   response: RegistrationResponseInput;
+  /** The challenge record the response answers, when the caller read it already (registrationChallenge). */
+  challenge?: ChallengeRecord | null;
 }
+
+/**
+ * What a code enrollment is for: the code's purpose; what a failed registration answers after a right code
+ * ("otp_invalid": the one 401, as add/complete and enrollment links; "registration": the ceremony's own error, as
+ * recovery); and statements that run in the commit batch right after the passkey insert, gated by the code (`gate`).
+ */
+export interface EnrollmentKind {
+  purpose: string;
+  failures: "otp_invalid" | "registration";
+  gated?: (gate: Fragment) => D1PreparedStatement[];
+}
+
+const ENROLLMENT: EnrollmentKind = { purpose: ENROLL_WEBAUTHN, failures: "otp_invalid" };
 
 /**
  * The statements that check `code` for the user in one batch (repo/codes.ts codeCheckStmts): the HMAC of the code is
@@ -234,18 +253,19 @@ export async function enrollmentCodeCheck(
   userId: string,
   code: string,
   mode: "check" | "consume",
+  purpose = ENROLL_WEBAUTHN,
 ): Promise<CodeCheckStmts> {
   const key = await codeKey(call.env);
   return codeCheckStmts(call.env.DB, {
     tenantId: call.tenantId,
     userId,
-    purpose: ENROLL_WEBAUTHN,
+    purpose,
     subject: holder,
-    given: await hashCode(key, userId, ENROLL_WEBAUTHN, code),
+    given: await hashCode(key, userId, purpose, code),
     mode,
     counter: wrongCodeCounter(userId),
     actor: call.actor,
-    failed: { purpose: ENROLL_WEBAUTHN, reason: "code" },
+    failed: { purpose, reason: "code" },
     now: call.now,
   });
 }
@@ -273,32 +293,40 @@ export async function completeCodeEnrollment(call: Call, poolId: string, input: 
 }
 
 /**
- * add/complete for a subject already read (an enrollment link reads it with its workspace). Two D1 round trips: the
- * read, then one batch that checks the code (codeCheckStmts), consumes the challenge and inserts the passkey where
- * the code was right, and consumes the code. When the ceremony fails before that batch (any §7.1 check), the code is
- * checked and, if right, used up in a batch of its own, as it is when the commit refuses the passkey: a failed
- * registration uses the code up.
+ * add/complete for a subject already read (an enrollment link reads it with its workspace, recovery with the user's
+ * pool). Two D1 round trips: the read, then one batch that checks the code (codeCheckStmts), consumes the challenge and
+ * inserts the passkey where the code was right (with the kind's gated statements), and consumes the code. When the
+ * ceremony fails before that batch (any §7.1 check), the code is checked and, if right, used up in a batch of its own,
+ * as it is when the commit refuses the passkey: a failed registration uses the code up. Returns the user's passkeys.
  */
-export async function completeCodeEnrollmentOf(call: Call, subject: CodeSubject, input: CodeEnrollment): Promise<void> {
+export async function completeCodeEnrollmentOf(
+  call: Call,
+  subject: CodeSubject,
+  input: CodeEnrollment,
+  kind: EnrollmentKind = ENROLLMENT,
+): Promise<CredentialRow[]> {
   const origin = call.origin();
   const { pool, user } = subject;
   if (!user) throw otpInvalid();
   const poolId = pool.id;
-  const check = await enrollmentCodeCheck(call, subject.holder, user.id, input.code, "consume");
+  const check = await enrollmentCodeCheck(call, subject.holder, user.id, input.code, "consume", kind.purpose);
+  const extra = kind.gated?.(check.gate) ?? [];
 
   let outcome: CodeOutcome | undefined;
   try {
     // The challenge is read once: its mode says which ceremony the response answers.
-    const challenge = await registrationChallenge(call.env, input.response);
+    const challenge = input.challenge !== undefined ? input.challenge : await registrationChallenge(call.env, input.response);
     if (challenge?.purpose !== "register") throw registrationFailed("unknown challenge");
-    await completeRegistration(call.env, { pool, user }, challenge.mode, input.response, origin, call.actor, call.now, {
+    return await completeRegistration(call.env, { pool, user }, challenge.mode, input.response, origin, call.actor, call.now, {
       challenge,
       credentialTaken: subject.credentialTaken,
       challengeUsed: subject.challengeUsed,
       gate: {
-        ...check,
+        head: check.head,
+        gate: check.gate,
+        tail: [...extra, ...check.tail],
         settle: (head, tail) => {
-          outcome = codeOutcome(head, tail);
+          outcome = codeOutcome(head, tail.slice(extra.length));
           refuseUnlessRight(call, outcome);
         },
       },
@@ -306,24 +334,44 @@ export async function completeCodeEnrollmentOf(call: Call, subject: CodeSubject,
   } catch (e) {
     if (outcome && outcome.kind !== "right") throw e; // the code's refusal, audited in the commit batch
     if (!(e instanceof ApiError)) throw e;
-    const failed = codeFailed(call, poolId, user.id, { reason: "passkey", error_code: e.code });
+    const failed = passkeyFailed(call, poolId, user.id, kind.purpose, e.code);
+    const refusal = kind.failures === "registration" ? e : otpInvalid();
     if (outcome?.kind === "right") {
       // The commit batch used the code up and refused the passkey (capacity, duplicate).
       await recordAudit(call.env.DB, failed, call.now);
-      throw otpInvalid();
+      throw refusal;
     }
     // The ceremony failed before the commit (or its batch was rolled back): check the code now, using it up if right.
-    const spend = await enrollmentCodeCheck(call, subject.holder, user.id, input.code, "consume");
-    const results = await call.env.DB.batch([
-      ...spend.head,
-      auditIfStmt(call.env.DB, failed, call.now, `SELECT 1 WHERE ${spend.gate.text}`, [...spend.gate.binds]),
-      ...spend.tail,
-    ]);
-    results.splice(spend.head.length, 1);
-    refuseUnlessRight(call, outcomeOf(spend, results));
-    throw otpInvalid();
+    await spendCode(call, subject.holder, user.id, input.code, kind.purpose, failed);
+    throw refusal;
   }
 }
+
+/**
+ * Checks the code in a batch of its own, using it up if right (a failed registration uses the code up), with the
+ * `failed` audit event written only when it was right; throws unless it was right (otp_invalid, or 429).
+ */
+export async function spendCode(
+  call: Call,
+  holder: Fragment,
+  userId: string,
+  code: string,
+  purpose: string,
+  failed: AuditEvent,
+): Promise<void> {
+  const spend = await enrollmentCodeCheck(call, holder, userId, code, "consume", purpose);
+  const results = await call.env.DB.batch([
+    ...spend.head,
+    auditIfStmt(call.env.DB, failed, call.now, `SELECT 1 WHERE ${spend.gate.text}`, [...spend.gate.binds]),
+    ...spend.tail,
+  ]);
+  results.splice(spend.head.length, 1);
+  refuseUnlessRight(call, outcomeOf(spend, results));
+}
+
+/** The otp.failed event of a registration that failed after the code (its error code in details). */
+export const passkeyFailed = (call: Call, poolId: string, userId: string, purpose: string, errorCode: string): AuditEvent =>
+  codeFailed(call, poolId, userId, purpose, { reason: "passkey", error_code: errorCode });
 
 /**
  * Checks the user's live code without consuming it, in the read's batch (the enrollment link's options, and tests):

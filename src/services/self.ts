@@ -9,6 +9,8 @@ import { beginRegistration, completeRegistration, completionAsk, registrationCha
 import type { Call } from "./call";
 import { passkeyAudit, passkeyRef, type UserRef, validName } from "./passkeys";
 import { getUser } from "./users";
+import { workspaceConfig } from "../repo/config-cache";
+import { rpIdFor } from "../webauthn/context";
 
 /** The signed-in user: its pool and id, and the workspace it signed in to (the call's actor is this user). */
 export interface SelfRef extends UserRef {
@@ -16,6 +18,26 @@ export interface SelfRef extends UserRef {
 }
 
 export const getSelf = (call: Call, me: SelfRef): Promise<UserWithData> => getUser(call, me.poolId, me.userId);
+
+/** The user's passkey identity in its workspace, as the browser's Signal API wants it (null without passkeys here). */
+export interface WebauthnUser {
+  rp_id: string;
+  id: string;
+  name: string;
+  display_name: string;
+}
+
+/**
+ * GET /me: the user and its WebAuthn identity in the workspace (RP ID and user handle, for the hosted pages' Signal API
+ * calls). The workspace's pools come from the isolate cache: no D1 read beyond the user's.
+ */
+export async function getSelfWithIdentity(call: Call, me: SelfRef): Promise<{ user: UserWithData; webauthnUser: WebauthnUser | null }> {
+  const [user, w] = await Promise.all([getSelf(call, me), workspaceConfig(call.env.DB, call.tenantId, me.workspaceId, call.now)]);
+  const pool = w?.poolsById.get(me.poolId);
+  if (!w || !pool || passkeyMode(w.workspace.mechanisms) === null) return { user, webauthnUser: null };
+  const name = user.identifiers[0]?.identifier ?? user.id;
+  return { user, webauthnUser: { rp_id: rpIdFor(pool, call.origin()), id: user.userHandle, name, display_name: name } };
+}
 
 /** The workspace's mode, pool and user in one read (with complete's checks when asked). */
 async function subjectInMode(call: Call, me: SelfRef, mode: PasskeyMode, ask: CompletionAsk = {}) {

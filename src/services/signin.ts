@@ -16,9 +16,10 @@ import { orderedMethods, passkeyMode } from "../domain/workspace";
 import { ApiError, notFound, validationFailed } from "../errors";
 import { recordAudit } from "../repo/audit";
 import { TTL } from "../domain/ttl";
+import { poolOffersRecovery } from "../domain/pool";
 import { getSigninTransaction, putSigninTransaction, type SigninTransaction } from "../repo/signin-transactions";
 import type { PoolRow } from "../repo/pools";
-import { classicTarget, secondFactorPasskeys, workspaceUserByIdentifier } from "../repo/signin";
+import { classicTarget, credentialIdStored, secondFactorPasskeys, type SigninUser, workspaceUserByIdentifier } from "../repo/signin";
 import { workspaceConfig } from "../repo/config-cache";
 import type { AuthenticationResponseInput } from "../api/webauthn";
 import {
@@ -98,7 +99,7 @@ export async function signinConfig(s: WorkspaceCall, found?: WorkspaceWithPoolRo
     passkey_mode: mode,
     ...orderedMethods(mechanisms, pools[0]?.preferredMechanism),
     sign_up: mode !== null && pools.some((p) => p.signUp),
-    recovery: mode !== null && pools.some((p) => p.recovery),
+    recovery: mode !== null && pools.some(poolOffersRecovery),
   };
 }
 
@@ -114,9 +115,36 @@ async function fakeCredentialIds(k: CryptoKey, seed: string, lengths: number[] |
       const out = new Uint8Array(size);
       for (let block = 0; block * 32 < size; block++)
         out.set((await hmac(k, `${seed}\u0000${i}\u0000${block}`)).subarray(0, size - block * 32), block * 32);
+      if (size > FAKE_TAG_BYTES) out.set(await fakeIdTag(k, out.subarray(0, size - FAKE_TAG_BYTES)), size - FAKE_TAG_BYTES);
       return { id: b64url(out) };
     }),
   );
+}
+
+/**
+ * A fake id ends with a tag (a MAC of the rest under the server's key), so the server knows its own fakes again and never
+ * answers "unknown credential" for one: that would tell a Classic decoy from a real user (unknownCredentialDetail).
+ */
+const FAKE_TAG_BYTES = 8;
+const fakeIdTag = async (k: CryptoKey, body: Uint8Array) => (await hmac(k, `fake-id-tag\u0000${b64url(body)}`)).subarray(0, FAKE_TAG_BYTES);
+async function isFakeCredentialId(s: WorkspaceCall, id: Uint8Array): Promise<boolean> {
+  if (id.length <= FAKE_TAG_BYTES) return false;
+  const tag = await fakeIdTag(await hmacKey(s.env, "fake-credential-ids-v1"), id.subarray(0, id.length - FAKE_TAG_BYTES));
+  return b64url(tag) === b64url(id.subarray(id.length - FAKE_TAG_BYTES));
+}
+
+/**
+ * The Signal API's "unknown credential" (signalUnknownCredential on the hosted page): `{unknown_credential: true}` in the
+ * 401 of a passkey finish only when the assertion named a credential id that no tenant's pool holds (a passkey deleted
+ * here, still in the user's authenticator). Never for an id the options listed or a fake id of Classic options (a decoy
+ * must look like a real user), nor for an id stored in another workspace or tenant with the same RP ID (the browser would
+ * hide a passkey that works there). The caller holds the credential already: this says nothing about any account.
+ */
+async function unknownCredentialDetail(s: WorkspaceCall, tx: SigninTransaction, rawId: string): Promise<Record<string, unknown>> {
+  const id = fromB64url(rawId);
+  if (!id || id.length === 0 || tx.challenge?.allowCredentials?.includes(rawId)) return {};
+  if (await isFakeCredentialId(s, id)) return {};
+  return (await credentialIdStored(s.env.DB, rawId)) ? {} : { unknown_credential: true };
 }
 
 /** Allow-list, pool and user for Classic options: the user's own passkeys, or a decoy's shape (no account revealed). */
@@ -316,8 +344,11 @@ export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; 
       s.now,
     );
   } catch (e) {
-    if (e instanceof AuthFailed) throw await signinFailed(s, { poolId: tx.poolId, userId: tx.userId }, "passkey", e.message);
-    throw e;
+    if (!(e instanceof AuthFailed)) throw e;
+    const failed = await signinFailed(s, { poolId: tx.poolId, userId: tx.userId }, "passkey", e.message);
+    // The ceremony's lookup missed (webauthn/authentication.ts "unknown credential"): the page may signal it.
+    if (e.message !== "unknown credential") throw failed;
+    throw new ApiError("authentication_failed", undefined, await unknownCredentialDetail(s, tx, body.credential.rawId));
   }
   const { credential, pool } = result;
   const who = { poolId: pool.id, userId: credential.userId };
@@ -343,7 +374,7 @@ export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; 
 /** POST /login/password: the password first factor. */
 export async function passwordSignin(s: WorkspaceCall, body: { identifier: string; password: string; scope?: string; authz?: string }) {
   s.origin(); // issues a token: 503 not_configured before anything is read or counted
-  const { mechanisms, pools } = await loadWorkspace(s);
+  const { mechanisms, mode, pools } = await loadWorkspace(s);
   if (!mechanisms.includes("password")) throw new ApiError("method_not_enabled", "password sign-in is not enabled in this workspace");
   const scope = requestableScope(s, body.scope);
   const key = identifierKey(body.identifier);
@@ -370,10 +401,25 @@ export async function passwordSignin(s: WorkspaceCall, body: { identifier: strin
   if (pool.secondFactorMechanisms.some(isPasskey) && user.passkeys.length === 0) {
     throw new ApiError("second_factor_not_enrolled");
   }
-  return tokenOrNext(
+  const result = await tokenOrNext(
     s,
     newSigninTransaction(s, scope),
     { pool, userId: user.id, amr: ["pwd"], firstFactor: true, factors: [{ kind: "password" }] },
     body.authz,
   );
+  return "access_token" in result && offersPasskeyUpgrade(pool, mode, user, result.scope) ? { ...result, passkey_upgrade: true } : result;
+}
+
+/**
+ * Passkey upgrade (pool setting self_service.passkey_upgrade): after a password sign-in that ended signed in (not
+ * before a second factor), the page may create a passkey with the answer's token, when the workspace has a passkey mode,
+ * the pool takes passkeys as a first factor, the token may manage the profile, the user has no passkey usable in the
+ * workspace's mode (Smart: none discoverable; Classic: none at all) and room for one more under the pool's limits.
+ */
+function offersPasskeyUpgrade(pool: PoolRow, mode: PasskeyMode | null, user: SigninUser, scope: string): boolean {
+  if (!pool.passkeyUpgrade || mode === null || !pool.mechanisms.some(isPasskey)) return false;
+  if (!scope.split(" ").includes("manage_ss_profile")) return false;
+  const usable = user.passkeys.some((p) => mode === "classic" || p.discoverable);
+  const credentials = user.passkeys.length + (user.passwordHash === null ? 0 : 1);
+  return !usable && user.passkeys.length < pool.webauthnCapacity && credentials < pool.maxCredentials;
 }

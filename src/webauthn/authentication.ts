@@ -7,6 +7,7 @@
 import { generateAuthenticationOptions, verifyAuthenticationResponse } from "@simplewebauthn/server";
 import type { PublicKeyCredentialRequestOptionsJSON } from "@simplewebauthn/server";
 import { fromB64url, randomBytes } from "../crypto/bytes";
+import { checkAuthenticator, storedFacts } from "../domain/authenticator-policy";
 import type { PasskeyMode, UserVerification } from "../domain/vocabulary";
 import { TTL } from "../domain/ttl";
 import type { PoolRow } from "../repo/pools";
@@ -130,6 +131,8 @@ export async function finishAuthentication(d1: D1Database, f: AuthenticationFini
 
   const audit = { tenantId: f.tenantId, poolId: cred.poolId, userId: cred.userId, actor: `user:${cred.userId}` };
   if ((info.credentialDeviceType === "multiDevice") !== cred.backupEligible) fail("backup eligibility changed");
+  // The pool's authenticator policy now (it may have changed since the passkey was registered): cached config, no read.
+  if (!checkAuthenticator(pool, storedFacts(cred)).ok) fail("authenticator_policy");
   const stored = cred.signCount;
   const fresh = info.newCounter;
   if ((stored > 0 || fresh > 0) && fresh <= stored) {

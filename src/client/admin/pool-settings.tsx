@@ -8,6 +8,7 @@ import { ADMIN_POOL, useConsole } from "./context";
 import { LimitsCard } from "./pool-limits";
 import { MethodsCard } from "./pool-methods";
 import { PasskeyCard } from "./pool-passkey";
+import { PolicyCard } from "./pool-policy";
 import { DeleteButton } from "./ui";
 
 function DeletePoolCard({ pool }: { pool: Pool }) {
@@ -59,6 +60,7 @@ export function PoolSettings({ pool }: { pool: Pool }) {
       {pool.description ? <p class="hint intro">{pool.description}</p> : null}
       <MethodsCard pool={pool} />
       <PasskeyCard pool={pool} />
+      <PolicyCard pool={pool} />
       <LimitsCard pool={pool} />
       {pool.id === ADMIN_POOL ? null : <DeletePoolCard pool={pool} />}
     </>

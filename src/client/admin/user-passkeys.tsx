@@ -1,5 +1,9 @@
-/** User screen: the user's passkeys (the one passkey view, passkey-view.ts) with rename and delete. */
+/**
+ * User screen: the user's passkeys (the one passkey view, passkey-view.ts) with rename and delete, each marked when it
+ * no longer meets the pool's authenticator policy (it can no longer sign in).
+ */
 import { useEffect, useRef, useState } from "hono/jsx/dom";
+import { checkAuthenticator, type PolicyRule, storedFacts } from "../../domain/authenticator-policy";
 import { ApiFailure } from "../lib/api";
 import { BusyButton, useBusy } from "../lib/busy";
 import { type PasskeyView, passkeyViews } from "../lib/passkey-view";
@@ -8,6 +12,28 @@ import { useConsole } from "./context";
 import { DeleteButton, prevent, useFocusOnClose, inputValue } from "./ui";
 
 const ATTACHMENTS: Record<string, string> = { platform: "This device's authenticator", "cross-platform": "Security key or phone" };
+
+/** The console's mark of a passkey the pool's authenticator policy refuses, per rule. */
+const POLICY_MARKS: Record<PolicyRule, string> = {
+  device_bound_only: "Synced passkey: this pool accepts only device-bound passkeys",
+  aaguid_not_allowed: "Authenticator not allowed by the pool's list",
+};
+
+/** The mark of this passkey under the pool's policy, or null when it meets it (the same check as sign-in). */
+function policyMark(pool: Pool, user: UserWithData, id: string): string | null {
+  const payload = user.credentials.find((c) => c.id === id)?.payload;
+  if (!payload) return null;
+  const p = pool.passkey_settings.authenticator_policy;
+  const check = checkAuthenticator(
+    { deviceBoundOnly: p.device_bound_only, aaguidAllow: p.aaguid_allow, aaguidDeny: p.aaguid_deny },
+    storedFacts({
+      backupEligible: payload.flags?.backupEligible ?? null,
+      aaguid: payload.authenticator?.AAGUID ?? null,
+      attestationType: payload.attestationType ?? null,
+    }),
+  );
+  return check.ok ? null : POLICY_MARKS[check.rule];
+}
 
 /** The authenticator's name, else what its attachment says about it. */
 const authenticatorOf = (v: PasskeyView) => v.authenticatorName ?? ATTACHMENTS[v.attachment ?? ""] ?? v.authenticator;
@@ -81,6 +107,7 @@ function PasskeyRow({ pool, user, v, last, reload }: RowProps) {
   const renameButton = useRef<HTMLButtonElement>(null);
   useFocusOnClose(renaming, renameButton);
   const base = `/pools/${enc(pool.id)}/users/${enc(user.id)}/webauthn/${enc(v.id)}`;
+  const mark = policyMark(pool, user, v.id);
   const remove = async () => {
     try {
       await ui.api("DELETE", base);
@@ -99,6 +126,11 @@ function PasskeyRow({ pool, user, v, last, reload }: RowProps) {
           <>
             <span class="passkey-name">{v.label}</span>
             {v.discoverable ? null : <span class="hint block">Classic only (not discoverable)</span>}
+            {mark ? (
+              <p class="field-error" data-policy-mark>
+                {mark}. It can no longer sign in.
+              </p>
+            ) : null}
           </>
         )}
       </td>

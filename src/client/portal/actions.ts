@@ -8,6 +8,7 @@ import type { z } from "@hono/zod-openapi";
 import type { CreationOptions } from "../../api/webauthn";
 import { ApiFailure } from "../lib/api";
 import { LAST_PASSKEY_REASON, nameProblem, type PasskeyView } from "../lib/passkey-view";
+import { signalAcceptedCredentials } from "../lib/signal";
 import { withRecentAuth } from "../lib/portal-reauth";
 import { changeFailed } from "./messages";
 import { LeavingPage, type Me, type PortalPage, recentAuth, selfApi } from "./self";
@@ -26,6 +27,8 @@ export interface PortalCtx {
   focusAfter(selector: string): void;
   /** Fetches the user again and shows it; resolves to the new list. */
   reload(): Promise<PasskeyView[]>;
+  /** The same, resolving to the user (with its WebAuthn identity, for the Signal API). */
+  reloadMe(): Promise<Me>;
   /** Shows the passkey's name in the delete dialog, opens it, and resolves to true when the user confirms. */
   confirmDelete(p: PasskeyView): Promise<boolean>;
 }
@@ -78,7 +81,8 @@ export async function removePasskey(ctx: PortalCtx, p: PasskeyView) {
   if (!(await ctx.confirmDelete(p))) return ctx.focusAfter(`button[data-delete="${CSS.escape(p.id)}"]`);
   try {
     await withRecentAuth(auth(ctx), () => selfApi(ctx.page, "DELETE", passkeyPath(p)));
-    await ctx.reload();
+    // The browser's provider may hide the deleted passkey: the user's remaining ones (Signal API, where supported).
+    await signalAcceptedCredentials(await ctx.reloadMe());
     ctx.focusAfter("#passkeys-title");
     ctx.setSigninAgain(false);
     ctx.say(`Passkey “${p.label}” deleted.`, "success");

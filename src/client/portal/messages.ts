@@ -29,6 +29,8 @@ function apiOutcome(err: ApiFailure, fallback: string): Outcome {
     return { message: "That name can't be used. Use 1 to 64 ordinary characters.", kind: "error", signinAgain };
   }
   if (err.status === 429) return { message: "Too many attempts. Wait a minute, then try again.", kind: "error", signinAgain };
+  // The pool's authenticator policy: the server's sentence names the rule (device-bound only, the AAGUID list).
+  if (err.code === "authenticator_not_allowed") return { message: err.message, kind: "error", signinAgain };
   return { message: BY_CODE[err.code] ?? fallback, kind: "error", signinAgain };
 }
 

@@ -54,18 +54,19 @@ function usePortalState(page: PortalPage) {
   const [invalid, setInvalid] = useState(false);
   const [signinAgain, setSigninAgain] = useState(false);
   const [status, say] = useStatus();
-  const reload = async () => {
+  const reloadMe = async () => {
     const next = await selfApi<Me>(page, "GET", "/me");
     setMe(next);
-    return passkeyViews(next.credentials);
+    return next;
   };
+  const reload = async () => passkeyViews((await reloadMe()).credentials);
   useEffect(() => {
     reload().then(
       () => setPhase("ready"),
       (err: unknown) => err instanceof LeavingPage || setPhase("failed"),
     );
   }, []);
-  return { phase, me, editing, setEditing, invalid, setInvalid, signinAgain, setSigninAgain, status, say, reload };
+  return { phase, me, editing, setEditing, invalid, setInvalid, signinAgain, setSigninAgain, status, say, reload, reloadMe };
 }
 
 export function Portal({ page }: { page: PortalPage }) {

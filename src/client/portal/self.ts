@@ -11,14 +11,14 @@ import {
   startAuthentication,
 } from "@simplewebauthn/browser";
 import type { OptionsResponse, TokenOrNext } from "../../api/signin";
-import type { UserWithData } from "../../api/user";
+import type { SelfUser } from "../../api/self";
 import { ApiFailure, api } from "../lib/api";
 import { passkeyMessage } from "../lib/passkey-errors";
 import type { PasskeyView } from "../lib/passkey-view";
 import { needsReauth, type RecentAuth } from "../lib/portal-reauth";
 import { authAge, clearToken, loadToken, saveToken } from "../lib/session";
 
-export type Me = z.infer<typeof UserWithData>;
+export type Me = z.infer<typeof SelfUser>;
 type Options = z.infer<typeof OptionsResponse>;
 
 /** The page's data from <body data-*>. */

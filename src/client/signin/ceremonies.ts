@@ -11,14 +11,18 @@ import {
   startAuthentication,
   WebAuthnAbortService,
 } from "@simplewebauthn/browser";
+import type { SelfUser } from "../../api/self";
 import type { OptionsResponse, TokenOrNext } from "../../api/signin";
-import { api } from "../lib/api";
+import { ApiFailure, api } from "../lib/api";
 import { safeReturnTo, saveToken } from "../lib/session";
+import { signalAfterSignin, signalUnknownCredential } from "../lib/signal";
 import { isCeremonyAbort, signinMessage } from "../lib/signin-messages";
 import type { Say } from "../lib/status";
 import type { PageConfig, PageMethod } from "../../pages/signin-view";
+import { upgradeToPasskey } from "./upgrade";
 
 type Result = z.infer<typeof TokenOrNext>;
+type Tokens = Extract<Result, { access_token: string }>;
 type Options = z.infer<typeof OptionsResponse>;
 
 export interface SigninUi {
@@ -30,6 +34,8 @@ export interface SigninUi {
   focusAfter(selector: string): void;
   /** Signed in: the buttons stay disabled while the next page loads. */
   leave(): void;
+  /** Passkey upgrade (upgrade.tsx): shows the one-click offer and resolves to the user's choice. */
+  offerPasskey(): Promise<boolean>;
 }
 
 export interface SigninPage {
@@ -67,13 +73,27 @@ export class SigninCeremonies {
     this.ui.say(signinMessage(err, { passwordOffered: this.passwordOffered }), "error");
   }
 
-  private finish(login_id: string, credential: AuthenticationResponseJSON) {
-    return api<Result>("POST", `${this.base}/webauthn/finish`, { login_id, credential, authz: authz() });
+  private async finish(opts: Options, credential: AuthenticationResponseJSON) {
+    try {
+      return await api<Result>("POST", `${this.base}/webauthn/finish`, { login_id: opts.login_id, credential, authz: authz() });
+    } catch (err) {
+      // A passkey the server does not know (deleted here): the browser's provider may stop offering it (Signal API).
+      if (err instanceof ApiFailure && err.details.unknown_credential === true)
+        await signalUnknownCredential(optionsJSON(opts).rpId, credential.id);
+      throw err;
+    }
   }
 
-  private done(accessToken: string, continueUrl?: string) {
+  /** Signed in: the passkey upgrade when the password answer offers it, the Signal API's user signals, then onwards. */
+  private async done({ access_token: accessToken, continue_url: continueUrl, passkey_upgrade: upgrade }: Tokens) {
     const { tid, wid } = this.page;
     this.ui.leave();
+    if (upgrade) {
+      this.ui.say("You're signed in.", "success");
+      await upgradeToPasskey(this.page, accessToken, this.ui);
+    }
+    const me = `/${encodeURIComponent(tid)}/${encodeURIComponent(wid)}/identity/v2/self/me`;
+    await signalAfterSignin(() => api<z.infer<typeof SelfUser>>("GET", me, undefined, accessToken));
     // An app's sign-in (OpenID Connect): back to the authorization, which returns to the app.
     const next = safeReturnTo(continueUrl ?? null);
     if (next) {
@@ -96,8 +116,8 @@ export class SigninCeremonies {
   }
 
   /** Either tokens (signed in), the passkey step (after the password), or a step this page cannot do. */
-  private handleResult(result: Result) {
-    if ("access_token" in result) return this.done(result.access_token, result.continue_url);
+  private async handleResult(result: Result) {
+    if ("access_token" in result) return this.done(result);
     if (result.next.includes("webauthn")) return this.showSecondFactor(result.login_id);
     this.ui.say("Your account needs another sign-in step that this page can't do yet. Ask your administrator.", "error");
   }
@@ -124,7 +144,7 @@ export class SigninCeremonies {
         const opts = await api<Options>("POST", `${this.base}/webauthn/options`, body);
         // Starting a new ceremony aborts the pending autofill request (WebAuthnAbortService).
         const credential = await startAuthentication({ optionsJSON: optionsJSON(opts) });
-        this.handleResult(await this.finish(opts.login_id, credential));
+        await this.handleResult(await this.finish(opts, credential));
       },
       (err) => {
         if (isCeremonyAbort(err)) this.ui.say("");
@@ -162,7 +182,7 @@ export class SigninCeremonies {
   private async finishAutofill(opts: Options, credential: AuthenticationResponseJSON) {
     this.ui.say("Checking your passkey…");
     try {
-      this.handleResult(await this.finish(opts.login_id, credential));
+      await this.handleResult(await this.finish(opts, credential));
     } catch (err) {
       this.autofillFailures++;
       this.fail(err);

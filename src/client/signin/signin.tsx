@@ -5,6 +5,7 @@ import { BusyButton, BusyContext, type Busy, useBusyState } from "../lib/busy";
 import { useFocusAfter } from "../lib/dom";
 import { StatusRegion, useStatus } from "../lib/status";
 import { SigninCeremonies, type SigninPage, type SigninUi } from "./ceremonies";
+import { usePasskeyOffer } from "./upgrade";
 import { type ButtonAction, type ButtonSpec, SigninView } from "../../pages/signin-view";
 
 export interface SigninProps {
@@ -26,6 +27,7 @@ function useCeremonies(page: SigninPage, busy: Busy, ui: Omit<SigninUi, "run">) 
     setInvalid: (field) => latest.current.ui.setInvalid(field),
     focusAfter: (selector) => latest.current.ui.focusAfter(selector),
     leave: () => latest.current.ui.leave(),
+    offerPasskey: () => latest.current.ui.offerPasskey(),
   });
   return ceremonies.current;
 }
@@ -38,7 +40,15 @@ export function Signin({ page, values, signedOut }: SigninProps) {
   const [leaving, setLeaving] = useState(false);
   const focusAfter = useFocusAfter(busy.running === null);
   const noPasskeys = !!page.cfg.mode && !browserSupportsWebAuthn();
-  const c = useCeremonies(page, busy, { say, setSecondStep, setInvalid, focusAfter, leave: () => setLeaving(true) });
+  const upgrade = usePasskeyOffer();
+  const c = useCeremonies(page, busy, {
+    say,
+    setSecondStep,
+    setInvalid,
+    focusAfter,
+    leave: () => setLeaving(true),
+    offerPasskey: upgrade.offer,
+  });
   useEffect(() => {
     if (signedOut) say("You're signed out.", "success");
     if (!noPasskeys) void c.armAutofill();
@@ -75,7 +85,12 @@ export function Signin({ page, values, signedOut }: SigninProps) {
         secondStep={secondStep}
         invalid={invalid}
         values={values}
-        status={<StatusRegion status={status} />}
+        status={
+          <>
+            {upgrade.node}
+            <StatusRegion status={status} />
+          </>
+        }
         onSubmit={(e) => e.preventDefault()}
       />
     </BusyContext.Provider>

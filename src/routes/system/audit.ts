@@ -31,7 +31,7 @@ const AuditEvent = z
     id: z.string(),
     type: z.string().openapi({
       description:
-        "passkey.registered, passkey.renamed, passkey.deleted, passkey.clone_warning, otp.requested, otp.failed, " +
+        "passkey.registered, passkey.renamed, passkey.deleted, passkey.clone_warning, passkey.recovered, otp.requested, otp.failed, " +
         "signin.succeeded, signin.failed, config.changed, user.deactivated, user.deleted, …",
     }),
     actor: z.string().openapi({ description: "system:<client_id>, user:<user_id> or anonymous" }),
