@@ -92,7 +92,17 @@ export async function drive(o) {
     exhausted,
     workerdCpuMs,
     clientCpuMs,
+    /** The measured iterations' latencies (ms), sorted: paired slices are pooled for their p50/p99. */
+    latencies,
   };
+}
+
+/** p50 and p99 of the pooled latencies of several runs. */
+export function pooledQuantiles(/** @type {DriveResult[]} */ results) {
+  const all = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const q = (/** @type {number} */ p) =>
+    all.length === 0 ? Number.NaN : (all[Math.min(all.length - 1, Math.ceil(p * all.length) - 1)] ?? Number.NaN);
+  return { p50: q(0.5), p99: q(0.99), completed: all.length };
 }
 
 /** @typedef {Awaited<ReturnType<typeof drive>>} DriveResult */

@@ -185,6 +185,12 @@ parentheses) and KV reads (r), writes (w), deletes (d), with work handed to \`wa
 request is timed alone: its codes are made beforehand through each client's provider session (that row is the
 authorize endpoint's figure). Registration moves to a fresh user every 10 passkeys, untimed. Figures depend on the
 machine and on what else runs on it: compare runs from the same machine only.
+
+**Ours ÷ floor** is measured in **paired slices**: with both servers up, Smart sign-in and the floor run in alternating
+short slices (ABBA order) and the ratio is that of their means. The flows of the table run one after the other over
+about two minutes, and this shared machine's speed drifts by tens of percent within that time (two consecutive runs
+of the sequential comparison gave 0.66 and 1.36), so only slices taken side by side compare the two workers fairly;
+the sequential ratio is printed too.
 `;
 
 /**
