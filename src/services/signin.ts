@@ -346,8 +346,8 @@ export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; 
   } catch (e) {
     if (!(e instanceof AuthFailed)) throw e;
     const failed = await signinFailed(s, { poolId: tx.poolId, userId: tx.userId }, "passkey", e.message);
-    // The ceremony's lookup missed (webauthn/authentication.ts "unknown credential"): the page may signal it.
-    if (e.message !== "unknown credential") throw failed;
+    // The ceremony's lookup missed: the page may signal it.
+    if (!e.unknownCredential) throw failed;
     throw new ApiError("authentication_failed", undefined, await unknownCredentialDetail(s, tx, body.credential.rawId));
   }
   const { credential, pool } = result;

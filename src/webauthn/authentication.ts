@@ -17,10 +17,23 @@ import type { AuthenticationResponseInput } from "../api/webauthn";
 import { authDataProblem, derSignatureProblem, ECDSA_ALGORITHMS } from "./encoding";
 import { originsFor, parseClientData, rpIdFor, type RequestContext } from "./context";
 
-/** A sign-in failure. `reason` is for logs and audit only; clients always see the same 401. */
-export class AuthFailed extends Error {}
+/**
+ * A sign-in failure. `reason` is for logs and audit only; clients always see the same 401. `unknownCredential`: no
+ * passkey of the workspace's pools has the asserted id (the Signal API's case, services/signin.ts).
+ */
+export class AuthFailed extends Error {
+  constructor(
+    reason: string,
+    readonly unknownCredential = false,
+  ) {
+    super(reason);
+  }
+}
 const fail = (reason: string): never => {
   throw new AuthFailed(reason);
+};
+const unknownCredential = (): never => {
+  throw new AuthFailed("unknown credential", true);
 };
 
 export interface AuthenticationBegin {
@@ -84,7 +97,7 @@ export async function finishAuthentication(d1: D1Database, f: AuthenticationFini
   if (rec.expiresAt <= now) fail("challenge expired");
   if (response.id !== response.rawId) fail("id and rawId differ");
 
-  const cred = (await workspaceCredential(d1, f.tenantId, f.workspaceId, response.rawId, rec.challenge)) ?? fail("unknown credential");
+  const cred = (await workspaceCredential(d1, f.tenantId, f.workspaceId, response.rawId, rec.challenge)) ?? unknownCredential();
   // A replay fails here, before any counter is judged (a replayed assertion must not flag a clone).
   if (cred.challengeUsed) fail("challenge already used");
   if (rec.allowCredentials?.length && !rec.allowCredentials.includes(cred.credentialId)) fail("credential not in allowCredentials");
