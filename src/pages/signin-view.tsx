@@ -38,6 +38,8 @@ export interface SigninViewProps {
   /** The browser has no passkeys (WebAuthn): the warning shows and the passkey buttons step aside. */
   noPasskeys?: boolean;
   secondStep?: boolean;
+  /** Signed in, and the page offers something before it leaves (the passkey upgrade): the sign-in forms step aside. */
+  signedIn?: boolean;
   /** The field holding a value the page refused. */
   invalid?: "identifier" | "password" | null;
   /** Values typed before the browser code ran. */
@@ -208,7 +210,7 @@ export const SigninView = (props: SigninViewProps) => {
         This browser can't use passkeys.
         {p.cfg.methods.includes("password") ? " Sign in with your password instead." : " Try another browser or device."}
       </p>
-      <div id="first-step" hidden={p.secondStep}>
+      <div id="first-step" hidden={p.secondStep || p.signedIn}>
         {p.cfg.methods.length === 0 ? (
           <p class="warning">No sign-in method is available in this workspace yet. Ask your administrator.</p>
         ) : p.cfg.mode === "smart" ? (

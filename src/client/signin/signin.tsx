@@ -83,6 +83,7 @@ export function Signin({ page, values, signedOut }: SigninProps) {
         button={button}
         noPasskeys={noPasskeys}
         secondStep={secondStep}
+        signedIn={upgrade.offering}
         invalid={invalid}
         values={values}
         status={

@@ -116,5 +116,5 @@ export function usePasskeyOffer() {
       flushSync(() => setChoose(() => once));
       document.getElementById("passkey-offer-title")?.focus();
     });
-  return { node: choose ? <UpgradeOffer onChoice={choose} /> : null, offer };
+  return { node: choose ? <UpgradeOffer onChoice={choose} /> : null, offering: choose !== null, offer };
 }
