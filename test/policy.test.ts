@@ -11,10 +11,9 @@ import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from "openid-clien
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { checkAuthenticator, POLICY_MESSAGES } from "../src/domain/authenticator-policy";
-import { CLIENT_DEFAULTS } from "../src/domain/oidc";
-import { insertOidcClient } from "../src/repo/oidc-clients";
 import { b64url, cborEncode, concat, type Flags, fromB64url, rawToDer, SoftAuthenticator } from "./authenticator";
-import { call, expectError, json, ORIGIN, sys, uid } from "./helpers/api";
+import { call, expectError, json, ORIGIN, sys } from "./helpers/api";
+import { publicClient } from "./helpers/hosted";
 import { begin, complete, count, enroll, newUser, snapshot, expectUnchanged, type CredentialJson } from "./helpers/passkeys";
 import { finish, options, setup, userToken } from "./helpers/signin";
 
@@ -349,24 +348,8 @@ describe("acr of a device-bound-only pool", () => {
     const w = await world(DEVICE_BOUND_ONLY);
     const auth = new SoftAuthenticator();
     await enroll(auth, w.pool, w.user.id, "smart");
-    const clientId = uid("client");
     const redirect = "http://localhost:3000/callback";
-    const now = Date.now();
-    await insertOidcClient(env.DB, {
-      ...CLIENT_DEFAULTS,
-      tenantId: "default",
-      workspaceId: w.wid,
-      clientId,
-      clientName: "Policy app",
-      secretHash: null,
-      redirectUris: [redirect],
-      postLogoutRedirectUris: [],
-      tokenEndpointAuthMethod: "none",
-      scopes: ["openid", "profile"],
-      trusted: true,
-      createdAt: now,
-      updatedAt: now,
-    });
+    const clientId = await publicClient(w.wid, { redirect, scopes: ["openid", "profile"], name: "Policy app" });
     const verifier = randomPKCECodeVerifier();
     const query = new URLSearchParams({
       client_id: clientId,

@@ -5,34 +5,26 @@
  */
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { env, SELF } from "cloudflare:test";
-import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from "openid-client";
 import { describe, expect, it } from "vitest";
-import { CLIENT_DEFAULTS } from "../src/domain/oidc";
-import { insertOidcClient } from "../src/repo/oidc-clients";
 import type { Messenger } from "../src/services/messenger";
 import { requestRecovery } from "../src/services/recovery";
 import { SoftAuthenticator } from "./authenticator";
 import { call, expectError, json, ORIGIN, sys, uid } from "./helpers/api";
+import { messagesTo, pendingAuthorization, publicClient } from "./helpers/hosted";
 import { testWorkspaceCall } from "./helpers/call";
 import { count, enroll, newPool, newUser } from "./helpers/passkeys";
 import { finish, newWorkspace, options as signinOptions, type Tokens, verifyWithJwks } from "./helpers/signin";
 import { type StorageCall, storageUse } from "./helpers/faults";
 import { describeCalls, type Measured, measuredPost } from "./helpers/storage-use";
 
-type Message = { to: string; purpose: string; code: string };
 type Mode = "smart" | "classic";
 
 const path = (wid: string, step: string) => `/default/${wid}/recover/${step}`;
 const post = (wid: string, step: string, body: unknown) => measuredPost(path(wid, step), body);
 
-async function outbox(to: string): Promise<Message[]> {
-  const { messages } = await json<{ messages: Message[] }>(await sys("GET", "/outbox"));
-  return messages.filter((m) => m.to === to);
-}
-
 /** The newest recovery code sent to the address. */
 async function codeFor(to: string): Promise<string> {
-  const m = (await outbox(to)).find((x) => x.purpose === "recover_webauthn");
+  const m = (await messagesTo(to)).find((x) => x.purpose === "recover_webauthn");
   expect(m, `a recovery code for ${to}`).toBeDefined();
   return m!.code;
 }
@@ -71,6 +63,16 @@ async function answer(wid: string, address: string, code: string, auth = new Sof
   const m = await post(wid, "webauthn/options", { address, code });
   const { publicKey } = await json<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(m.res);
   return { publicKey, credential: await auth.register(publicKey, { origin: ORIGIN }), measured: m };
+}
+
+/** A code requested for the address, and the options got with it. */
+async function codeAndOptions(wid: string, address: string) {
+  await requestCode(wid, address);
+  const code = await codeFor(address);
+  const { publicKey } = await json<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(
+    (await post(wid, "webauthn/options", { address, code })).res,
+  );
+  return { code, publicKey };
 }
 
 async function expectOtpInvalid(res: Response): Promise<void> {
@@ -118,7 +120,7 @@ describe("recovery: a user with no passkey left gets back in", () => {
       const recovered = events.results.find((e) => e.type === "passkey.recovered");
       expect(recovered).toMatchObject({ actor: `user:${user.id}`, pool_id: pool });
       expect(JSON.parse(recovered!.details)).toEqual({ credential: entry!.id, aaguid: entry!.aaguid, mode, workspace_id: wid });
-      const notices = (await outbox(user.email)).filter((m) => m.purpose === "passkey_recovered");
+      const notices = (await messagesTo(user.email)).filter((m) => m.purpose === "passkey_recovered");
       expect(notices).toEqual([expect.objectContaining({ to: user.email, code: "" })]);
 
       const opts = await signinOptions(wid, mode === "classic" ? { identifier: user.email } : {});
@@ -146,38 +148,9 @@ describe("recovery: an app's sign-in (OpenID Connect)", () => {
   it("with authz: continue_url and the provider session cookie; the authorization resumes to the app with a code", async () => {
     const { pool, wid } = await recoverySetup("smart");
     const user = await userWithoutPasskeys(pool, "smart");
-    const clientId = uid("client");
-    const now = Date.now();
     const redirect = "http://localhost:3000/callback";
-    await insertOidcClient(env.DB, {
-      ...CLIENT_DEFAULTS,
-      tenantId: "default",
-      workspaceId: wid,
-      clientId,
-      clientName: "App",
-      secretHash: null,
-      redirectUris: [redirect],
-      postLogoutRedirectUris: [],
-      tokenEndpointAuthMethod: "none",
-      scopes: ["openid"],
-      trusted: true,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const q = new URLSearchParams({
-      client_id: clientId,
-      redirect_uri: redirect,
-      response_type: "code",
-      scope: "openid",
-      state: "st",
-      code_challenge: await calculatePKCECodeChallenge(randomPKCECodeVerifier()),
-      code_challenge_method: "S256",
-    });
-    const toLogin = await SELF.fetch(`${ORIGIN}/default/${wid}/oauth2/authorize?${q}`, {
-      redirect: "manual",
-      headers: { accept: "text/html" },
-    });
-    const authz = new URL(toLogin.headers.get("location")!, ORIGIN).searchParams.get("authz")!;
+    const clientId = await publicClient(wid, { redirect, scopes: ["openid"] });
+    const { authz } = await pendingAuthorization(wid, { clientId, redirect, scope: "openid" });
     expect(authz).toBeTruthy();
 
     await requestCode(wid, user.email);
@@ -237,7 +210,7 @@ describe("recovery: request gives nobody away", () => {
       expect(all(answers[name]!), name).toHaveLength(2);
     }
     await codeFor(real.email);
-    for (const to of [unknown, unverifiedEmail, offUser.email]) expect(await outbox(to)).toEqual([]);
+    for (const to of [unknown, unverifiedEmail, offUser.email]) expect(await messagesTo(to)).toEqual([]);
     expect(await codeRow(offUser.id)).toBeNull();
   });
 
@@ -268,7 +241,7 @@ describe("recovery: request gives nobody away", () => {
     await newUser(a, "default", { identifiers: [{ identifier: email, type: "email" }], ...extra });
     await newUser(b, "default", { identifiers: [{ identifier: email, type: "email" }], ...extra });
     await requestCode(wid, email);
-    expect(await outbox(email)).toEqual([]);
+    expect(await messagesTo(email)).toEqual([]);
   });
 
   it("requests per user per hour: 429 with Retry-After, for a real address and for nobody alike", async () => {
@@ -352,7 +325,7 @@ describe("recovery: the code's limits", () => {
     expect((await codeRow(user.id))!.attempts).toBe(1);
     // A code of another purpose (add/request's enroll_webauthn) is not a recovery code.
     expect((await sys("POST", `/pools/${pool}/user/webauthn/add/request`, { body: { userID: user.id } })).status).toBe(204);
-    const enrollCode = (await outbox(user.email)).find((m) => m.purpose === "enroll_webauthn")!.code;
+    const enrollCode = (await messagesTo(user.email)).find((m) => m.purpose === "enroll_webauthn")!.code;
     if (enrollCode !== code) {
       await expectOtpInvalid((await post(wid, "webauthn/complete", { address: user.email, code: enrollCode, credential })).res);
     }
@@ -362,10 +335,7 @@ describe("recovery: the code's limits", () => {
   it("a failed registration is 400 registration_failed, stores nothing, and uses the code up", async () => {
     const { pool, wid } = await recoverySetup("smart");
     const user = await userWithoutPasskeys(pool, "smart");
-    await requestCode(wid, user.email);
-    const code = await codeFor(user.email);
-    const m = await post(wid, "webauthn/options", { address: user.email, code });
-    const { publicKey } = await json<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(m.res);
+    const { code, publicKey } = await codeAndOptions(wid, user.email);
     const bad = await new SoftAuthenticator().register(publicKey, { origin: "https://evil.example" });
     await expectError(
       (await post(wid, "webauthn/complete", { address: user.email, code, credential: bad })).res,
@@ -403,10 +373,7 @@ describe("recovery: the code's limits", () => {
   it("two parallel completes with the same options make one passkey", async () => {
     const { pool, wid } = await recoverySetup("smart");
     const user = await userWithoutPasskeys(pool, "smart");
-    await requestCode(wid, user.email);
-    const code = await codeFor(user.email);
-    const m = await post(wid, "webauthn/options", { address: user.email, code });
-    const { publicKey } = await json<{ publicKey: PublicKeyCredentialCreationOptionsJSON }>(m.res);
+    const { code, publicKey } = await codeAndOptions(wid, user.email);
     const responses: RegistrationResponseJSON[] = await Promise.all(
       [new SoftAuthenticator(), new SoftAuthenticator()].map((a) => a.register(publicKey, { origin: ORIGIN })),
     );

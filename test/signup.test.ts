@@ -4,17 +4,14 @@
  */
 import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { env, SELF } from "cloudflare:test";
-import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from "openid-client";
-import { CLIENT_DEFAULTS } from "../src/domain/oidc";
-import { insertOidcClient } from "../src/repo/oidc-clients";
 import { describe, expect, it } from "vitest";
 import { SoftAuthenticator } from "./authenticator";
 import { call, expectError, json, ORIGIN, sys, uid } from "./helpers/api";
+import { messagesTo, pendingAuthorization, publicClient } from "./helpers/hosted";
 import { count, newPool, newUser } from "./helpers/passkeys";
 import { finish, newWorkspace, options as signinOptions, type Tokens, verifyWithJwks } from "./helpers/signin";
 import { describeCalls, measuredPost } from "./helpers/storage-use";
 
-type Message = { to: string; purpose: string; code: string };
 type Creation = { publicKey: PublicKeyCredentialCreationOptionsJSON };
 
 const SIGN_UP = { self_service: { sign_up: true } };
@@ -31,11 +28,6 @@ const request = (wid: string, address: string) => call("POST", path(wid, "reques
 const optionsRes = (wid: string, signup_id: string, code: string) =>
   call("POST", path(wid, "webauthn/options"), { body: { signup_id, code } });
 const completeRes = (wid: string, body: Record<string, unknown>) => call("POST", path(wid, "webauthn/complete"), { body });
-
-async function outbox(): Promise<Message[]> {
-  return (await json<{ messages: Message[] }>(await sys("GET", "/outbox"))).messages;
-}
-const messagesTo = async (to: string) => (await outbox()).filter((m) => m.to === to);
 
 /** request, and the code the address received. */
 async function requested(wid: string, address: string, typed = address): Promise<{ signup_id: string; code: string }> {
@@ -137,37 +129,11 @@ describe("sign-up: happy paths", () => {
 describe("sign-up: for an app (OpenID Connect)", () => {
   it("an authorization without a session → sign-up with authz → the session cookie, and the resume step issues the code", async () => {
     const { pool, wid } = await signupWorkspace("smart");
-    const clientId = uid("app");
     const REDIRECT = "http://localhost:3000/callback";
-    const now = Date.now();
-    await insertOidcClient(env.DB, {
-      ...CLIENT_DEFAULTS,
-      tenantId: "default",
-      workspaceId: wid,
-      clientId,
-      clientName: "App",
-      secretHash: null,
-      redirectUris: [REDIRECT],
-      postLogoutRedirectUris: [],
-      tokenEndpointAuthMethod: "none",
-      scopes: ["openid", "email"],
-      trusted: true,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const query = new URLSearchParams({
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      response_type: "code",
-      scope: "openid email",
-      state: "st",
-      code_challenge: await calculatePKCECodeChallenge(randomPKCECodeVerifier()),
-      code_challenge_method: "S256",
-    });
+    const clientId = await publicClient(wid, { redirect: REDIRECT, scopes: ["openid", "email"] });
     const get = (p: string, cookie?: string) =>
       SELF.fetch(`${ORIGIN}${p}`, { redirect: "manual", headers: { accept: "text/html", ...(cookie && { cookie }) } });
-    const toLogin = new URL((await get(`/default/${wid}/oauth2/authorize?${query}`)).headers.get("location")!, ORIGIN);
-    const authz = toLogin.searchParams.get("authz")!;
+    const { login: toLogin, authz } = await pendingAuthorization(wid, { clientId, redirect: REDIRECT, scope: "openid email" });
     expect(authz).toBeTruthy();
     // The sign-in page offers sign-up, keeping authz.
     const page = await (await get(`${toLogin.pathname}${toLogin.search}`)).text();

@@ -4,12 +4,11 @@
  * GET /me's `webauthn_user` (RP ID and user handle for signalAllAcceptedCredentials / signalCurrentUserDetails).
  */
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { CLIENT_DEFAULTS } from "../src/domain/oidc";
-import { insertOidcClient } from "../src/repo/oidc-clients";
 import { b64url, fromB64url, SoftAuthenticator } from "./authenticator";
 import { call, expectError, json, ORIGIN, sys, uid } from "./helpers/api";
+import { pendingAuthorization, publicClient } from "./helpers/hosted";
 import { type CredentialJson, enroll, newPool, newUser } from "./helpers/passkeys";
 import { finish, newWorkspace, options, password, setup, type Tokens, userToken } from "./helpers/signin";
 
@@ -107,34 +106,9 @@ describe("passkey upgrade after a password sign-in", () => {
   it("with a pending OIDC authorization: continue_url, and the token still carries manage_ss_profile and creates the passkey", async () => {
     const { pool, wid } = await setup("smart", { self_service: { passkey_upgrade: true } });
     const user = await passwordUser(pool);
-    const clientId = uid("client");
-    const now = Date.now();
-    await insertOidcClient(env.DB, {
-      ...CLIENT_DEFAULTS,
-      tenantId: "default",
-      workspaceId: wid,
-      clientId,
-      clientName: "App",
-      secretHash: null,
-      redirectUris: ["http://localhost:3000/callback"],
-      postLogoutRedirectUris: [],
-      tokenEndpointAuthMethod: "none",
-      scopes: ["openid", "profile"],
-      trusted: true,
-      createdAt: now,
-      updatedAt: now,
-    });
-    const q = new URLSearchParams({
-      client_id: clientId,
-      redirect_uri: "http://localhost:3000/callback",
-      response_type: "code",
-      scope: "openid",
-      state: "s",
-      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-      code_challenge_method: "S256",
-    });
-    const to = await SELF.fetch(`${ORIGIN}/default/${wid}/oauth2/authorize?${q}`, { redirect: "manual" });
-    const authz = new URL(to.headers.get("location")!, ORIGIN).searchParams.get("authz")!;
+    const redirect = "http://localhost:3000/callback";
+    const clientId = await publicClient(wid, { redirect, scopes: ["openid", "profile"] });
+    const { authz } = await pendingAuthorization(wid, { clientId, redirect, scope: "openid", state: "s" });
     const answer = await signInWithPassword(wid, user.email, { authz });
     expect(answer.continue_url).toBe(`/default/${wid}/oauth2/authorize/resume?authz=${authz}`);
     expect(answer.passkey_upgrade).toBe(true);

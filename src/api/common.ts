@@ -85,3 +85,32 @@ export function oauthErrorResponses(codes: readonly ErrorCode[], headers: Partia
   }
   return out;
 }
+
+/** The fields of a completed sign-in's answer (also sign-up's and recovery's): the token and where the page goes next. */
+export const signedInFields = {
+  access_token: z.string(),
+  token_type: z.literal("Bearer"),
+  expires_in: z.number().int(),
+  scope: z.string(),
+  continue_url: z
+    .string()
+    .optional()
+    .openapi({ description: "with authz: where the page goes next to finish the authorization (the provider session cookie is set)" }),
+};
+
+/** A completed sign-in's answer, as the hosted pages read it. */
+export const SignedIn = z.object(signedInFields);
+
+/** The fields of a hosted flow's complete step besides its own: the pending authorization it serves, the scope asked. */
+export const hostedCompleteFields = (flow: string, scopeNote = "") => ({
+  authz: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ description: `the pending OpenID Connect authorization this ${flow} serves (the hosted page's ?authz=)` }),
+  scope: z
+    .string()
+    .max(256)
+    .optional()
+    .openapi({ description: `space-separated, from: openid profile view_ss_profile manage_ss_profile${scopeNote}` }),
+});

@@ -1,6 +1,7 @@
 /** Wire format of recovery ("Lost your passkey?"): /{tid}/{wid}/recover/request, /recover/webauthn/options|complete. */
 import { z } from "@hono/zod-openapi";
 import { isWellFormed } from "../domain/names";
+import { hostedCompleteFields, signedInFields } from "./common";
 import { RegistrationResponse } from "./webauthn";
 
 const Address = z
@@ -26,28 +27,8 @@ export const RecoveryCompleteInput = z
     address: Address,
     code: Code,
     credential: RegistrationResponse,
-    authz: z
-      .string()
-      .max(64)
-      .optional()
-      .openapi({ description: "the pending OpenID Connect authorization this recovery serves (the hosted page's ?authz=)" }),
-    scope: z
-      .string()
-      .max(256)
-      .optional()
-      .openapi({ description: "space-separated, from: openid profile view_ss_profile manage_ss_profile (as a sign-in)" }),
+    ...hostedCompleteFields("recovery", " (as a sign-in)"),
   })
   .openapi("RecoveryCompleteInput");
 
-export const RecoveryResult = z
-  .object({
-    access_token: z.string(),
-    token_type: z.literal("Bearer"),
-    expires_in: z.number().int(),
-    scope: z.string(),
-    continue_url: z
-      .string()
-      .optional()
-      .openapi({ description: "with authz: where the page goes next to finish the authorization (the provider session cookie is set)" }),
-  })
-  .openapi("RecoveryResult");
+export const RecoveryResult = z.object(signedInFields).openapi("RecoveryResult");

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PASSKEY_MODES } from "../domain/vocabulary";
-import { Id, IdentifierText } from "./common";
+import { Id, IdentifierText, signedInFields } from "./common";
 import { AuthenticationResponse } from "./webauthn";
 
 export const WorkspaceScopedParams = z.object({ tid: Id, wid: Id });
@@ -58,14 +58,7 @@ export const PasswordInput = z
 export const TokenOrNext = z
   .union([
     z.object({
-      access_token: z.string(),
-      token_type: z.literal("Bearer"),
-      expires_in: z.number().int(),
-      scope: z.string(),
-      continue_url: z
-        .string()
-        .optional()
-        .openapi({ description: "with authz: where the page goes next to finish the authorization (the provider session cookie is set)" }),
+      ...signedInFields,
       passkey_upgrade: z
         .boolean()
         .optional()

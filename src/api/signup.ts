@@ -1,6 +1,6 @@
 /** The wire format of passkey sign-up (/{tid}/{wid}/signup/...): requests and answers. */
 import { z } from "@hono/zod-openapi";
-import { IdentifierText } from "./common";
+import { hostedCompleteFields, IdentifierText, signedInFields } from "./common";
 import { RegistrationResponse } from "./webauthn";
 
 export const SignupRequestInput = z
@@ -30,28 +30,8 @@ export const SignupCompleteInput = z
   .object({
     ...Pending,
     credential: RegistrationResponse,
-    authz: z
-      .string()
-      .max(64)
-      .optional()
-      .openapi({ description: "the pending OpenID Connect authorization this sign-up serves (the hosted page's ?authz=)" }),
-    scope: z
-      .string()
-      .max(256)
-      .optional()
-      .openapi({ description: "space-separated, from: openid profile view_ss_profile manage_ss_profile" }),
+    ...hostedCompleteFields("sign-up"),
   })
   .openapi("SignupCompleteInput");
 
-export const SignupResult = z
-  .object({
-    access_token: z.string(),
-    token_type: z.literal("Bearer"),
-    expires_in: z.number().int(),
-    scope: z.string(),
-    continue_url: z
-      .string()
-      .optional()
-      .openapi({ description: "with authz: where the page goes next to finish the authorization (the provider session cookie is set)" }),
-  })
-  .openapi("SignupResult");
+export const SignupResult = z.object(signedInFields).openapi("SignupResult");

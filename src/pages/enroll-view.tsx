@@ -3,6 +3,7 @@
  * and the browser (src/client/enroll/enroll.tsx, with the page's state). Plain JSX with no hooks.
  */
 import type { Child } from "hono/jsx";
+import { CodeInput } from "./code-then-passkey-view";
 
 export interface EnrollViewProps {
   workspaceName: string;
@@ -29,19 +30,7 @@ export const EnrollView = (p: EnrollViewProps) => (
       </p>
       <form id="enroll-form" novalidate aria-busy={p.busy === undefined ? undefined : String(p.busy)} onSubmit={p.onSubmit}>
         <label for="code">One-time code</label>
-        <input
-          type="text"
-          id="code"
-          name="code"
-          inputmode="numeric"
-          autocomplete="one-time-code"
-          spellcheck={false}
-          maxlength={32}
-          required
-          value={p.code}
-          aria-describedby="code-hint"
-          aria-invalid={p.invalid}
-        />
+        <CodeInput value={p.code} invalid={p.invalid} />
         <p class="hint" id="code-hint">
           The code from your enrollment message. It works once and expires after a few minutes.
         </p>

@@ -4,14 +4,10 @@ import { errors, json, jsonBody } from "../api/common";
 import { RecoveryCompleteInput, RecoveryOptionsInput, RecoveryRequestInput, RecoveryResult } from "../api/recovery";
 import { WorkspaceScopedParams } from "../api/signin";
 import { CreationOptions } from "../api/webauthn";
-import { newApp } from "../http/app";
 import { callOf } from "../http/context";
-import { workspaceCors } from "../http/cors";
-import { limitBody, noStore, requireContentType } from "../http/guards";
-import { signinIpLimit } from "../http/rate-limit";
 import { inWorkspace } from "../services/call";
 import { beginRecovery, completeRecovery, requestRecovery } from "../services/recovery";
-import { withSession } from "./signin";
+import { publicFlowApp, withSession } from "./signin";
 
 const tags = ["Recovery"];
 
@@ -22,9 +18,7 @@ const FAILURE =
   "Any code failure (unknown or unverified address, user of a pool without recovery, missing, expired, wrong or used " +
   "code) is the same 401 otp_invalid; 5 wrong codes kill the code, and wrong codes count against the pool's daily limit (429).";
 
-export const recovery = newApp();
-recovery.use("/:tid/:wid/recover/*", workspaceCors);
-recovery.use("/:tid/:wid/recover/*", noStore, limitBody, requireContentType("json"), signinIpLimit);
+export const recovery = publicFlowApp("recover");
 
 recovery.openapi(
   createRoute({

@@ -27,6 +27,17 @@ export function withSession<T extends object>(c: Context<AppEnv>, tid: string, w
   return rest as T;
 }
 
+/**
+ * The sub-app of a public flow under /{tid}/{wid}/<segment>/ (sign-up, recovery), guarded like sign-in: the workspace's
+ * CORS, no-store, bounded JSON bodies and the sign-in IP limit.
+ */
+export function publicFlowApp(segment: string) {
+  const app = newApp();
+  app.use(`/:tid/:wid/${segment}/*`, workspaceCors);
+  app.use(`/:tid/:wid/${segment}/*`, noStore, limitBody, requireContentType("json"), signinIpLimit);
+  return app;
+}
+
 export const signin = newApp();
 signin.use("/:tid/:wid/login/*", workspaceCors);
 signin.use("/:tid/:wid/login/*", noStore, limitBody, requireContentType("json"));

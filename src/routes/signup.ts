@@ -4,14 +4,10 @@ import { errors, json, jsonBody } from "../api/common";
 import { WorkspaceScopedParams } from "../api/signin";
 import { SignupCompleteInput, SignupOptionsInput, SignupRequestInput, SignupResult, SignupStarted } from "../api/signup";
 import { CreationOptions } from "../api/webauthn";
-import { newApp } from "../http/app";
 import { callOf } from "../http/context";
-import { workspaceCors } from "../http/cors";
-import { limitBody, noStore, requireContentType } from "../http/guards";
-import { signinIpLimit } from "../http/rate-limit";
 import { inWorkspace } from "../services/call";
 import { beginSignup, completeSignup, requestSignup } from "../services/signup";
-import { setSessionCookie } from "./oidc-authorize";
+import { publicFlowApp, withSession } from "./signin";
 
 const tags = ["Sign-up"];
 
@@ -23,9 +19,7 @@ const CODE_FAILURE =
   "is the same 401 otp_invalid; a wrong code takes one of the code's 5 attempts and counts against the address's " +
   "otp_failures_per_day (then 429 rate_limited with Retry-After).";
 
-export const signup = newApp();
-signup.use("/:tid/:wid/signup/*", workspaceCors);
-signup.use("/:tid/:wid/signup/*", noStore, limitBody, requireContentType("json"), signinIpLimit);
+export const signup = publicFlowApp("signup");
 
 signup.openapi(
   createRoute({
@@ -83,8 +77,6 @@ signup.openapi(
   }),
   async (c) => {
     const { tid, wid } = c.req.valid("param");
-    const { providerSession, ...answer } = await completeSignup(inWorkspace(callOf(c, tid), wid), c.req.valid("json"));
-    if (providerSession) setSessionCookie(c, tid, wid, providerSession);
-    return c.json(answer, 200);
+    return c.json(withSession(c, tid, wid, await completeSignup(inWorkspace(callOf(c, tid), wid), c.req.valid("json"))), 200);
   },
 );

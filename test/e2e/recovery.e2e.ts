@@ -7,29 +7,23 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuthPage, credentialsOf, enrollPasskey, launch, pageWithAuthenticator, refusePrompts, shot, sysApi, uniq } from "./browser";
+import { credentialsOf, enrollPasskey, launch, pageWithAuthenticator, shot, sysApi, uniq } from "./browser";
 import { BASE } from "./config";
+import {
+  autofillPendingUntilAborted,
+  collectErrors,
+  messageFor,
+  selfServiceWorkspace,
+  sendCode,
+  status,
+  wrongCodeCancelThenCreate,
+} from "./hosted";
 
 let browser: Browser;
 beforeAll(async () => {
   browser = await launch();
 });
 afterAll(async () => browser?.close());
-
-type Message = { to: string; purpose: string; code: string };
-
-/** A pool (recovery on unless said) and a Smart workspace over it. */
-async function recoveryWorkspace(recovery = true) {
-  const pool = (await sysApi<{ id: string }>("POST", "/pools", { name: uniq("pool"), self_service: { recovery } })).id;
-  const wid = (
-    await sysApi<{ id: string }>("POST", "/workspaces", {
-      name: uniq("Shop"),
-      authentication_mechanisms: ["usernameless_webauthn"],
-      identity_pools: [pool],
-    })
-  ).id;
-  return { pool, wid };
-}
 
 async function newUser(pool: string) {
   const email = `${uniq("lost")}@example.com`;
@@ -49,56 +43,13 @@ async function deleteAllPasskeys(pool: string, userId: string) {
   expect(after.credentials.filter((x) => x.type === "webauthn")).toEqual([]);
 }
 
-/** The newest message of this purpose to the address (development outbox; the code is sent after the answer). */
-async function messageFor(address: string, purpose: string): Promise<Message> {
-  let found: Message | undefined;
-  await expect
-    .poll(async () => {
-      const { messages } = await sysApi<{ messages: Message[] }>("GET", "/outbox");
-      found = messages.find((m) => m.to === address && m.purpose === purpose);
-      return found;
-    })
-    .toBeTruthy();
-  return found!;
-}
-
-/**
- * Conditional mediation as a real browser runs it while nobody touches the username field: pending until aborted
- * (chromium's virtual authenticator would answer it at once, signing in before the button is clicked).
- */
-async function autofillPendingUntilAborted(page: Page) {
-  await page.addInitScript(() => {
-    const get = navigator.credentials.get.bind(navigator.credentials);
-    navigator.credentials.get = (options?: CredentialRequestOptions) => {
-      if (options?.mediation !== "conditional") return get(options);
-      return new Promise((_, reject) => options.signal?.addEventListener("abort", () => reject(options.signal!.reason)));
-    };
-  });
-}
-
-/** Script errors and failed requests of ours (the browser's own /favicon.ico request is a 404: there is none). */
-function collectErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && errors.push(m.text()));
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("response", (r) => r.status() >= 400 && !r.url().endsWith("/favicon.ico") && errors.push(`${r.status()} ${r.url()}`));
-  return errors;
-}
-
-const status = (page: Page) => page.locator("#status");
-
-/** The recovery page's first step: the address, then the code field. Returns the code that was sent. */
-async function askForCode(page: Page, address: string): Promise<string> {
-  await page.getByLabel("Email address").fill(address);
-  await page.getByRole("button", { name: "Send me a code" }).click();
-  await expect.poll(() => status(page).textContent()).toContain("If this address belongs to an account, we sent it a code");
-  await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("code");
-  return (await messageFor(address, "recover_webauthn")).code;
-}
+/** The recovery page's address step (the same message for every address); the code that was sent. */
+const askForCode = (page: Page, address: string) =>
+  sendCode(page, address, "If this address belongs to an account, we sent it a code", "recover_webauthn");
 
 describe("recovery: Lost your passkey?", () => {
   it("a user with no passkey left recovers through a code, lands signed in, signs out and signs in with the new passkey", async () => {
-    const { pool, wid } = await recoveryWorkspace();
+    const { pool, wid } = await selfServiceWorkspace({ recovery: true });
     const user = await newUser(pool);
     // The old device: a passkey through the enrollment link, then deleted by an administrator.
     const old = await pageWithAuthenticator(browser);
@@ -141,7 +92,7 @@ describe("recovery: Lost your passkey?", () => {
   });
 
   it("an unknown address gets the same message; a wrong code and a cancelled prompt say so, and the code still works", async () => {
-    const { pool, wid } = await recoveryWorkspace();
+    const { pool, wid } = await selfServiceWorkspace({ recovery: true });
     const user = await newUser(pool);
     const p = await pageWithAuthenticator(browser);
     const { page } = p;
@@ -159,30 +110,11 @@ describe("recovery: Lost your passkey?", () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("address");
 
     const code = await askForCode(page, user.email);
-    const wrong = code === "00000000" ? "11111111" : "00000000";
-    await page.getByLabel("One-time code").fill(wrong);
-    await page.getByRole("button", { name: "Create a new passkey" }).click();
-    await expect.poll(() => status(page).textContent()).toContain("This code doesn't work");
-    expect(await status(page).getAttribute("role")).toBe("alert");
-    expect(await page.getByLabel("One-time code").getAttribute("aria-invalid")).toBe("true");
-    await shot(page, "recovery-wrong-code");
-
-    await refusePrompts(p);
-    await p.cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId: p.authenticatorId, enabled: true });
-    await page.getByLabel("One-time code").fill(code);
-    await page.getByRole("button", { name: "Create a new passkey" }).click();
-    await expect.poll(() => status(page).textContent()).toContain("cancelled or timed out");
-    expect(await credentialsOf(p)).toHaveLength(0);
-    await shot(page, "recovery-cancelled");
-
-    await restorePrompts(p);
-    await page.getByRole("button", { name: "Create a new passkey" }).click();
-    await page.waitForURL(`${BASE}/default/${wid}/account`);
-    await expect.poll(() => page.locator("#user-identifier").textContent()).toBe(user.email);
+    await wrongCodeCancelThenCreate(p, { wid, code, address: user.email, create: "Create a new passkey", prefix: "recovery" });
   });
 
   it("with recovery off for the pool, the sign-in page does not offer it and /recover is 404", async () => {
-    const { wid } = await recoveryWorkspace(false);
+    const { wid } = await selfServiceWorkspace({ recovery: false });
     const { page } = await pageWithAuthenticator(browser);
     await autofillPendingUntilAborted(page);
     await page.goto(`${BASE}/default/${wid}/login`);
@@ -195,8 +127,3 @@ describe("recovery: Lost your passkey?", () => {
     await shot(page, "recovery-off-404");
   });
 });
-
-async function restorePrompts(p: AuthPage) {
-  await p.cdp.send("WebAuthn.setUserVerified", { authenticatorId: p.authenticatorId, isUserVerified: true });
-  await p.cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId: p.authenticatorId, enabled: true });
-}
