@@ -166,6 +166,27 @@ describe("pool settings: origins on other domains are related origins", () => {
     await refused(rpId, [...five, `https://shop.${label}.de`]);
   });
 
+  it("counts the labels of all the tenant's pools with that RP ID together (they are published together)", async () => {
+    const { label, rpId } = domain();
+    const first = await poolWith(
+      rpId,
+      ["co.uk", "de", "fr"].map((tld) => `https://${label}.${tld}`),
+    );
+    // Two more domains fit; a third would make six in the published list.
+    await json(await createPoolRes(rpId, [`https://${label}.it`, `https://${label}.es`, `https://${label}.de`]), 201);
+    await refused(rpId, [`https://${label}.nl`]);
+    // A pool's own update is not counted twice, and another tenant's pools do not count (they are not published).
+    await json(await sys("PUT", `/pools/${first}`, { body: { passkey_settings: { relying_party_origins: [`https://${label}.co.uk`] } } }));
+    await json(await createPoolRes(rpId, [`https://${label}.nl`]), 201);
+    const tid = uid("tn");
+    await json(await call("POST", "/api/identity/system/tenants", { token: await systemToken(), body: { id: tid, name: tid } }), 201);
+    await poolWith(
+      rpId,
+      ["pt", "be", "at", "ch", "se"].map((tld) => `https://${label}.${tld}`),
+      tid,
+    );
+  });
+
   it("checks the labels again when only the RP ID changes (its own domain's origins then count)", async () => {
     const { label, rpId } = domain();
     const five = ["co.uk", "de", "fr", "it", "es"].map((tld) => `https://${label}.${tld}`);

@@ -74,6 +74,25 @@ const TTL_MAX_SECONDS = 24 * 3600;
 export const poolOffersRecovery = (p: Pick<PoolConfig, "recovery" | "mechanisms" | "secondFactorMechanisms">): boolean =>
   p.recovery && p.mechanisms.some(isPasskey) && p.secondFactorMechanisms.length === 0;
 
+/**
+ * `/.well-known/webauthn` of an RP ID publishes the related origins of all the tenant's pools with that RP ID together,
+ * so their union must stay within RELATED_LABELS_MAX domains too (browsers ignore the rest): `pool` is the merged
+ * configuration about to be saved, `others` the tenant's other pools.
+ */
+export function checkPublishedOrigins(
+  pool: Pick<PoolConfig, "rpId" | "rpOrigins">,
+  others: readonly Pick<PoolConfig, "rpId" | "rpOrigins">[],
+): Result<true> {
+  const sameRp = others.filter((p) => p.rpId === pool.rpId);
+  if (pool.rpId === "" || sameRp.length === 0 || relatedLabelCount(pool.rpOrigins, pool.rpId) === 0) return { ok: true, value: true };
+  const union = [...pool.rpOrigins, ...sameRp.flatMap((p) => p.rpOrigins)];
+  if (relatedLabelCount(union, pool.rpId) <= RELATED_LABELS_MAX) return { ok: true, value: true };
+  return fail(
+    "passkey_settings.relying_party_origins",
+    `with the other pools whose relying_party_id is ${pool.rpId}, the origins on other domains would span more than ${RELATED_LABELS_MAX} domains (they are published together at https://${pool.rpId}/.well-known/webauthn; browsers ignore the rest)`,
+  );
+}
+
 /** Parses "90s", "10m", "1h" into seconds; null when malformed. */
 export function parseTtl(ttl: string): number | null {
   const m = TTL_RE.exec(ttl);

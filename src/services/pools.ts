@@ -1,6 +1,7 @@
 /** Pool operations: policy (domain/pool) + storage (repo/pools). */
 import { newId } from "../crypto/bytes";
-import { mergePool, POOL_DEFAULTS } from "../domain/pool";
+import { checkPublishedOrigins, mergePool, POOL_DEFAULTS, type PoolConfig } from "../domain/pool";
+import { relatedOrigins } from "../domain/relying-party";
 import type { Result } from "../domain/result";
 import { ApiError, invalidConfig, notFound } from "../errors";
 import type { PoolInput, PoolUpdate } from "../api/pool";
@@ -39,8 +40,18 @@ export const auditConfig = (call: Call, resource: "pool" | "workspace", id: stri
     call.now,
   );
 
+/** The merged configuration, with the related-origin limit checked across the tenant's pools of the same RP ID. */
+async function checkedConfig(call: Call, current: PoolConfig, input: PoolUpdate, poolId?: string): Promise<PoolConfig> {
+  const cfg = orThrow(mergePool(current, input));
+  if (relatedOrigins(cfg.rpOrigins, cfg.rpId).length > 0) {
+    const others = (await poolRepo.listPools(call.env.DB, call.tenantId)).filter((p) => p.id !== poolId);
+    orThrow(checkPublishedOrigins(cfg, others));
+  }
+  return cfg;
+}
+
 export async function createPool(call: Call, input: PoolInput): Promise<PoolRow> {
-  const cfg = orThrow(mergePool(POOL_DEFAULTS, input));
+  const cfg = await checkedConfig(call, POOL_DEFAULTS, input, input.id);
   const row: PoolRow = { tenantId: call.tenantId, id: input.id ?? newId(), ...cfg, createdAt: call.now, updatedAt: call.now };
   if (!(await configWrite(call.tenantId, poolRepo.insertPool(call.env.DB, row))))
     throw new ApiError("pool_exists", "a pool with this id already exists", { id: row.id });
@@ -50,7 +61,7 @@ export async function createPool(call: Call, input: PoolInput): Promise<PoolRow>
 
 export async function updatePool(call: Call, poolId: string, input: PoolUpdate): Promise<PoolRow> {
   const current = await getPool(call, poolId);
-  const cfg = orThrow(mergePool(current, input));
+  const cfg = await checkedConfig(call, current, input, poolId);
   const row: PoolRow = { ...current, ...cfg, updatedAt: call.now };
   if (!(await configWrite(call.tenantId, poolRepo.updatePool(call.env.DB, row)))) throw notFound("pool");
   await auditConfig(call, "pool", poolId, "update");

@@ -5,7 +5,8 @@ import { BASE, E2E_CLIENT } from "./config";
 
 export const SHOTS = "test/e2e/screenshots";
 
-export async function launch(): Promise<Browser> {
+/** Debian's chromium, headless; `extraArgs` for a suite's own switches (host rules, certificates). */
+export async function launch(extraArgs: string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
     headless: true,
@@ -17,6 +18,7 @@ export async function launch(): Promise<Browser> {
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      ...extraArgs,
     ],
   });
 }

@@ -20,9 +20,9 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuthPage, shot, signedInAdmin, sysApi, uniq } from "./browser";
+import { type AuthPage, launch, shot, signedInAdmin, sysApi, uniq } from "./browser";
 import { BASE, E2E_PORT } from "./config";
 
 const RP_ID = "rp.example.com";
@@ -83,21 +83,10 @@ function startFront(key: Buffer, cert: Buffer): Promise<number> {
 beforeAll(async () => {
   const { key, cert, spki } = makeCertificate();
   const port = await startFront(key, cert);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--host-resolver-rules=${HOSTS.map((h) => `MAP ${h} 127.0.0.1:${port}`).join(",")}`,
-      `--ignore-certificate-errors-spki-list=${spki}`,
-    ],
-  });
+  browser = await launch([
+    `--host-resolver-rules=${HOSTS.map((h) => `MAP ${h} 127.0.0.1:${port}`).join(",")}`,
+    `--ignore-certificate-errors-spki-list=${spki}`,
+  ]);
 });
 afterAll(async () => {
   await browser?.close();
