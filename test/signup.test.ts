@@ -88,6 +88,12 @@ describe("sign-up: happy paths", () => {
     expect(user.credentials[0]).toMatchObject({ type: "webauthn", payload: { credential_id: credential.id } });
     expect(user.credentials[0]!.discoverable_id).not.toBe("");
     expect(await signupRow(signup_id)).toBeNull();
+    const created = await env.DB.prepare("SELECT pool_id, actor, details FROM audit_events WHERE user_id = ? AND type = 'user.created'")
+      .bind(userId)
+      .all<{ pool_id: string; actor: string; details: string }>();
+    expect(created.results.map((r) => ({ ...r, details: JSON.parse(r.details) }))).toEqual([
+      { pool_id: pool, actor: `user:${userId}`, details: { via: "sign_up", workspace_id: wid } },
+    ]);
 
     // Signed out, back in with the one-tap passkey and no username.
     const opts = await signinOptions(wid, {});
@@ -244,6 +250,7 @@ describe("sign-up: no enumeration, no second account", () => {
     const users = await userIdsWith(pool, address);
     expect(users).toHaveLength(1);
     expect(await count("credentials", "user_id = ? AND type = 'webauthn'", users[0])).toBe(1);
+    expect(await count("audit_events", "user_id = ? AND type = 'user.created'", users[0])).toBe(1);
     // And later: the same answer.
     await expectError(await completeRes(wid, { signup_id, code, credential }), 401, "otp_invalid");
   });

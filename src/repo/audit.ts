@@ -15,6 +15,7 @@ export type AuditType =
   | "signin.succeeded"
   | "signin.failed"
   | "config.changed"
+  | "user.created"
   | "user.deactivated"
   | "user.deleted"
   | "rate_limited";

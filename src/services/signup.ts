@@ -24,6 +24,7 @@ import type { PasskeyMode } from "../domain/vocabulary";
 import { passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";
 import { ApiError, notFound, validationFailed } from "../errors";
+import { auditIfStmt } from "../repo/audit";
 import { workspaceConfig } from "../repo/config-cache";
 import { type BatchCounter, literal } from "../repo/counters";
 import { isUniqueViolation } from "../repo/errors";
@@ -60,6 +61,23 @@ export const SIGN_UP_EXISTING_ACCOUNT = "sign_up_existing_account";
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$/;
 const CONTROL = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+
+/** `user.created` for a signed-up account, written in the commit batch only if the account stays. */
+const accountAudit = (s: WorkspaceCall, row: SignupRow) =>
+  auditIfStmt(
+    s.env.DB,
+    {
+      tenantId: s.tenantId,
+      poolId: row.poolId,
+      userId: row.userId,
+      actor: `user:${row.userId}`,
+      type: "user.created",
+      details: { via: "sign_up", workspace_id: s.workspaceId },
+    },
+    s.now,
+    "SELECT 1 FROM users WHERE id = ?",
+    [row.userId],
+  );
 
 /** The workspace's sign-up: its passkey mode, the pool that takes new users, and the workspace's pools. */
 interface Target {
@@ -264,7 +282,8 @@ export async function completeSignup(s: WorkspaceCall, input: SignupCompletion):
       gate: {
         head: [...check.head, ...account.insert],
         gate: check.gate,
-        tail: [account.undo, ...check.tail],
+        // The account's audit event, only where the user is still there after the undo (its passkey landed).
+        tail: [account.undo, accountAudit(s, row), ...check.tail],
         settle: (head, tail) => {
           outcome = signupOutcome(head.slice(0, check.head.length), tail);
           refuseUnlessRight(s, outcome);

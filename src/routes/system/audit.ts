@@ -32,7 +32,7 @@ const AuditEvent = z
     type: z.string().openapi({
       description:
         "passkey.registered, passkey.renamed, passkey.deleted, passkey.clone_warning, passkey.recovered, otp.requested, otp.failed, " +
-        "signin.succeeded, signin.failed, config.changed, user.deactivated, user.deleted, …",
+        "signin.succeeded, signin.failed, config.changed, user.created (sign-up), user.deactivated, user.deleted, …",
     }),
     actor: z.string().openapi({ description: "system:<client_id>, user:<user_id> or anonymous" }),
     pool_id: z.string().nullable(),
