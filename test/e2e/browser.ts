@@ -29,12 +29,15 @@ export interface AuthPage {
   authenticatorId: string;
 }
 
-/** A page with a virtual platform authenticator (ctap2, internal, resident keys, user verification). */
-export async function pageWithAuthenticator(browser: Browser, opts: { automaticPresence?: boolean } = {}): Promise<AuthPage> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
+export interface AuthenticatorOptions {
+  automaticPresence?: boolean;
+  /** Whether its new passkeys are synced (backup eligible and backed up) or device-bound; chromium's default when absent. */
+  synced?: boolean;
+}
+
+/** Adds a virtual platform authenticator (ctap2, internal, resident keys, user verification) to the page's session. */
+export async function addVirtualAuthenticator(cdp: CDPSession, opts: AuthenticatorOptions = {}): Promise<string> {
+  const backup = opts.synced === undefined ? {} : { defaultBackupEligibility: opts.synced, defaultBackupState: opts.synced };
   const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
     options: {
       protocol: "ctap2",
@@ -43,9 +46,22 @@ export async function pageWithAuthenticator(browser: Browser, opts: { automaticP
       hasUserVerification: true,
       isUserVerified: true,
       automaticPresenceSimulation: opts.automaticPresence ?? true,
+      ...backup,
     },
   });
-  return { page, cdp, authenticatorId };
+  return authenticatorId;
+}
+
+/** A page with a virtual platform authenticator (addVirtualAuthenticator). */
+export async function pageWithAuthenticator(
+  browser: Browser,
+  opts: AuthenticatorOptions & { viewport?: { width: number; height: number } } = {},
+): Promise<AuthPage> {
+  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1100, height: 800 } });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  return { page, cdp, authenticatorId: await addVirtualAuthenticator(cdp, opts) };
 }
 
 /** Makes the virtual authenticator refuse user verification/presence, like a person cancelling the prompt. */

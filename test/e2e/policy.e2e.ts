@@ -9,7 +9,17 @@
 import * as oidc from "openid-client";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuthPage, enrollPasskey, launch, shot, signedInAdmin, sysApi, uniq } from "./browser";
+import {
+  addVirtualAuthenticator,
+  type AuthPage,
+  enrollPasskey,
+  launch,
+  pageWithAuthenticator,
+  shot,
+  signedInAdmin,
+  sysApi,
+  uniq,
+} from "./browser";
 import { BASE } from "./config";
 
 const PASSWORD = "correct horse battery staple";
@@ -23,30 +33,8 @@ beforeAll(async () => {
 });
 afterAll(async () => browser?.close());
 
-/** A virtual platform authenticator whose new passkeys are synced (BE and BS set) or device-bound. */
-async function addAuthenticator(p: Pick<AuthPage, "cdp">, synced: boolean): Promise<string> {
-  const { authenticatorId } = await p.cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-      defaultBackupEligibility: synced,
-      defaultBackupState: synced,
-    },
-  });
-  return authenticatorId;
-}
-
-async function pageWith(synced: boolean): Promise<AuthPage> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  return { page, cdp, authenticatorId: await addAuthenticator({ cdp }, synced) };
-}
+/** A page whose virtual authenticator makes synced (BE and BS set) or device-bound passkeys. */
+const pageWith = (synced: boolean) => pageWithAuthenticator(browser, { synced });
 
 /** A Smart + password workspace over a fresh pool (settings `pool`), a user with a password, and a public OIDC client. */
 async function world(pool: Record<string, unknown>) {
@@ -96,7 +84,7 @@ describe("a device-bound-only pool", () => {
 
     // The same person with a device-bound authenticator (a security key, a TPM-bound passkey): added.
     await p.cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId: p.authenticatorId });
-    await addAuthenticator(p, false);
+    await addVirtualAuthenticator(p.cdp, { synced: false });
     await page.getByRole("button", { name: "Add a passkey" }).click();
     await poll(() => rows(page).count()).toBe(1);
     await poll(() => status(page).textContent()).toContain("Passkey added");

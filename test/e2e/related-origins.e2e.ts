@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AuthPage, launch, shot, signedInAdmin, sysApi, uniq } from "./browser";
+import { type AuthPage, launch, pageWithAuthenticator, shot, signedInAdmin, sysApi, uniq } from "./browser";
 import { BASE, E2E_PORT } from "./config";
 
 const RP_ID = "rp.example.com";
@@ -115,22 +115,9 @@ async function world() {
 }
 
 async function appPage(origin: string): Promise<AuthPage & { errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 900, height: 500 } });
-  const page = await context.newPage();
+  const { page, cdp, authenticatorId } = await pageWithAuthenticator(browser, { viewport: { width: 900, height: 500 } });
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
   await page.goto(`${origin}/`);
   expect(await page.evaluate(() => window.isSecureContext)).toBe(true);
   return { page, cdp, authenticatorId, errors };
