@@ -48,8 +48,7 @@ import {
   passkeyFailed,
   spendCode,
 } from "./otp";
-import { signedIn } from "./signin";
-import { ADMIN_SCOPES, ADMIN_WORKSPACE, DEFAULT_ADMIN_SCOPE, DEFAULT_USER_SCOPE, USER_SCOPES, userScope } from "./user-token";
+import { requestableScope, signedIn } from "./signin";
 import { identifierKey } from "./users";
 
 export const RECOVER_WEBAUTHN = "recover_webauthn";
@@ -83,12 +82,6 @@ async function holderOf(s: WorkspaceCall, pools: readonly PoolRow[], address: st
   );
   return found.length === 1 ? found[0] : undefined;
 }
-
-/** Scopes a recovery may ask for (as a sign-in in this workspace), and the default. */
-const requestableScope = (s: WorkspaceCall, requested: string | undefined) =>
-  s.workspaceId === ADMIN_WORKSPACE
-    ? userScope(requested, ADMIN_SCOPES, DEFAULT_ADMIN_SCOPE)
-    : userScope(requested, USER_SCOPES, DEFAULT_USER_SCOPE);
 
 /**
  * The user in one read: its pool when it is one of the workspace's, the user (active, else none), the workspace's

@@ -240,8 +240,8 @@ export async function passkeyOptions(s: WorkspaceCall, body: { identifier?: stri
   return { login_id: tx.id, publicKey: options };
 }
 
-/** Scopes a sign-in may ask for in this workspace, and the default when it asks for none. */
-function requestableScope(s: WorkspaceCall, requested: string | undefined): string {
+/** Scopes a sign-in (or a recovery, which ends in one) may ask for in this workspace, and the default when it asks for none. */
+export function requestableScope(s: WorkspaceCall, requested: string | undefined): string {
   return s.workspaceId === ADMIN_WORKSPACE
     ? userScope(requested, ADMIN_SCOPES, DEFAULT_ADMIN_SCOPE)
     : userScope(requested, USER_SCOPES, DEFAULT_USER_SCOPE);
