@@ -19,7 +19,6 @@
  */
 import type { RegistrationResponseInput } from "../api/webauthn";
 import { poolOffersRecovery } from "../domain/pool";
-import { authenticationFacts, type ProvenFactor } from "../domain/oidc";
 import type { PasskeyMode } from "../domain/vocabulary";
 import { passkeyMode } from "../domain/workspace";
 import { notFound } from "../errors";
@@ -48,7 +47,7 @@ import {
   passkeyFailed,
   spendCode,
 } from "./otp";
-import { requestableScope, signedIn } from "./signin";
+import { requestableScope, signedInWithNewPasskey } from "./signin";
 import { identifierKey } from "./users";
 
 export const RECOVER_WEBAUTHN = "recover_webauthn";
@@ -252,12 +251,7 @@ export async function completeRecovery(s: WorkspaceCall, input: RecoveryCompleti
   );
   s.defer(notifyRecovered(s, user));
   const passkey = passkeys.find((p) => p.credentialId === input.credential.rawId);
-  const factor: ProvenFactor = {
-    kind: "passkey",
-    backupEligible: passkey?.backupEligible ?? true,
-    userVerified: passkey?.userVerified ?? false,
-  };
-  return signedIn(s, scope, { pool, userId: user.id, amr: authenticationFacts([factor]).amr, factors: [factor] }, input.authz);
+  return signedInWithNewPasskey(s, scope, { pool, userId: user.id }, passkey, input.authz);
 }
 
 /**

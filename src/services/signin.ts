@@ -34,7 +34,7 @@ import {
 } from "./user-token";
 import type { WorkspaceCall } from "./call";
 import { type StartedSession, startProviderSession } from "./oidc-session";
-import type { ProvenFactor } from "../domain/oidc";
+import { authenticationFacts, type ProvenFactor } from "../domain/oidc";
 import { takePasswordAttempt } from "./limits";
 import { identifierKey } from "./users";
 import type { WorkspaceWithPoolRows } from "./workspaces";
@@ -308,18 +308,32 @@ async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, user
  * scope asked for (`requested` already checked by requestableScope; "identity" only for administrators) and, when the
  * sign-in carried a pending OIDC authorization, the provider session and where the page goes next.
  */
-export async function signedIn(
-  s: WorkspaceCall,
-  requested: string,
-  { pool, userId, amr, factors }: Omit<Passed, "firstFactor">,
-  authz?: string,
-) {
+async function signedIn(s: WorkspaceCall, requested: string, { pool, userId, amr, factors }: Omit<Passed, "firstFactor">, authz?: string) {
   const scope = scopeForPool(s, requested, pool);
   const token = await createUserToken(s, { workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: s.now });
   if (authz === undefined) return token;
   const session = await startProviderSession(s, authz, { poolId: pool.id, userId }, factors);
   const more: OidcContinuation = session ? { continue_url: session.continueUrl, providerSession: session } : {};
   return { ...token, ...more };
+}
+
+/**
+ * Signed in by a passkey just registered (sign-up, recovery): the registration proved possession (and UV when its
+ * flag was set), a first factor. A flag the stored row lacks counts against the passkey: synced, not user-verified.
+ */
+export function signedInWithNewPasskey(
+  s: WorkspaceCall,
+  requested: string,
+  who: { pool: PoolRow; userId: string },
+  passkey: { backupEligible: boolean | null; userVerified: boolean | null } | undefined,
+  authz?: string,
+) {
+  const factor: ProvenFactor = {
+    kind: "passkey",
+    backupEligible: passkey?.backupEligible ?? true,
+    userVerified: passkey?.userVerified ?? false,
+  };
+  return signedIn(s, requested, { ...who, amr: authenticationFacts([factor]).amr, factors: [factor] }, authz);
 }
 
 /** POST /login/webauthn/finish: verifies the assertion, then a token or the next factor. */

@@ -19,7 +19,6 @@ import type { RegistrationResponseInput } from "../api/webauthn";
 import { b64url, newId, randomBytes } from "../crypto/bytes";
 import { hmac, hmacKey } from "../crypto/derive";
 import { OTP_FAILURES, OTP_REQUESTS, retryAfterSeconds } from "../domain/limits";
-import { authenticationFacts, type ProvenFactor } from "../domain/oidc";
 import type { PasskeyMode } from "../domain/vocabulary";
 import { passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";
@@ -52,7 +51,7 @@ import type { WorkspaceCall } from "./call";
 import { poolLimit, rateLimited } from "./limits";
 import { messengerFor, type Messenger } from "./messenger";
 import { codePolicy, generateCode, otpInvalid } from "./otp";
-import { type OidcContinuation, signedIn } from "./signin";
+import { type OidcContinuation, signedInWithNewPasskey } from "./signin";
 import { type createUserToken, DEFAULT_USER_SCOPE, USER_SCOPES, userScope } from "./user-token";
 import { identifierKey } from "./users";
 
@@ -298,11 +297,5 @@ export async function completeSignup(s: WorkspaceCall, input: SignupCompletion):
   }
   const passkey = passkeys.find((p) => p.userId === row.userId);
   if (!passkey) throw otpInvalid();
-  const factor: ProvenFactor = {
-    kind: "passkey",
-    backupEligible: passkey.backupEligible === true,
-    userVerified: passkey.userVerified === true,
-  };
-  const { amr } = authenticationFacts([factor]);
-  return signedIn(s, scope, { pool, userId: row.userId, amr, factors: [factor] }, input.authz);
+  return signedInWithNewPasskey(s, scope, { pool, userId: row.userId }, passkey, input.authz);
 }
