@@ -158,6 +158,8 @@ describe("passkey upgrade after a password sign-in", () => {
     const offer = page.getByRole("region", { name: "Sign in faster next time" });
     await offer.waitFor();
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("passkey-offer-title");
+    // The sign-in forms step aside while the offer is shown.
+    expect(await page.locator("#first-step").isHidden()).toBe(true);
     await shot(page, "upgrade-offer");
     expect((await recorded(page)).creates).toEqual([]);
 
