@@ -132,18 +132,16 @@ export interface Scenario<C> {
   bestEffort?: (call: StorageCall) => boolean;
   /** Documented partial states (table deltas) other than none/complete, and why. */
   allowedPartial?: { effect: Effect; why: string }[];
+  /** Tables watched besides WATCHED (e.g. users and signups for sign-up, the oidc_* tables for OIDC). */
+  watch?: string[];
 }
 
 type Effect = Record<string, string>;
 
-async function rows() {
-  return tableRows(WATCHED);
-}
-
 /** Per table, how many rows were removed and added (a changed row is one of each). */
 function effectOf(before: Record<string, string[]>, after: Record<string, string[]>): Effect {
   const out: Effect = {};
-  for (const t of WATCHED) {
+  for (const t of Object.keys(before)) {
     const b = new Set(before[t]);
     const a = new Set(after[t]);
     const removed = [...b].filter((r) => !a.has(r)).length;
@@ -168,6 +166,7 @@ export function faultSweep() {
 
   async function sweep<C>(s: Scenario<C>): Promise<string[]> {
     const problems: string[] = [];
+    const rows = () => tableRows([...WATCHED, ...(s.watch ?? [])]);
     // Clean run: count the calls and learn the complete effect.
     const c0 = await s.prepare();
     const clean = new FaultPlan();
