@@ -17,4 +17,16 @@ export function orm(d1: D1Database): Orm {
   return db;
 }
 
+/** A drizzle query builder (insert, update, delete, select). */
+export type Query = { toSQL(): { sql: string; params: unknown[] } };
+
+/**
+ * A drizzle query as a plain D1 statement, for a batch that also holds statements built elsewhere (e.g. an audit event
+ * or the end of a user's sessions joining a user update).
+ */
+export function statementOf(d1: D1Database, q: Query): D1PreparedStatement {
+  const { sql, params } = q.toSQL();
+  return d1.prepare(sql).bind(...params);
+}
+
 export const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());

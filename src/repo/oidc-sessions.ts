@@ -113,9 +113,14 @@ export async function endOidcSession(
  * the number of sessions ended.
  */
 export async function endUserOidcSessions(d1: D1Database, tenantId: string, userId: string, now: number): Promise<number> {
-  const results = await d1.batch([
+  const results = await d1.batch(endUserOidcSessionsStmts(d1, tenantId, userId, now));
+  return results[results.length - 1]?.meta.changes ?? 0;
+}
+
+/** The statements of `endUserOidcSessions`, for the batch of a change that must not commit without them (deactivation). */
+export function endUserOidcSessionsStmts(d1: D1Database, tenantId: string, userId: string, now: number): D1PreparedStatement[] {
+  return [
     ...endStatements(d1, tenantId, "user_id = ?", [userId], now),
     d1.prepare("DELETE FROM oidc_sessions WHERE tenant_id = ? AND user_id = ?").bind(tenantId, userId),
-  ]);
-  return results[results.length - 1]?.meta.changes ?? 0;
+  ];
 }

@@ -1,8 +1,9 @@
 /** Storage of users with their identifiers, addresses and credentials (tables users, identifiers, verifiable_addresses, credentials). */
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { orm } from "../db/client";
+import { orm, type Query, statementOf } from "../db/client";
 import { credentials, identifiers, users, verifiableAddresses } from "../db/schema";
+import { type AuditEvent, auditIfStmt } from "./audit";
 import { isUniqueViolation } from "./errors";
 import { mapped, rowMapper } from "./rows";
 
@@ -163,11 +164,20 @@ export interface UserChanges {
   passwordHash?: { id: string; hash: string };
 }
 
-/** Applies an update in one batch; false when the user is not in this tenant and pool. */
-export async function updateUser(d1: D1Database, current: UserRow, upd: UserChanges, now: number): Promise<boolean> {
+/**
+ * Applies an update in one batch, with the caller's `also` (e.g. a deactivation's session ending and audit event), so
+ * the change and what comes with it commit together; false when the user is not in this tenant and pool.
+ */
+export async function updateUser(
+  d1: D1Database,
+  current: UserRow,
+  upd: UserChanges,
+  now: number,
+  also: D1PreparedStatement[] = [],
+): Promise<boolean> {
   const db = orm(d1);
   const { idents, addrs } = childRows(current, { identifiers: upd.identifiers ?? [], addresses: upd.addresses ?? [] });
-  const stmts: BatchItem<"sqlite">[] = [];
+  const stmts: Query[] = [];
   if (upd.identifiers) {
     stmts.push(db.delete(identifiers).where(eq(identifiers.userId, current.id)));
     if (idents.length) stmts.push(db.insert(identifiers).values(idents));
@@ -205,25 +215,36 @@ export async function updateUser(d1: D1Database, current: UserRow, upd: UserChan
   };
   let changed = 0;
   await runOrTaken(async () => {
-    const [first] = await db.batch([
-      db
-        .update(users)
-        .set(set)
-        .where(and(scope(current.tenantId, current.poolId), eq(users.id, current.id))),
-      ...stmts,
-    ]);
-    changed = first.meta.changes;
+    const update = db
+      .update(users)
+      .set(set)
+      .where(and(scope(current.tenantId, current.poolId), eq(users.id, current.id)));
+    const [first] = await d1.batch([...[update, ...stmts].map((q) => statementOf(d1, q)), ...also]);
+    changed = first?.meta.changes ?? 0;
   });
   return changed === 1;
 }
 
-export async function deleteUser(d1: D1Database, tenantId: string, poolId: string, userId: string): Promise<boolean> {
+/**
+ * Deletes a user (its children, provider sessions, codes and refresh tokens by cascade) and records `audit` in the same
+ * batch, the event only when the user existed; false when it did not.
+ */
+export async function deleteUser(
+  d1: D1Database,
+  tenantId: string,
+  poolId: string,
+  userId: string,
+  audit: AuditEvent,
+  now: number,
+): Promise<boolean> {
+  const where = "tenant_id = ? AND pool_id = ? AND id = ?";
+  const binds = [tenantId, poolId, userId];
   // RETURNING, not meta.changes: D1 counts the rows removed by ON DELETE CASCADE in changes.
-  const rows = await orm(d1)
-    .delete(users)
-    .where(and(scope(tenantId, poolId), eq(users.id, userId)))
-    .returning({ id: users.id });
-  return rows.length === 1;
+  const [, del] = await d1.batch([
+    auditIfStmt(d1, audit, now, `SELECT 1 FROM users WHERE ${where}`, binds),
+    d1.prepare(`DELETE FROM users WHERE ${where} RETURNING id`).bind(...binds),
+  ]);
+  return (del?.results.length ?? 0) === 1;
 }
 
 /** The id of the user of this pool with that identifier (`key` is services/users identifierKey form), if any. */

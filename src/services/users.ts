@@ -3,9 +3,9 @@ import { b64url, newId, randomBytes } from "../crypto/bytes";
 import { hashPassword } from "../crypto/password";
 import { ApiError, notFound, validationFailed } from "../errors";
 import * as userRepo from "../repo/users";
-import { endUserOidcSessions } from "../repo/oidc-sessions";
+import { endUserOidcSessionsStmts } from "../repo/oidc-sessions";
 import { type CredentialRow, IdentifierTaken, type NewUserData, type UserRow, type UserWithData } from "../repo/users";
-import { recordAudit } from "../repo/audit";
+import { auditStmt } from "../repo/audit";
 import type { UserInput, UserUpdate } from "../api/user";
 import type { Call } from "./call";
 import { getPool } from "./pools";
@@ -127,6 +127,17 @@ export async function createUser(call: Call, poolId: string, input: UserInput): 
 export async function updateUser(call: Call, poolId: string, userId: string, input: UserUpdate): Promise<UserWithData> {
   const current = await getUser(call, poolId, userId);
   const password = input.credentials?.[0]?.password;
+  // Deactivation ends the user's provider sessions and refresh tokens (issue 10; deletion does so by cascade) in the
+  // update's batch, so no inactive user keeps a live session; also when already inactive (idempotent), audited once.
+  const ending =
+    input.status === "inactive"
+      ? [
+          ...endUserOidcSessionsStmts(call.env.DB, call.tenantId, userId, call.now),
+          ...(current.status === "active"
+            ? [auditStmt(call.env.DB, { tenantId: call.tenantId, poolId, userId, actor: call.actor, type: "user.deactivated" }, call.now)]
+            : []),
+        ]
+      : [];
   try {
     const ok = await userRepo.updateUser(
       call.env.DB,
@@ -140,16 +151,12 @@ export async function updateUser(call: Call, poolId: string, userId: string, inp
         passwordHash: password === undefined ? undefined : { id: newId(), hash: await hashPassword(password) },
       },
       call.now,
+      ending,
     );
     if (!ok) throw notFound("user");
   } catch (e) {
     if (e instanceof IdentifierTaken) throw taken();
     throw e;
-  }
-  if (current.status === "active" && input.status === "inactive") {
-    // Deactivation ends the user's provider sessions and refresh tokens (issue 10); deletion does so by cascade.
-    await endUserOidcSessions(call.env.DB, call.tenantId, userId, call.now);
-    await recordAudit(call.env.DB, { tenantId: call.tenantId, poolId, userId, actor: call.actor, type: "user.deactivated" }, call.now);
   }
   return getUser(call, poolId, userId);
 }
@@ -162,6 +169,6 @@ export async function listUsers(call: Call, poolId: string, page: { limit: numbe
 }
 
 export async function deleteUser(call: Call, poolId: string, userId: string): Promise<void> {
-  if (!(await userRepo.deleteUser(call.env.DB, call.tenantId, poolId, userId))) throw notFound("user");
-  await recordAudit(call.env.DB, { tenantId: call.tenantId, poolId, userId, actor: call.actor, type: "user.deleted" }, call.now);
+  const audit = { tenantId: call.tenantId, poolId, userId, actor: call.actor, type: "user.deleted" as const };
+  if (!(await userRepo.deleteUser(call.env.DB, call.tenantId, poolId, userId, audit, call.now))) throw notFound("user");
 }
