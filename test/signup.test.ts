@@ -7,6 +7,8 @@ import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SoftAuthenticator } from "./authenticator";
 import { call, expectError, json, ORIGIN, sys, uid } from "./helpers/api";
+import { send } from "./helpers/fault-sweep";
+import { FaultPlan, faultyEnv } from "./helpers/faults";
 import { messagesTo, pendingAuthorization, publicClient } from "./helpers/hosted";
 import { count, newPool, newUser } from "./helpers/passkeys";
 import { finish, newWorkspace, options as signinOptions, type Tokens, verifyWithJwks } from "./helpers/signin";
@@ -253,6 +255,30 @@ describe("sign-up: no enumeration, no second account", () => {
     expect(await count("audit_events", "user_id = ? AND type = 'user.created'", users[0])).toBe(1);
     // And later: the same answer.
     await expectError(await completeRes(wid, { signup_id, code, credential }), 401, "otp_invalid");
+  });
+
+  it("a complete that read the sign-up before another committed it makes nothing and audits nothing", async () => {
+    // The interleaving the parallel test above meets only under load, made certain: the loser's reads run, its commit
+    // batch waits until the winner's complete has landed, then runs against the consumed sign-up.
+    const { pool, wid } = await signupWorkspace("smart");
+    const address = `${uid("late")}@example.com`;
+    const { signup_id, code, credential } = await registered(wid, address);
+    const { publicKey } = await json<Creation>(await optionsRes(wid, signup_id, code));
+    const other = await new SoftAuthenticator().register(publicKey, { origin: ORIGIN });
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const plan = FaultPlan.holdNth("d1", 1, undefined, held); // the 2nd D1 round trip: the commit batch
+    const loser = send(faultyEnv(env, plan), "POST", path(wid, "webauthn/complete"), { body: { signup_id, code, credential: other } });
+    await json(await completeRes(wid, { signup_id, code, credential }));
+    release();
+    await expectError(await loser, 401, "otp_invalid");
+    expect(plan.calls.filter((c) => c.kind === "d1").map((c) => c.op)).toEqual(["batch", "batch"]);
+    const users = await userIdsWith(pool, address);
+    expect(users).toHaveLength(1);
+    expect(await count("credentials", "user_id = ? AND type = 'webauthn'", users[0])).toBe(1);
+    expect(await count("audit_events", "user_id = ? AND type = 'user.created'", users[0])).toBe(1);
   });
 
   it("an identifier taken meanwhile (an administrator made the user) fails cleanly with no second account", async () => {

@@ -195,14 +195,19 @@ export async function checkSignupCode(d1: D1Database, check: SignupCheckStmts): 
  * The account of a completed sign-up, for the commit batch of its passkey: the user (active, the row's id and user
  * handle), the address as its email identifier and as a verified address, each only where `gate` holds. An identifier
  * taken meanwhile fails the batch (UNIQUE identifiers), which D1 rolls back whole. `undo` (for the tail) removes the
- * user again, in the same transaction, when its passkey did not land (cascading to identifier and address).
+ * user again, in the same transaction, when its passkey did not land (cascading to identifier and address). `audit`
+ * (for the tail, after `undo` and before the row is consumed) records `created` only where the user stayed and `gate`
+ * still holds, i.e. this batch made the account: a parallel complete that lost the race finds the user but not the
+ * gate, and records nothing.
  */
 export function accountStmts(
   d1: D1Database,
   r: SignupRow,
   gate: Fragment,
+  created: AuditEvent,
   now: number,
-): { insert: D1PreparedStatement[]; undo: D1PreparedStatement } {
+): { insert: D1PreparedStatement[]; undo: D1PreparedStatement; audit: D1PreparedStatement } {
+  const made = sqlOf`SELECT 1 FROM users WHERE id = ${r.userId} AND tenant_id = ${r.tenantId} AND (${gate})`;
   return {
     insert: [
       prepareFragment(
@@ -226,5 +231,6 @@ export function accountStmts(
         "DELETE FROM users WHERE id = ? AND tenant_id = ? AND NOT EXISTS (SELECT 1 FROM credentials WHERE user_id = ? AND type = 'webauthn')",
       )
       .bind(r.userId, r.tenantId, r.userId),
+    audit: auditIfStmt(d1, created, now, made.text, [...made.binds]),
   };
 }

@@ -23,7 +23,7 @@ import type { PasskeyMode } from "../domain/vocabulary";
 import { passkeyMode } from "../domain/workspace";
 import type { Env } from "../env";
 import { ApiError, notFound, validationFailed } from "../errors";
-import { auditIfStmt } from "../repo/audit";
+import type { AuditEvent } from "../repo/audit";
 import { workspaceConfig } from "../repo/config-cache";
 import { type BatchCounter, literal } from "../repo/counters";
 import { isUniqueViolation } from "../repo/errors";
@@ -61,22 +61,15 @@ export const SIGN_UP_EXISTING_ACCOUNT = "sign_up_existing_account";
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]+$/;
 const CONTROL = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
 
-/** `user.created` for a signed-up account, written in the commit batch only if the account stays. */
-const accountAudit = (s: WorkspaceCall, row: SignupRow) =>
-  auditIfStmt(
-    s.env.DB,
-    {
-      tenantId: s.tenantId,
-      poolId: row.poolId,
-      userId: row.userId,
-      actor: `user:${row.userId}`,
-      type: "user.created",
-      details: { via: "sign_up", workspace_id: s.workspaceId },
-    },
-    s.now,
-    "SELECT 1 FROM users WHERE id = ?",
-    [row.userId],
-  );
+/** `user.created` for a signed-up account (repo/signups.ts accountStmts writes it only where the account stays). */
+const accountCreated = (s: WorkspaceCall, row: SignupRow): AuditEvent => ({
+  tenantId: s.tenantId,
+  poolId: row.poolId,
+  userId: row.userId,
+  actor: `user:${row.userId}`,
+  type: "user.created",
+  details: { via: "sign_up", workspace_id: s.workspaceId },
+});
 
 /** The workspace's sign-up: its passkey mode, the pool that takes new users, and the workspace's pools. */
 interface Target {
@@ -269,7 +262,7 @@ export async function completeSignup(s: WorkspaceCall, input: SignupCompletion):
   const pool = poolOf(t, read.row);
   const row = read.row as SignupRow;
   const check = await codeCheck(s, pool, row, input.code, "consume");
-  const account = accountStmts(s.env.DB, row, check.gate, s.now);
+  const account = accountStmts(s.env.DB, row, check.gate, accountCreated(s, row), s.now);
   let outcome: SignupOutcome | undefined;
   let passkeys: Awaited<ReturnType<typeof completeRegistration>>;
   try {
@@ -281,8 +274,7 @@ export async function completeSignup(s: WorkspaceCall, input: SignupCompletion):
       gate: {
         head: [...check.head, ...account.insert],
         gate: check.gate,
-        // The account's audit event, only where the user is still there after the undo (its passkey landed).
-        tail: [account.undo, accountAudit(s, row), ...check.tail],
+        tail: [account.undo, account.audit, ...check.tail],
         settle: (head, tail) => {
           outcome = signupOutcome(head.slice(0, check.head.length), tail);
           refuseUnlessRight(s, outcome);

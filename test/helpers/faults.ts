@@ -30,7 +30,17 @@ export class FaultPlan {
   constructor(
     readonly failAt: (c: StorageCall) => boolean = () => false,
     readonly mode: FaultMode = "before",
+    /** Waits before a call reaches storage (e.g. to let a parallel request commit first); no fault. */
+    readonly holdAt: (c: StorageCall) => Promise<unknown> | undefined = () => undefined,
   ) {}
+
+  /** Holds the n-th call of one kind (0-based) until `release` settles, then runs it: a chosen interleaving of a race. */
+  static holdNth(kind: StorageKind, n: number, op: string | undefined, release: Promise<unknown>) {
+    let seen = 0;
+    return new FaultPlan(undefined, "before", (c) =>
+      c.kind === kind && (op === undefined || c.op === op) && seen++ === n ? release : undefined,
+    );
+  }
 
   /** Fails the call with this running index. */
   static at(index: number, mode: FaultMode = "before") {
@@ -46,6 +56,7 @@ export class FaultPlan {
   async call<T>(kind: StorageKind, op: string, detail: string, run: () => Promise<T>, statements = kind === "d1" ? 1 : 0): Promise<T> {
     const c: StorageCall = { index: this.calls.length, kind, op, detail, statements };
     this.calls.push(c);
+    await this.holdAt(c);
     const fail = this.failAt(c);
     if (fail && this.mode === "before") throw this.fault(c);
     const result = await run();
