@@ -10,6 +10,7 @@ import { workspaceConfig } from "../src/repo/config-cache";
 import { SoftAuthenticator } from "./authenticator";
 import { expectError, json, ORIGIN, sys, uid } from "./helpers/api";
 import { FaultPlan, faultyEnv, type StorageUse, storageUse } from "./helpers/faults";
+import { pendingAuthorization, publicClient } from "./helpers/hosted";
 import { enroll, newUser } from "./helpers/passkeys";
 import { finish, options, type Options, optionsRes, password, setup } from "./helpers/signin";
 import { describeCalls, type Measured, measuredFetch, measuredPost } from "./helpers/storage-use";
@@ -69,6 +70,23 @@ describe("passkey sign-in", () => {
       expectNoDeferred(f);
     });
   }
+
+  it("finish with a pending OIDC authorization: the same 2 D1 round trips, the provider session in the commit batch; +1 KV read", async () => {
+    const w = await world("smart");
+    const { authz } = await pendingAuthorization(w.wid, {
+      clientId: await publicClient(w.wid, { redirect: "https://app.example.com/cb", scopes: ["openid"] }),
+      redirect: "https://app.example.com/cb",
+      scope: "openid",
+    });
+    const opts = await options(w.wid, w.body);
+    const credential = await w.auth.authenticate(opts.publicKey, { origin: ORIGIN });
+    const f = await measuredPost(`/default/${w.wid}/login/webauthn/finish`, { login_id: opts.login_id, credential, authz });
+    expect(await json(f.res)).toHaveProperty("continue_url");
+    // The pending authorization is read beside the sign-in transaction; the session row joins the commit batch.
+    expectUse(f.critical, { d1RoundTrips: 2, kvReads: 2 });
+    expect(f.critical.d1Statements, describeCalls(f.critical)).toBe(5); // 1 read + consume, update, audit, session
+    expectNoDeferred(f);
+  });
 
   it("Classic options for an unknown identifier (a decoy) cost what a real user's cost", async () => {
     const w = await world("classic");

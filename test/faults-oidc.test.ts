@@ -10,8 +10,7 @@
  *   - the answer is 503 storage_unavailable with Retry-After, or the step's success when the failing call came after
  *     the commit and is best-effort clean-up (`bestEffort`); never another 5xx;
  *   - nothing partial: the watched tables (credentials, consumed_challenges, one_time_codes, audit_events and each
- *     scenario's `watch`: the oidc_* tables, users) changed not at all or exactly as in the clean run, except the
- *     partial states a scenario documents in `allowedPartial` (each says why it is harmless);
+ *     scenario's `watch`: the oidc_* tables, users) changed not at all or exactly as in the clean run;
  *   - no token without its consumed challenge; no tokens with the code left usable; never two usable refresh tokens of
  *     one family; no deactivated or deleted user with a live provider session or refresh token;
  *   - the client's retry: the whole flow again from authorize (new code), and where a client naturally repeats the
@@ -270,15 +269,8 @@ describe("storage faults at every call of the OpenID Provider and session-ending
         expect((await liveOfUser(c.user.id)).sessions).toBe(1);
       },
       retry: async (c) => void (await wholeFlow(c.auth)),
-      // The sign-in commits (consumed challenge, sign count, audit: one batch) before the provider session is started
-      // (KV read of the pending authorization, then the session insert: src/services/signin.ts signedIn). A fault on
-      // those two, or on the commit's answer, is a 503 after the commit: no token, no cookie, no session.
-      allowedPartial: [
-        {
-          effect: { credentials: "-1+1", consumed_challenges: "-0+1", audit_events: "-0+1" },
-          why: "sign-in committed, provider session not started, 503: harmless, as a sign-in whose answer was lost (nothing delivered, the assertion cannot be replayed, the pending authorization stays in KV); the retry signs in again",
-        },
-      ],
+      // The provider session is stored in the assertion's commit batch (src/services/signin.ts passkeyFinish `admit`):
+      // a fault anywhere leaves nothing, or the whole sign-in with its session (a lost answer after the commit).
     });
   });
 

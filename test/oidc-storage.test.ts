@@ -17,7 +17,7 @@ import { insertOidcCode, type OidcCodeRow, redeemOidcCode, sessionFacts } from "
 import { consentedScopes, hasConsent, rememberConsent } from "../src/repo/oidc-consents";
 import { revokeRefreshFamily, rotateRefreshToken } from "../src/repo/oidc-refresh-tokens";
 import {
-  createOidcSession,
+  createOidcSessionStmt,
   endOidcSession,
   endUserOidcSessions,
   type OidcSessionRow,
@@ -70,7 +70,7 @@ async function newSession(userId: string, over: Partial<OidcSessionRow> = {}): P
     expiresAt: now + 3_600_000,
     ...over,
   };
-  await createOidcSession(db, row);
+  await createOidcSessionStmt(db, row).run();
   return { row, cookie };
 }
 

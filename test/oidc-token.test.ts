@@ -14,7 +14,7 @@ import { CLIENT_DEFAULTS } from "../src/domain/oidc";
 import { resetConfigCache } from "../src/repo/config-cache";
 import { insertOidcClient, type OidcClientRow } from "../src/repo/oidc-clients";
 import { insertOidcCode, sessionFacts } from "../src/repo/oidc-codes";
-import { createOidcSession, type OidcSessionRow } from "../src/repo/oidc-sessions";
+import { createOidcSessionStmt, type OidcSessionRow } from "../src/repo/oidc-sessions";
 import { createOidcTokens, type OidcTokenRequest } from "../src/services/oidc-token";
 import { basic, call, expectOAuthError, json, ORIGIN, sys, systemToken, uid } from "./helpers/api";
 import { testWorkspaceCall } from "./helpers/call";
@@ -70,7 +70,7 @@ async function newSession(user: { id: string }, over: Partial<OidcSessionRow> = 
     expiresAt: now + 3_600_000,
     ...over,
   };
-  await createOidcSession(db, row);
+  await createOidcSessionStmt(db, row).run();
   return row;
 }
 

@@ -320,7 +320,7 @@ describe("password and passkey as second factor", () => {
     expect(await verifyWithJwks(tokens.access_token)).toMatchObject({ sub: user.id, amr: ["pwd", "pop"] });
   });
 
-  it("a passkey cannot stand in for the password when it is only a second factor", async () => {
+  it("a passkey cannot stand in for the password when it is only a second factor; the refusal commits nothing", async () => {
     const { pool, wid, user } = await twoFactor();
     const auth = new SoftAuthenticator();
     await enroll(auth, pool, user.id, "classic");
@@ -329,6 +329,14 @@ describe("password and passkey as second factor", () => {
       await finish(wid, opts.login_id, await auth.authenticate(opts.publicKey, { origin: ORIGIN })),
       401,
       "authentication_failed",
+    );
+    // Refused after the signature verified but before the commit: the challenge unused, the sign count unchanged, the
+    // failure audited with its reason and no success beside it.
+    expect(await count("consumed_challenges", "challenge = ?", opts.publicKey.challenge)).toBe(0);
+    expect(await count("credentials", "user_id = ? AND type = 'webauthn' AND sign_count = 0 AND last_used_at IS NULL", user.id)).toBe(1);
+    expect(await count("audit_events", "user_id = ? AND type = 'signin.succeeded'", user.id)).toBe(0);
+    expect(await count("audit_events", "user_id = ? AND type = 'signin.failed' AND details LIKE ?", user.id, "%not a first factor%")).toBe(
+      1,
     );
   });
 

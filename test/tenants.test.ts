@@ -8,7 +8,7 @@ import { CLIENT_DEFAULTS } from "../src/domain/oidc";
 import { insertOidcClient } from "../src/repo/oidc-clients";
 import { insertOidcCode, redeemOidcCode } from "../src/repo/oidc-codes";
 import { rememberConsent } from "../src/repo/oidc-consents";
-import { createOidcSession } from "../src/repo/oidc-sessions";
+import { createOidcSessionStmt } from "../src/repo/oidc-sessions";
 import { fromB64url, SoftAuthenticator } from "./authenticator";
 import { basic, call, CLIENT, expectError, expectOAuthError, json, ORIGIN, requestToken, sys, systemToken, uid } from "./helpers/api";
 import { count, enroll, newPool, newUser } from "./helpers/passkeys";
@@ -90,7 +90,7 @@ async function oidcRows(tenantId: string, userId: string, poolId: string): Promi
     createdAt: now,
     expiresAt: now + 60_000,
   };
-  await createOidcSession(env.DB, { id: sessionId, cookieHash: uid("cookie"), ...facts });
+  await createOidcSessionStmt(env.DB, { id: sessionId, cookieHash: uid("cookie"), ...facts }).run();
   await insertOidcCode(env.DB, {
     ...facts,
     codeHash,

@@ -5,15 +5,16 @@
  * Each function is one D1 round trip (one query or one batch).
  */
 import { and, eq, gt } from "drizzle-orm";
-import { orm } from "../db/client";
+import { orm, statementOf } from "../db/client";
 import { oidcClients, oidcConsents, oidcSessions, users } from "../db/schema";
 import type { OidcClientRow } from "./oidc-clients";
 
 export type OidcSessionRow = typeof oidcSessions.$inferSelect;
 
 /** Stores a new session. One statement. */
-export async function createOidcSession(d1: D1Database, row: OidcSessionRow): Promise<void> {
-  await orm(d1).insert(oidcSessions).values(row);
+/** The insert of a provider session, for the commit batch of the sign-in that starts it. */
+export function createOidcSessionStmt(d1: D1Database, row: OidcSessionRow): D1PreparedStatement {
+  return statementOf(d1, orm(d1).insert(oidcSessions).values(row));
 }
 
 /** The workspace's session behind this cookie, unexpired and of an active user; undefined otherwise. */

@@ -214,7 +214,8 @@ export interface AssertionUpdate {
 
 /**
  * One batch: consume the challenge and record the use of the passkey (counter, backup state, last use) with an
- * audit event. False when the challenge was already consumed (a replay): nothing is changed then.
+ * audit event, and the caller's `also` (a provider session). False when the challenge was already consumed (a
+ * replay): nothing is changed then.
  */
 export async function commitAssertion(
   d1: D1Database,
@@ -222,6 +223,7 @@ export async function commitAssertion(
   u: AssertionUpdate,
   audit: AuditEvent,
   now: number,
+  also: D1PreparedStatement[] = [],
 ): Promise<boolean> {
   try {
     await d1.batch([
@@ -243,6 +245,7 @@ export async function commitAssertion(
           u.credentialEntryId,
         ),
       auditStmt(d1, audit, now),
+      ...also,
     ]);
     return true;
   } catch (e) {

@@ -8,7 +8,7 @@ import { newId, newOpaqueSecret, secretHash } from "../crypto/bytes";
 import { authenticationFacts, type ProvenFactor } from "../domain/oidc";
 import { TTL } from "../domain/ttl";
 import { getPendingAuthorization } from "../repo/pending-authorizations";
-import { createOidcSession, endOidcSession } from "../repo/oidc-sessions";
+import { createOidcSessionStmt, endOidcSession } from "../repo/oidc-sessions";
 import type { WorkspaceCall } from "./call";
 
 /** The cookie that names a provider session, its path /{tid}/{wid} (set by the route). */
@@ -26,25 +26,42 @@ export interface StartedSession {
 export const resumePath = (tid: string, wid: string, authzId: string) =>
   `/${encodeURIComponent(tid)}/${encodeURIComponent(wid)}/oauth2/authorize/resume?authz=${encodeURIComponent(authzId)}`;
 
+/** A pending authorization read before a sign-in commits, with the new session's id and cookie secret. */
+export interface SessionToStart {
+  authzId: string;
+  id: string;
+  secret: string;
+  cookieHash: string;
+}
+
 /**
- * A sign-in on the hosted page that carried `authz` completed: when the pending authorization is this workspace's and
- * still valid, stores a provider session (amr/acr from the proven factors) and returns its cookie secret and the resume
- * URL; null otherwise (the sign-in stands, without a provider session).
+ * Before a sign-in that carried `authz` commits: the pending authorization, when it is this workspace's and still
+ * valid, and the secret of the session that sign-in will start; null otherwise (the sign-in stands, without a provider
+ * session).
  */
-export async function startProviderSession(
-  s: WorkspaceCall,
-  authzId: string,
-  who: { poolId: string; userId: string },
-  factors: readonly ProvenFactor[],
-): Promise<StartedSession | null> {
+export async function sessionToStart(s: WorkspaceCall, authzId: string): Promise<SessionToStart | null> {
   const pending = await getPendingAuthorization(s.env.CHALLENGES, { id: authzId, tenantId: s.tenantId, workspaceId: s.workspaceId }, s.now);
   if (!pending) return null;
-  const { amr, acr } = authenticationFacts(factors);
   const secret = newOpaqueSecret();
+  return { authzId, id: newId(), secret, cookieHash: await secretHash(secret) };
+}
+
+/**
+ * The provider session of a completed sign-in (amr/acr from the proven factors): the statement that stores it, for the
+ * batch that commits the sign-in, so there is never a committed sign-in without its session or the reverse; and what
+ * the route needs (cookie secret, resume URL).
+ */
+export function providerSession(
+  s: WorkspaceCall,
+  t: SessionToStart,
+  who: { poolId: string; userId: string },
+  factors: readonly ProvenFactor[],
+): { stmt: D1PreparedStatement; started: StartedSession } {
+  const { amr, acr } = authenticationFacts(factors);
   const expiresAt = s.now + TTL.providerSession * 1000;
-  await createOidcSession(s.env.DB, {
-    id: newId(),
-    cookieHash: await secretHash(secret),
+  const stmt = createOidcSessionStmt(s.env.DB, {
+    id: t.id,
+    cookieHash: t.cookieHash,
     tenantId: s.tenantId,
     workspaceId: s.workspaceId,
     poolId: who.poolId,
@@ -55,7 +72,24 @@ export async function startProviderSession(
     createdAt: s.now,
     expiresAt,
   });
-  return { secret, expiresAt, continueUrl: resumePath(s.tenantId, s.workspaceId, authzId) };
+  return { stmt, started: { secret: t.secret, expiresAt, continueUrl: resumePath(s.tenantId, s.workspaceId, t.authzId) } };
+}
+
+/**
+ * A sign-in whose commit could not carry the session (sign-up, recovery, password) completed: stores the provider
+ * session on its own; null when the pending authorization is gone or not this workspace's.
+ */
+export async function startProviderSession(
+  s: WorkspaceCall,
+  authzId: string,
+  who: { poolId: string; userId: string },
+  factors: readonly ProvenFactor[],
+): Promise<StartedSession | null> {
+  const t = await sessionToStart(s, authzId);
+  if (!t) return null;
+  const { stmt, started } = providerSession(s, t, who, factors);
+  await stmt.run();
+  return started;
 }
 
 /** Ends the session behind this cookie (row, its codes and refresh tokens). One batch; false when there was none. */

@@ -33,7 +33,7 @@ import {
   userScope,
 } from "./user-token";
 import type { WorkspaceCall } from "./call";
-import { type StartedSession, startProviderSession } from "./oidc-session";
+import { providerSession, type StartedSession, sessionToStart, startProviderSession } from "./oidc-session";
 import { authenticationFacts, type ProvenFactor } from "../domain/oidc";
 import { takePasswordAttempt } from "./limits";
 import { identifierKey } from "./users";
@@ -282,9 +282,16 @@ function passkeyFactor(backupEligible: boolean, authenticatorData: string): Prov
   return { kind: "passkey", backupEligible, userVerified: (flags & 0x04) !== 0 };
 }
 
-/** After a first factor, a pool with second factors answers `next`; otherwise (or after the second factor) a token. */
-async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, userId, amr, firstFactor, factors }: Passed, authz?: string) {
-  if (firstFactor && pool.secondFactorMechanisms.length > 0) {
+/** A first factor in a pool with second factors: the answer is `next`, not a token. */
+const secondFactorDue = (p: Passed) => p.firstFactor && p.pool.secondFactorMechanisms.length > 0;
+
+/**
+ * After a first factor, a pool with second factors answers `next`; otherwise (or after the second factor) a token.
+ * `started`: the provider session the sign-in's commit already stored (passkey finish), else one is started here.
+ */
+async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, passed: Passed, authz?: string, started?: StartedSession | null) {
+  const { pool, userId, amr, factors } = passed;
+  if (secondFactorDue(passed)) {
     const next: SigninTransaction = {
       ...tx,
       userId,
@@ -300,7 +307,7 @@ async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, user
   }
   // The transaction is left to its TTL, no KV delete: its challenge is consumed in D1, so its finish cannot pass again,
   // and second-factor options refuse a transaction whose last challenge is consumed (secondFactorPasskeys).
-  return signedIn(s, tx.scope, { pool, userId, amr, factors }, authz);
+  return signedIn(s, tx.scope, { pool, userId, amr, factors }, authz, started);
 }
 
 /**
@@ -308,11 +315,17 @@ async function tokenOrNext(s: WorkspaceCall, tx: SigninTransaction, { pool, user
  * scope asked for (`requested` already checked by requestableScope; "identity" only for administrators) and, when the
  * sign-in carried a pending OIDC authorization, the provider session and where the page goes next.
  */
-async function signedIn(s: WorkspaceCall, requested: string, { pool, userId, amr, factors }: Omit<Passed, "firstFactor">, authz?: string) {
+async function signedIn(
+  s: WorkspaceCall,
+  requested: string,
+  { pool, userId, amr, factors }: Omit<Passed, "firstFactor">,
+  authz?: string,
+  started?: StartedSession | null,
+) {
   const scope = scopeForPool(s, requested, pool);
   const token = await createUserToken(s, { workspaceId: s.workspaceId, poolId: pool.id, userId, scope, amr, authTime: s.now });
   if (authz === undefined) return token;
-  const session = await startProviderSession(s, authz, { poolId: pool.id, userId }, factors);
+  const session = started !== undefined ? started : await startProviderSession(s, authz, { poolId: pool.id, userId }, factors);
   const more: OidcContinuation = session ? { continue_url: session.continueUrl, providerSession: session } : {};
   return { ...token, ...more };
 }
@@ -336,15 +349,54 @@ export function signedInWithNewPasskey(
   return signedIn(s, requested, { ...who, amr: authenticationFacts([factor]).amr, factors: [factor] }, authz);
 }
 
-/** POST /login/webauthn/finish: verifies the assertion, then a token or the next factor. */
+/**
+ * What a verified passkey proves in this sign-in transaction; AuthFailed (with the passkey's owner, for the audit) when
+ * its pool does not take it at this step. Runs before the assertion commits, so a refused passkey changes nothing.
+ */
+function passkeyStep(tx: SigninTransaction, { credential, pool }: Authenticated, authenticatorData: string): Passed {
+  const who = { poolId: pool.id, userId: credential.userId };
+  const factor = passkeyFactor(credential.backupEligible, authenticatorData);
+  if (tx.next === "second_factor") {
+    if (credential.userId !== tx.userId) throw new AuthFailed("second factor by another user's passkey", false, who);
+    if (!pool.secondFactorMechanisms.some(isPasskey)) throw new AuthFailed("passkey is not a second factor of the pool", false, who);
+    const factors = [
+      ...(tx.factors ??
+        tx.amr.map(
+          (a): ProvenFactor => (a === "pwd" ? { kind: "password" } : { kind: "passkey", backupEligible: true, userVerified: false }),
+        )),
+      factor,
+    ];
+    return { pool, userId: credential.userId, amr: [...tx.amr, "pop"], firstFactor: false, factors };
+  }
+  // First factor: the credential's pool must offer passkeys as a first factor.
+  if (!pool.mechanisms.some(isPasskey)) throw new AuthFailed("passkey is not a first factor of the pool", false, who);
+  return { pool, userId: credential.userId, amr: ["pop"], firstFactor: true, factors: [factor] };
+}
+
+/**
+ * POST /login/webauthn/finish: verifies the assertion, then a token or the next factor. A sign-in that completes with a
+ * pending OIDC authorization stores its provider session in the assertion's commit batch.
+ */
 export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; credential: AuthenticationResponseInput; authz?: string }) {
   const origin = s.origin();
-  const [tx, w] = await Promise.all([getSigninTransaction(s.env.CHALLENGES, body.login_id, s.now), configOf(s)]);
+  const [tx, w, toStart] = await Promise.all([
+    getSigninTransaction(s.env.CHALLENGES, body.login_id, s.now),
+    configOf(s),
+    body.authz === undefined ? null : sessionToStart(s, body.authz),
+  ]);
   if (!tx || tx.tenantId !== s.tenantId || tx.workspaceId !== s.workspaceId) throw authenticationFailed();
   if (!w) throw notFound("workspace");
-  let result: Authenticated;
+  const admit = (a: Authenticated) => {
+    const passed = passkeyStep(tx, a, body.credential.response.authenticatorData);
+    const session =
+      toStart && !secondFactorDue(passed)
+        ? providerSession(s, toStart, { poolId: passed.pool.id, userId: passed.userId }, passed.factors)
+        : null;
+    return { value: { passed, started: session?.started ?? null }, also: session ? [session.stmt] : [] };
+  };
+  let admitted: { passed: Passed; started: StartedSession | null };
   try {
-    result = await finishAuthentication(
+    admitted = await finishAuthentication(
       s.env.DB,
       {
         tenantId: s.tenantId,
@@ -354,35 +406,18 @@ export async function passkeyFinish(s: WorkspaceCall, body: { login_id: string; 
         pools: w.poolsById,
         response: body.credential,
         ctx: origin,
+        admit,
       },
       s.now,
     );
   } catch (e) {
     if (!(e instanceof AuthFailed)) throw e;
-    const failed = await signinFailed(s, { poolId: tx.poolId, userId: tx.userId }, "passkey", e.message);
+    const failed = await signinFailed(s, e.who ?? { poolId: tx.poolId, userId: tx.userId }, "passkey", e.message);
     // The ceremony's lookup missed: the page may signal it.
     if (!e.unknownCredential) throw failed;
     throw new ApiError("authentication_failed", undefined, await unknownCredentialDetail(s, tx, body.credential.rawId));
   }
-  const { credential, pool } = result;
-  const who = { poolId: pool.id, userId: credential.userId };
-  const factor = passkeyFactor(credential.backupEligible, body.credential.response.authenticatorData);
-  if (tx.next === "second_factor") {
-    if (credential.userId !== tx.userId) throw await signinFailed(s, who, "passkey", "second factor by another user's passkey");
-    if (!pool.secondFactorMechanisms.some(isPasskey))
-      throw await signinFailed(s, who, "passkey", "passkey is not a second factor of the pool");
-    const factors = [
-      ...(tx.factors ??
-        tx.amr.map(
-          (a): ProvenFactor => (a === "pwd" ? { kind: "password" } : { kind: "passkey", backupEligible: true, userVerified: false }),
-        )),
-      factor,
-    ];
-    return tokenOrNext(s, tx, { pool, userId: credential.userId, amr: [...tx.amr, "pop"], firstFactor: false, factors }, body.authz);
-  }
-  // First factor: the credential's pool must offer passkeys as a first factor.
-  if (!pool.mechanisms.some(isPasskey)) throw await signinFailed(s, who, "passkey", "passkey is not a first factor of the pool");
-  return tokenOrNext(s, tx, { pool, userId: credential.userId, amr: ["pop"], firstFactor: true, factors: [factor] }, body.authz);
+  return tokenOrNext(s, tx, admitted.passed, body.authz, body.authz === undefined ? undefined : admitted.started);
 }
 
 /** POST /login/password: the password first factor. */

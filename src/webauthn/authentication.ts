@@ -25,6 +25,8 @@ export class AuthFailed extends Error {
   constructor(
     reason: string,
     readonly unknownCredential = false,
+    /** Whose verified passkey was refused (a caller's `admit` rule), for the audit trail. */
+    readonly who?: { poolId: string; userId: string },
   ) {
     super(reason);
   }
@@ -68,7 +70,7 @@ export async function beginAuthentication(
   return { options, challenge };
 }
 
-export interface AuthenticationFinish {
+export interface AuthenticationFinish<T> {
   tenantId: string;
   workspaceId: string;
   signinId: string;
@@ -78,6 +80,12 @@ export interface AuthenticationFinish {
   pools: ReadonlyMap<string, PoolRow>;
   response: AuthenticationResponseInput;
   ctx: RequestContext;
+  /**
+   * The caller's rules for the verified credential, run before anything is committed: throw AuthFailed to refuse
+   * (nothing stored, the challenge unused), or return what the sign-in proved (`value`, returned once committed) and
+   * statements that commit in the assertion's batch (`also`: e.g. the provider session of a completed sign-in).
+   */
+  admit: (a: Authenticated) => { value: T; also: D1PreparedStatement[] };
 }
 
 export interface Authenticated {
@@ -87,7 +95,7 @@ export interface Authenticated {
 
 /** Verifies an assertion for a sign-in transaction and commits its use. Throws AuthFailed on any failure. */
 // biome-ignore lint/complexity/noExcessiveLinesPerFunction: the §7.2 checklist, read top to bottom in the spec's order
-export async function finishAuthentication(d1: D1Database, f: AuthenticationFinish, now: number): Promise<Authenticated> {
+export async function finishAuthentication<T>(d1: D1Database, f: AuthenticationFinish<T>, now: number): Promise<T> {
   const { response } = f;
   const clientData = parseClientData(response.response.clientDataJSON) ?? fail("clientDataJSON is malformed");
   if (clientData.crossOrigin === true) fail("cross-origin ceremony");
@@ -158,6 +166,7 @@ export async function finishAuthentication(d1: D1Database, f: AuthenticationFini
     fail("sign count did not increase");
   }
 
+  const admitted = f.admit({ credential: cred, pool });
   const committed = await commitAssertion(
     d1,
     { challenge: rec.challenge, tenantId: f.tenantId, purpose: "authenticate", expiresAt: rec.expiresAt },
@@ -170,7 +179,8 @@ export async function finishAuthentication(d1: D1Database, f: AuthenticationFini
     },
     { ...audit, type: "signin.succeeded", details: { credential: cred.id, login_id: f.signinId } },
     now,
+    admitted.also,
   );
   if (!committed) fail("challenge already used");
-  return { credential: cred, pool };
+  return admitted.value;
 }
