@@ -261,6 +261,15 @@ describe("authorization_code with PKCE, through openid-client", () => {
     await json(await tokenRequest(good, auth));
   });
 
+  it("a form in a charset other than UTF-8 is 400 invalid_request on every form endpoint, not a 500 (npm run fuzz, seed 7)", async () => {
+    const latin1 = { "content-type": "application/x-www-form-urlencoded ; charset=latin1" };
+    await expectOAuthError(await tokenRequest({ grant_type: "authorization_code" }, latin1), 400, "invalid_request");
+    for (const path of [`/${T}/${W}/oauth2/revoke`, `/${T}/system/oauth2/token`]) {
+      const res = await SELF.fetch(`${ORIGIN}${path}`, { method: "POST", headers: latin1, body: "token=x" });
+      expect(res.status, path).toBe(400);
+    }
+  });
+
   it("authenticates clients by their registered method: 401 invalid_client with WWW-Authenticate Basic", async () => {
     const { row: client, secret } = await newClient();
     const { row: pub } = await newClient({ tokenEndpointAuthMethod: "none" }, null);

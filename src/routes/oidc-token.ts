@@ -103,9 +103,18 @@ function valid<T extends z.ZodType>(schema: T, target: string, input: unknown): 
   return r.data;
 }
 
+/** The form body; one the runtime cannot read as a form (a charset other than UTF-8, RFC 6749 Appendix B) is a 400. */
+async function formBody(c: Context): Promise<Record<string, unknown>> {
+  try {
+    return await c.req.parseBody();
+  } catch (e) {
+    throw new ApiError("invalid_request", `the body is not a UTF-8 form: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 oidcToken.post(TOKEN_PATH, async (c) => {
   const { tid, wid } = valid(OidcParams, "param", c.req.param());
-  const f = valid(OidcTokenForm, "form", await c.req.parseBody());
+  const f = valid(OidcTokenForm, "form", await formBody(c));
   const auth = clientAuthOf(c.req.header("authorization"), f);
   const res = await createOidcTokens(inWorkspace(callOf(c, tid), wid), {
     grantType: f.grant_type,
