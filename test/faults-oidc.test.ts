@@ -23,7 +23,7 @@ import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from "openid-clien
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { b64url, sha256 } from "../src/crypto/bytes";
 import { CLIENT_DEFAULTS } from "../src/domain/oidc";
-import { insertOidcClient } from "../src/repo/oidc-clients";
+import { insertClientFixture } from "./helpers/oidc-client";
 import { SoftAuthenticator } from "./authenticator";
 import { ORIGIN, systemToken, uid } from "./helpers/api";
 import {
@@ -64,7 +64,7 @@ beforeAll(async () => {
   const s = await setup("smart");
   const clientId = uid("client");
   const now = Date.now();
-  await insertOidcClient(env.DB, {
+  await insertClientFixture(env.DB, {
     ...CLIENT_DEFAULTS,
     tenantId: "default",
     workspaceId: s.wid,

@@ -10,7 +10,7 @@ import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { b64url, sha256 } from "../src/crypto/bytes";
 import { CLIENT_DEFAULTS } from "../src/domain/oidc";
-import { insertOidcClient } from "../src/repo/oidc-clients";
+import { insertClientFixture } from "./helpers/oidc-client";
 import { authorize } from "../src/services/oidc-authorize";
 import { type Flags, SoftAuthenticator } from "./authenticator";
 import { call, json, ORIGIN, sys, systemToken, uid } from "./helpers/api";
@@ -26,7 +26,7 @@ const OTHER_TENANT = uid("oidc-t").replace(/[^A-Za-z0-9_-]/g, "");
 async function newClient(wid: string, o: { trusted?: boolean; scopes?: string[]; tid?: string } = {}) {
   const clientId = uid("client");
   const now = Date.now();
-  const r = await insertOidcClient(env.DB, {
+  const r = await insertClientFixture(env.DB, {
     ...CLIENT_DEFAULTS,
     tenantId: o.tid ?? "default",
     workspaceId: wid,

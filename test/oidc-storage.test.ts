@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { b64url, newId, randomBytes, sha256 } from "../src/crypto/bytes";
 import { s256 } from "../src/crypto/pkce";
 import { CLIENT_DEFAULTS } from "../src/domain/oidc";
+import type { AuditEvent } from "../src/repo/audit";
 import worker from "../src/index";
 import {
   deleteOidcClient,
   getOidcClient,
-  insertOidcClient,
   listOidcClients,
   type OidcClientRow,
   rotateOidcClientSecret,
@@ -25,6 +25,7 @@ import {
   readValidOidcSession,
 } from "../src/repo/oidc-sessions";
 import { sys, uid } from "./helpers/api";
+import { insertClientFixture } from "./helpers/oidc-client";
 import { count, newUser } from "./helpers/passkeys";
 
 const db = env.DB;
@@ -33,6 +34,8 @@ const W = "default";
 const REDIRECT = "https://app.example.com/cb";
 const hash = async (s: string) => b64url(await sha256(s));
 const secret = () => b64url(randomBytes(32));
+/** The event the client writes record with their change (repo/oidc-clients.ts). */
+const AUDIT: AuditEvent = { tenantId: T, actor: "test", type: "config.changed", details: { resource: "oidc_client" } };
 
 async function newClient(over: Partial<OidcClientRow> = {}): Promise<OidcClientRow> {
   const now = Date.now();
@@ -49,7 +52,7 @@ async function newClient(over: Partial<OidcClientRow> = {}): Promise<OidcClientR
     updatedAt: now,
     ...over,
   };
-  expect(await insertOidcClient(db, row)).toBe("created");
+  expect(await insertClientFixture(db, row)).toBe("created");
   return row;
 }
 
@@ -150,27 +153,27 @@ describe("OIDC clients", () => {
     expect(await getOidcClient(db, "other", W, client.clientId)).toBeUndefined();
     expect((await listOidcClients(db, T, "admin")).map((c) => c.clientId)).not.toContain(client.clientId);
     // A taken id (in any workspace of the tenant) and a missing workspace.
-    expect(await insertOidcClient(db, { ...client, workspaceId: "admin" })).toBe("taken");
-    expect(await insertOidcClient(db, { ...client, clientId: uid("c"), workspaceId: "no-such-ws" })).toBe("no_workspace");
+    expect(await insertClientFixture(db, { ...client, workspaceId: "admin" })).toBe("taken");
+    expect(await insertClientFixture(db, { ...client, clientId: uid("c"), workspaceId: "no-such-ws" })).toBe("no_workspace");
 
     const key = { tenantId: T, workspaceId: W, clientId: client.clientId };
     const settings = { ...CLIENT_DEFAULTS, redirectUris: ["com.example.app:/cb"], clientName: "Renamed", trusted: true };
-    const updated = await updateOidcClient(db, key, settings, undefined, client.createdAt + 5);
+    const updated = await updateOidcClient(db, key, settings, undefined, AUDIT, client.createdAt + 5);
     expect(updated).toEqual({ ...client, ...settings, updatedAt: client.createdAt + 5 });
-    expect(await updateOidcClient(db, { ...key, workspaceId: "admin" }, settings, undefined, 1)).toBeUndefined();
+    expect(await updateOidcClient(db, { ...key, workspaceId: "admin" }, settings, undefined, AUDIT, 1)).toBeUndefined();
 
-    const rotated = await rotateOidcClientSecret(db, key, await hash("new secret"), client.createdAt + 6);
+    const rotated = await rotateOidcClientSecret(db, key, await hash("new secret"), AUDIT, client.createdAt + 6);
     expect(rotated?.secretHash).toBe(await hash("new secret"));
     expect((await getOidcClient(db, T, W, client.clientId))?.secretHash).toBe(await hash("new secret"));
     // A public client has no secret to rotate.
-    const pub = await updateOidcClient(db, key, { ...settings, tokenEndpointAuthMethod: "none" }, null, client.createdAt + 7);
+    const pub = await updateOidcClient(db, key, { ...settings, tokenEndpointAuthMethod: "none" }, null, AUDIT, client.createdAt + 7);
     expect(pub?.secretHash).toBeNull();
-    expect(await rotateOidcClientSecret(db, key, await hash("x"), client.createdAt + 8)).toBeUndefined();
+    expect(await rotateOidcClientSecret(db, key, await hash("x"), AUDIT, client.createdAt + 8)).toBeUndefined();
 
-    expect(await deleteOidcClient(db, T, "admin", client.clientId)).toBe(false);
-    expect(await deleteOidcClient(db, T, W, client.clientId)).toBe(true);
+    expect(await deleteOidcClient(db, T, "admin", client.clientId, AUDIT, Date.now())).toBe(false);
+    expect(await deleteOidcClient(db, T, W, client.clientId, AUDIT, Date.now())).toBe(true);
     expect(await getOidcClient(db, T, W, client.clientId)).toBeUndefined();
-    expect(await deleteOidcClient(db, T, W, client.clientId)).toBe(false);
+    expect(await deleteOidcClient(db, T, W, client.clientId, AUDIT, Date.now())).toBe(false);
   });
 
   it("deleting a client deletes its codes, refresh tokens and consents (cascade)", async () => {
@@ -180,7 +183,7 @@ describe("OIDC clients", () => {
     const of = "client_id = ?";
     expect([await count("oidc_codes", of, client.clientId), await count("oidc_refresh_tokens", of, client.clientId)]).toEqual([2, 1]);
     expect(await count("oidc_consents", of, client.clientId)).toBe(1);
-    expect(await deleteOidcClient(db, T, W, client.clientId)).toBe(true);
+    expect(await deleteOidcClient(db, T, W, client.clientId, AUDIT, Date.now())).toBe(true);
     for (const table of ["oidc_codes", "oidc_refresh_tokens", "oidc_consents"]) expect(await count(table, of, client.clientId)).toBe(0);
   });
 });

@@ -12,7 +12,8 @@ import { b64url, newId, randomBytes, sha256 } from "../src/crypto/bytes";
 import { s256 } from "../src/crypto/pkce";
 import { CLIENT_DEFAULTS } from "../src/domain/oidc";
 import { resetConfigCache } from "../src/repo/config-cache";
-import { insertOidcClient, type OidcClientRow } from "../src/repo/oidc-clients";
+import type { OidcClientRow } from "../src/repo/oidc-clients";
+import { insertClientFixture } from "./helpers/oidc-client";
 import { insertOidcCode, sessionFacts } from "../src/repo/oidc-codes";
 import { createOidcSessionStmt, type OidcSessionRow } from "../src/repo/oidc-sessions";
 import { createOidcTokens, type OidcTokenRequest } from "../src/services/oidc-token";
@@ -49,7 +50,7 @@ async function newClient(over: Partial<OidcClientRow> = {}, secret: string | nul
     updatedAt: now,
     ...over,
   };
-  expect(await insertOidcClient(db, row)).toBe("created");
+  expect(await insertClientFixture(db, row)).toBe("created");
   resetConfigCache(); // written to D1 directly, not through the service that drops the cached CORS origins
   return { row, secret };
 }

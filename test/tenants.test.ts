@@ -5,7 +5,7 @@ import { TENANT_TABLES } from "../src/repo/tenants";
 import { signingKey } from "../src/crypto/keys";
 import { signAccessToken } from "../src/crypto/jwt";
 import { CLIENT_DEFAULTS } from "../src/domain/oidc";
-import { insertOidcClient } from "../src/repo/oidc-clients";
+import { insertClientFixture } from "./helpers/oidc-client";
 import { insertOidcCode, redeemOidcCode } from "../src/repo/oidc-codes";
 import { rememberConsent } from "../src/repo/oidc-consents";
 import { createOidcSessionStmt } from "../src/repo/oidc-sessions";
@@ -69,7 +69,7 @@ async function oidcRows(tenantId: string, userId: string, poolId: string): Promi
   const [redirectUri, codeChallenge] = ["https://app.example.com/cb", "x".repeat(43)];
   const times = { createdAt: now, updatedAt: now };
   expect(
-    await insertOidcClient(env.DB, {
+    await insertClientFixture(env.DB, {
       ...CLIENT_DEFAULTS,
       redirectUris: [redirectUri],
       tenantId,

@@ -1,7 +1,8 @@
 /** Storage of identity pools (table pools). */
-import { and, asc, eq, sql } from "drizzle-orm";
-import { orm } from "../db/client";
-import { pools, users } from "../db/schema";
+import { and, asc, eq } from "drizzle-orm";
+import { orm, statementOf } from "../db/client";
+import { pools } from "../db/schema";
+import { type AuditEvent, auditIfStmt } from "./audit";
 
 export type PoolRow = typeof pools.$inferSelect;
 
@@ -42,36 +43,52 @@ export async function poolOriginsByRpId(
   };
 }
 
-/** Inserts a pool; false when the id is taken in this tenant. */
-export async function insertPool(d1: D1Database, row: PoolRow): Promise<boolean> {
-  const res = await orm(d1).insert(pools).values(row).onConflictDoNothing();
-  return res.meta.changes === 1;
+const POOL = "SELECT 1 FROM pools WHERE tenant_id = ? AND id = ?";
+
+/**
+ * Inserts a pool and records `audit` in one batch, the event only when the id was free (then the insert cannot be a
+ * no-op: the batch is one transaction); false when the id is taken in this tenant.
+ */
+export async function insertPool(d1: D1Database, row: PoolRow, audit: AuditEvent, now: number): Promise<boolean> {
+  const [, ins] = await d1.batch([
+    auditIfStmt(d1, audit, now, `SELECT 1 WHERE NOT EXISTS (${POOL})`, [row.tenantId, row.id]),
+    statementOf(d1, orm(d1).insert(pools).values(row).onConflictDoNothing().returning({ id: pools.id })),
+  ]);
+  return (ins?.results.length ?? 0) === 1;
 }
 
-export async function updatePool(d1: D1Database, row: PoolRow): Promise<boolean> {
+/** Replaces a pool's settings and records `audit` in one batch, the event only when the pool exists; false when not. */
+export async function updatePool(d1: D1Database, row: PoolRow, audit: AuditEvent, now: number): Promise<boolean> {
   const { tenantId, id, createdAt: _c, ...rest } = row;
-  const res = await orm(d1)
+  const update = orm(d1)
     .update(pools)
     .set(rest)
     .where(and(eq(pools.tenantId, tenantId), eq(pools.id, id)));
-  return res.meta.changes === 1;
+  const [, upd] = await d1.batch([auditIfStmt(d1, audit, now, POOL, [tenantId, id]), statementOf(d1, update)]);
+  return upd?.meta.changes === 1;
 }
 
 /**
- * Deletes a pool and its users (their identifiers, addresses, credentials and codes cascade) in one batch,
- * only while no workspace uses it. Returns "deleted", "missing" or "in_use".
+ * Deletes a pool and its users (their identifiers, addresses, credentials and codes cascade) and records `audit` in
+ * one batch, only while no workspace uses it (the event only when the pool goes). Returns "deleted", "missing" or
+ * "in_use".
  */
-export async function deletePoolIfUnused(d1: D1Database, tenantId: string, poolId: string): Promise<"deleted" | "missing" | "in_use"> {
-  const unused = sql`NOT EXISTS (SELECT 1 FROM workspace_pools wp WHERE wp.tenant_id = ${tenantId} AND wp.pool_id = ${poolId})`;
-  const db = orm(d1);
-  const [, del] = await db.batch([
-    db.delete(users).where(and(eq(users.tenantId, tenantId), eq(users.poolId, poolId), unused)),
-    db
-      .delete(pools)
-      .where(and(eq(pools.tenantId, tenantId), eq(pools.id, poolId), unused))
-      .returning({ id: pools.id }),
+export async function deletePoolIfUnused(
+  d1: D1Database,
+  tenantId: string,
+  poolId: string,
+  audit: AuditEvent,
+  now: number,
+): Promise<"deleted" | "missing" | "in_use"> {
+  // Plain `?` placeholders: the audit statement binds its own values first.
+  const unused = "NOT EXISTS (SELECT 1 FROM workspace_pools wp WHERE wp.tenant_id = ? AND wp.pool_id = ?)";
+  const binds = [tenantId, poolId, tenantId, poolId];
+  const [, , del] = await d1.batch([
+    auditIfStmt(d1, audit, now, `${POOL} AND ${unused}`, binds),
+    d1.prepare(`DELETE FROM users WHERE tenant_id = ? AND pool_id = ? AND ${unused}`).bind(...binds),
+    d1.prepare(`DELETE FROM pools WHERE tenant_id = ? AND id = ? AND ${unused} RETURNING id`).bind(...binds),
   ]);
   // RETURNING, not meta.changes: D1 counts rows removed by ON DELETE CASCADE in changes.
-  if (del.length === 1) return "deleted";
+  if ((del?.results.length ?? 0) === 1) return "deleted";
   return (await getPool(d1, tenantId, poolId)) ? "in_use" : "missing";
 }

@@ -1,7 +1,8 @@
 /** Storage of workspaces (tables workspaces and workspace_pools). */
 import { and, asc, eq, inArray } from "drizzle-orm";
-import { orm } from "../db/client";
+import { orm, statementOf } from "../db/client";
 import { pools, workspacePools, workspaces } from "../db/schema";
+import { type AuditEvent, auditIfStmt } from "./audit";
 import { mapped, rowMapper } from "./rows";
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
@@ -46,53 +47,63 @@ export async function existingPoolIds(d1: D1Database, tenantId: string, ids: str
   return new Set(rows.map((r) => r.id));
 }
 
-function linkRows(tenantId: string, workspaceId: string, poolIds: string[]) {
-  return poolIds.map((poolId, position) => ({ tenantId, workspaceId, poolId, position }));
+const WORKSPACE = "SELECT 1 FROM workspaces WHERE tenant_id = ? AND id = ?";
+
+/** Inserts of the workspace's pool links (in order), each only when `condition` (SQL over the workspace's key) holds. */
+function linkStmts(d1: D1Database, tenantId: string, workspaceId: string, poolIds: string[], condition: string): D1PreparedStatement[] {
+  return poolIds.map((poolId, position) =>
+    d1
+      .prepare(`INSERT INTO workspace_pools (tenant_id, workspace_id, pool_id, position) SELECT ?, ?, ?, ? WHERE ${condition}`)
+      .bind(tenantId, workspaceId, poolId, position, tenantId, workspaceId),
+  );
 }
 
-/** Inserts a workspace with its pool links in one batch; false when the id is taken. */
-export async function insertWorkspace(d1: D1Database, w: WorkspaceWithPools): Promise<boolean> {
-  const db = orm(d1);
+/**
+ * Inserts a workspace with its pool links and records `audit`, in one batch (one transaction): the event and the links
+ * only when the id was free, the row with ON CONFLICT DO NOTHING. False when the id is taken. A storage failure is
+ * thrown as is, also when the batch took effect (no read-back: that would answer a committed create "taken").
+ */
+export async function insertWorkspace(d1: D1Database, w: WorkspaceWithPools, audit: AuditEvent, now: number): Promise<boolean> {
   const { poolIds, ...row } = w;
-  if (await getWorkspace(d1, w.tenantId, w.id)) return false;
-  const links = linkRows(w.tenantId, w.id, poolIds);
-  try {
-    if (links.length) await db.batch([db.insert(workspaces).values(row), db.insert(workspacePools).values(links)]);
-    else await db.insert(workspaces).values(row);
-  } catch (e) {
-    if (await getWorkspace(d1, w.tenantId, w.id)) return false;
-    throw e;
-  }
-  return true;
+  const free = `NOT EXISTS (${WORKSPACE})`;
+  const results = await d1.batch([
+    auditIfStmt(d1, audit, now, `SELECT 1 WHERE ${free}`, [w.tenantId, w.id]),
+    ...linkStmts(d1, w.tenantId, w.id, poolIds, free),
+    statementOf(d1, orm(d1).insert(workspaces).values(row).onConflictDoNothing().returning({ id: workspaces.id })),
+  ]);
+  return (results.at(-1)?.results.length ?? 0) === 1;
 }
 
-/** Replaces a workspace's row and pool links in one batch. */
-export async function updateWorkspace(d1: D1Database, w: WorkspaceWithPools): Promise<boolean> {
+/**
+ * Replaces a workspace's row and pool links and records `audit`, in one batch; the event and the new links only when
+ * the workspace exists. False when it does not.
+ */
+export async function updateWorkspace(d1: D1Database, w: WorkspaceWithPools, audit: AuditEvent, now: number): Promise<boolean> {
   const db = orm(d1);
   const { poolIds, tenantId, id, createdAt: _c, ...rest } = w;
-  const where = and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id));
-  const links = linkRows(tenantId, id, poolIds);
   const update = db
     .update(workspaces)
     .set(rest)
     .where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id)));
-  const results = links.length
-    ? await db.batch([update, db.delete(workspacePools).where(where), db.insert(workspacePools).values(links)])
-    : await db.batch([update, db.delete(workspacePools).where(where)]);
-  return results[0].meta.changes === 1;
+  const links = and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id));
+  const [, upd] = await d1.batch([
+    auditIfStmt(d1, audit, now, WORKSPACE, [tenantId, id]),
+    statementOf(d1, update),
+    statementOf(d1, db.delete(workspacePools).where(links)),
+    ...linkStmts(d1, tenantId, id, poolIds, `EXISTS (${WORKSPACE})`),
+  ]);
+  return upd?.meta.changes === 1;
 }
 
-export async function deleteWorkspace(d1: D1Database, tenantId: string, id: string): Promise<boolean> {
-  const db = orm(d1);
-  const [, del] = await db.batch([
-    db.delete(workspacePools).where(and(eq(workspacePools.tenantId, tenantId), eq(workspacePools.workspaceId, id))),
-    db
-      .delete(workspaces)
-      .where(and(eq(workspaces.tenantId, tenantId), eq(workspaces.id, id)))
-      .returning({ id: workspaces.id }),
+/** Deletes a workspace and its pool links and records `audit`, in one batch, the event only when it existed. */
+export async function deleteWorkspace(d1: D1Database, tenantId: string, id: string, audit: AuditEvent, now: number): Promise<boolean> {
+  const [, , del] = await d1.batch([
+    auditIfStmt(d1, audit, now, WORKSPACE, [tenantId, id]),
+    d1.prepare("DELETE FROM workspace_pools WHERE tenant_id = ? AND workspace_id = ?").bind(tenantId, id),
+    d1.prepare("DELETE FROM workspaces WHERE tenant_id = ? AND id = ? RETURNING id").bind(tenantId, id),
   ]);
   // RETURNING, not meta.changes: D1 counts the rows removed by ON DELETE CASCADE (the workspace's OIDC clients) in changes.
-  return del.length === 1;
+  return (del?.results.length ?? 0) === 1;
 }
 
 /** A D1 binding or one of its sessions (`withSession`): both prepare statements and run batches. */

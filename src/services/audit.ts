@@ -1,7 +1,7 @@
-/** Reading the audit trail: a tenant's events, newest first, paged by an opaque cursor. */
+/** The audit trail: the events of configuration writes, and reading a tenant's events, newest first, paged by an opaque cursor. */
 import { b64url, fromB64url, utf8 } from "../crypto/bytes";
 import { validationFailed } from "../errors";
-import { listAudit, type AuditPosition, type AuditRow } from "../repo/audit";
+import { type AuditEvent, listAudit, type AuditPosition, type AuditRow } from "../repo/audit";
 import type { Call } from "./call";
 
 export const AUDIT_PAGE_DEFAULT = 50;
@@ -51,3 +51,18 @@ export async function listAuditEvents(call: Call, f: AuditFilter): Promise<{ eve
   const last = events[events.length - 1];
   return { events, next: rows.length > limit && last ? encodeCursor(last) : null };
 }
+
+/**
+ * The `config.changed` event of a configuration write (pools, workspaces, system and OIDC clients); the repo write
+ * records it in the change's own batch, only when the change takes effect. Pool events name the pool.
+ */
+export const configChanged = (
+  call: Call,
+  details: { resource: string; id: string; action: string } & Record<string, string>,
+): AuditEvent => ({
+  tenantId: call.tenantId,
+  poolId: details.resource === "pool" ? details.id : null,
+  actor: call.actor,
+  type: "config.changed",
+  details,
+});

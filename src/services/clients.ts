@@ -5,10 +5,10 @@
  */
 import { b64url, newId, randomBytes, secretHash, timingSafeEqualStr } from "../crypto/bytes";
 import { notFound } from "../errors";
-import { recordAudit } from "../repo/audit";
 import * as clientRepo from "../repo/clients";
 import type { SystemClientRow } from "../repo/clients";
 import type { Call } from "./call";
+import { configChanged } from "./audit";
 
 export const SYSTEM_SCOPES = ["identity"] as const;
 
@@ -27,18 +27,6 @@ export async function authenticateClient(call: Call, clientId: string, secret: s
 /** A stored client without its secret hash. */
 export type ClientInfo = Omit<SystemClientRow, "secretHash">;
 
-const auditClient = (call: Call, clientId: string, action: "create" | "delete") =>
-  recordAudit(
-    call.env.DB,
-    {
-      tenantId: call.tenantId,
-      actor: call.actor,
-      type: "config.changed",
-      details: { resource: "system_client", id: clientId, action },
-    },
-    call.now,
-  );
-
 export async function listClients(call: Call): Promise<ClientInfo[]> {
   return (await clientRepo.listClients(call.env.DB, call.tenantId)).map(({ secretHash: _h, ...c }) => c);
 }
@@ -56,12 +44,12 @@ export async function createClient(
     createdAt: call.now,
   };
   const secret = b64url(randomBytes(32));
-  await clientRepo.insertClient(call.env.DB, { ...client, secretHash: await secretHash(secret) });
-  await auditClient(call, client.clientId, "create");
+  const event = configChanged(call, { resource: "system_client", id: client.clientId, action: "create" });
+  await clientRepo.insertClient(call.env.DB, { ...client, secretHash: await secretHash(secret) }, event, call.now);
   return { client, secret };
 }
 
 export async function deleteClient(call: Call, clientId: string): Promise<void> {
-  if (!(await clientRepo.deleteClient(call.env.DB, call.tenantId, clientId))) throw notFound("client");
-  await auditClient(call, clientId, "delete");
+  const event = configChanged(call, { resource: "system_client", id: clientId, action: "delete" });
+  if (!(await clientRepo.deleteClient(call.env.DB, call.tenantId, clientId, event, call.now))) throw notFound("client");
 }

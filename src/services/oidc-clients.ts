@@ -8,12 +8,12 @@ import type { OidcClientInput, OidcClientUpdate } from "../api/oidc-client";
 import { newId, newOpaqueSecret, secretHash, timingSafeEqualStr } from "../crypto/bytes";
 import { CLIENT_DEFAULTS, type ClientSettings, mergeClient } from "../domain/oidc";
 import { ApiError, notFound } from "../errors";
-import { recordAudit } from "../repo/audit";
 import { configWrite } from "../repo/config-cache";
 import * as repo from "../repo/oidc-clients";
 import type { OidcClientRow } from "../repo/oidc-clients";
 import * as workspaceRepo from "../repo/workspaces";
 import type { WorkspaceCall } from "./call";
+import { configChanged } from "./audit";
 import { orThrow } from "./pools";
 
 /**
@@ -36,17 +36,9 @@ const settingsOf = (row: OidcClientRow): ClientSettings => ({
   trusted: row.trusted,
 });
 
-const audit = (call: WorkspaceCall, clientId: string, action: "create" | "update" | "delete" | "rotate_secret") =>
-  recordAudit(
-    call.env.DB,
-    {
-      tenantId: call.tenantId,
-      actor: call.actor,
-      type: "config.changed",
-      details: { resource: "oidc_client", workspace_id: call.workspaceId, id: clientId, action },
-    },
-    call.now,
-  );
+/** The `config.changed` event of a write of one of the workspace's clients. */
+const clientEvent = (call: WorkspaceCall, clientId: string, action: "create" | "update" | "delete" | "rotate_secret") =>
+  configChanged(call, { resource: "oidc_client", workspace_id: call.workspaceId, id: clientId, action });
 
 /** A client and, when one was just made, its secret (shown once). */
 export interface ClientWithSecret {
@@ -82,10 +74,10 @@ export async function createOidcClient(call: WorkspaceCall, input: OidcClientInp
     createdAt: call.now,
     updatedAt: call.now,
   };
-  const outcome = await configWrite(call.tenantId, repo.insertOidcClient(call.env.DB, client));
+  const event = clientEvent(call, client.clientId, "create");
+  const outcome = await configWrite(call.tenantId, repo.insertOidcClient(call.env.DB, client, event));
   if (outcome === "no_workspace") throw notFound("workspace");
   if (outcome === "taken") throw new ApiError("client_exists", undefined, { client_id: client.clientId });
-  await audit(call, client.clientId, "create");
   return { client, ...(secret === undefined ? {} : { secret }) };
 }
 
@@ -104,9 +96,9 @@ export async function updateOidcClient(call: WorkspaceCall, clientId: string, in
     newHash = await secretHash(secret);
   }
   const key = { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId };
-  const client = await configWrite(call.tenantId, repo.updateOidcClient(call.env.DB, key, settings, newHash, call.now));
+  const event = clientEvent(call, clientId, "update");
+  const client = await configWrite(call.tenantId, repo.updateOidcClient(call.env.DB, key, settings, newHash, event, call.now));
   if (!client) throw notFound("client");
-  await audit(call, clientId, "update");
   return { client, ...(secret === undefined ? {} : { secret }) };
 }
 
@@ -114,17 +106,20 @@ export async function updateOidcClient(call: WorkspaceCall, clientId: string, in
 export async function rotateOidcClientSecret(call: WorkspaceCall, clientId: string): Promise<{ client: OidcClientRow; secret: string }> {
   const secret = newOpaqueSecret();
   const key = { tenantId: call.tenantId, workspaceId: call.workspaceId, clientId };
-  const client = await repo.rotateOidcClientSecret(call.env.DB, key, await secretHash(secret), call.now);
+  const event = clientEvent(call, clientId, "rotate_secret");
+  const client = await repo.rotateOidcClientSecret(call.env.DB, key, await secretHash(secret), event, call.now);
   if (!client) {
     await getOidcClient(call, clientId); // 404 when absent; else it exists and is public
     throw new ApiError("public_client", undefined, { client_id: clientId });
   }
-  await audit(call, clientId, "rotate_secret");
   return { client, secret };
 }
 
 export async function deleteOidcClient(call: WorkspaceCall, clientId: string): Promise<void> {
-  if (!(await configWrite(call.tenantId, repo.deleteOidcClient(call.env.DB, call.tenantId, call.workspaceId, clientId))))
-    throw notFound("client");
-  await audit(call, clientId, "delete");
+  const event = clientEvent(call, clientId, "delete");
+  const deleted = await configWrite(
+    call.tenantId,
+    repo.deleteOidcClient(call.env.DB, call.tenantId, call.workspaceId, clientId, event, call.now),
+  );
+  if (!deleted) throw notFound("client");
 }

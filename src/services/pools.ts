@@ -5,8 +5,8 @@ import { relatedOrigins } from "../domain/relying-party";
 import type { Result } from "../domain/result";
 import { ApiError, invalidConfig, notFound } from "../errors";
 import type { PoolInput, PoolUpdate } from "../api/pool";
-import { recordAudit } from "../repo/audit";
 import { configWrite } from "../repo/config-cache";
+import { configChanged } from "./audit";
 import * as poolRepo from "../repo/pools";
 import type { PoolRow } from "../repo/pools";
 import type { Call } from "./call";
@@ -26,20 +26,6 @@ export async function getPool(call: Call, poolId: string): Promise<PoolRow> {
 
 export const listPools = (call: Call): Promise<PoolRow[]> => poolRepo.listPools(call.env.DB, call.tenantId);
 
-/** Audits a configuration change after it took effect (the pool writes are not batched with it). */
-export const auditConfig = (call: Call, resource: "pool" | "workspace", id: string, action: "create" | "update" | "delete") =>
-  recordAudit(
-    call.env.DB,
-    {
-      tenantId: call.tenantId,
-      poolId: resource === "pool" ? id : null,
-      actor: call.actor,
-      type: "config.changed",
-      details: { resource, id, action },
-    },
-    call.now,
-  );
-
 /** The merged configuration, with the related-origin limit checked across the tenant's pools of the same RP ID. */
 async function checkedConfig(call: Call, current: PoolConfig, input: PoolUpdate, poolId?: string): Promise<PoolConfig> {
   const cfg = orThrow(mergePool(current, input));
@@ -53,9 +39,9 @@ async function checkedConfig(call: Call, current: PoolConfig, input: PoolUpdate,
 export async function createPool(call: Call, input: PoolInput): Promise<PoolRow> {
   const cfg = await checkedConfig(call, POOL_DEFAULTS, input, input.id);
   const row: PoolRow = { tenantId: call.tenantId, id: input.id ?? newId(), ...cfg, createdAt: call.now, updatedAt: call.now };
-  if (!(await configWrite(call.tenantId, poolRepo.insertPool(call.env.DB, row))))
+  const event = configChanged(call, { resource: "pool", id: row.id, action: "create" });
+  if (!(await configWrite(call.tenantId, poolRepo.insertPool(call.env.DB, row, event, call.now))))
     throw new ApiError("pool_exists", "a pool with this id already exists", { id: row.id });
-  await auditConfig(call, "pool", row.id, "create");
   return row;
 }
 
@@ -63,15 +49,15 @@ export async function updatePool(call: Call, poolId: string, input: PoolUpdate):
   const current = await getPool(call, poolId);
   const cfg = await checkedConfig(call, current, input, poolId);
   const row: PoolRow = { ...current, ...cfg, updatedAt: call.now };
-  if (!(await configWrite(call.tenantId, poolRepo.updatePool(call.env.DB, row)))) throw notFound("pool");
-  await auditConfig(call, "pool", poolId, "update");
+  const event = configChanged(call, { resource: "pool", id: poolId, action: "update" });
+  if (!(await configWrite(call.tenantId, poolRepo.updatePool(call.env.DB, row, event, call.now)))) throw notFound("pool");
   return row;
 }
 
 export async function deletePool(call: Call, poolId: string): Promise<void> {
   if (poolId === ADMIN_POOL) throw new ApiError("reserved_pool");
-  const res = await configWrite(call.tenantId, poolRepo.deletePoolIfUnused(call.env.DB, call.tenantId, poolId));
+  const event = configChanged(call, { resource: "pool", id: poolId, action: "delete" });
+  const res = await configWrite(call.tenantId, poolRepo.deletePoolIfUnused(call.env.DB, call.tenantId, poolId, event, call.now));
   if (res === "missing") throw notFound("pool");
   if (res === "in_use") throw new ApiError("pool_in_use");
-  await auditConfig(call, "pool", poolId, "delete");
 }

@@ -9,7 +9,8 @@ import type { PoolRow } from "../repo/pools";
 import * as workspaceRepo from "../repo/workspaces";
 import type { WorkspaceRow, WorkspaceWithPools } from "../repo/workspaces";
 import type { Call } from "./call";
-import { auditConfig, orThrow } from "./pools";
+import { configChanged } from "./audit";
+import { orThrow } from "./pools";
 import { ADMIN_WORKSPACE } from "./user-token";
 
 /** A workspace with the rows of its pools, in position order. */
@@ -56,10 +57,10 @@ export async function createWorkspace(call: Call, input: WorkspaceInput): Promis
     createdAt: call.now,
     updatedAt: call.now,
   };
-  if (!(await configWrite(call.tenantId, workspaceRepo.insertWorkspace(call.env.DB, w)))) {
+  const event = configChanged(call, { resource: "workspace", id: w.id, action: "create" });
+  if (!(await configWrite(call.tenantId, workspaceRepo.insertWorkspace(call.env.DB, w, event, call.now)))) {
     throw new ApiError("workspace_exists", "a workspace with this id already exists", { id: w.id });
   }
-  await auditConfig(call, "workspace", w.id, "create");
   return w;
 }
 
@@ -68,13 +69,14 @@ export async function updateWorkspace(call: Call, id: string, input: WorkspaceUp
   const mechanisms = orThrow(checkWorkspaceMechanisms(input.authentication_mechanisms ?? current.mechanisms));
   const poolIds = input.identity_pools ? await checkPools(call, input.identity_pools) : current.poolIds;
   const w: WorkspaceWithPools = { ...current, name: input.name?.trim() ?? current.name, mechanisms, poolIds, updatedAt: call.now };
-  if (!(await configWrite(call.tenantId, workspaceRepo.updateWorkspace(call.env.DB, w)))) throw notFound("workspace");
-  await auditConfig(call, "workspace", id, "update");
+  const event = configChanged(call, { resource: "workspace", id, action: "update" });
+  if (!(await configWrite(call.tenantId, workspaceRepo.updateWorkspace(call.env.DB, w, event, call.now)))) throw notFound("workspace");
   return w;
 }
 
 export async function deleteWorkspace(call: Call, id: string): Promise<void> {
   if (id === ADMIN_WORKSPACE) throw new ApiError("reserved_workspace");
-  if (!(await configWrite(call.tenantId, workspaceRepo.deleteWorkspace(call.env.DB, call.tenantId, id)))) throw notFound("workspace");
-  await auditConfig(call, "workspace", id, "delete");
+  const event = configChanged(call, { resource: "workspace", id, action: "delete" });
+  const deleted = await configWrite(call.tenantId, workspaceRepo.deleteWorkspace(call.env.DB, call.tenantId, id, event, call.now));
+  if (!deleted) throw notFound("workspace");
 }

@@ -6,7 +6,7 @@
 import { env, SELF } from "cloudflare:test";
 import { calculatePKCECodeChallenge, randomPKCECodeVerifier } from "openid-client";
 import { CLIENT_DEFAULTS } from "../../src/domain/oidc";
-import { insertOidcClient } from "../../src/repo/oidc-clients";
+import { insertClientFixture } from "./oidc-client";
 import { json, ORIGIN, sys, uid } from "./api";
 
 export type Message = { to: string; purpose: string; code: string };
@@ -21,7 +21,7 @@ export async function messagesTo(to: string): Promise<Message[]> {
 export async function publicClient(wid: string, o: { redirect: string; scopes: string[]; name?: string }): Promise<string> {
   const clientId = uid("client");
   const now = Date.now();
-  await insertOidcClient(env.DB, {
+  await insertClientFixture(env.DB, {
     ...CLIENT_DEFAULTS,
     tenantId: "default",
     workspaceId: wid,
