@@ -477,6 +477,38 @@ describe("storage faults at every call of the OpenID Provider and session-ending
     });
   });
 
+  it("system API: deleting a user's last passkey ends the sessions", async () => {
+    const passkeyPath = (userId: string, id: string) => sysPath(`/pools/${smart.pool}/users/${userId}/webauthn/${id}`);
+    const onlyPasskey = async (userId: string) =>
+      (await env.DB.prepare("SELECT id FROM credentials WHERE user_id = ? AND type = 'webauthn'").bind(userId).first<{ id: string }>())?.id;
+    await check({
+      name: "system passkey delete (the last one)",
+      prepare: async () => {
+        const e = await enrolled(smart.pool, "smart");
+        await wholeFlow(e.auth);
+        return { ...e, id: (await onlyPasskey(e.user.id))! };
+      },
+      step: (c, b) => send(b, "DELETE", passkeyPath(c.user.id, c.id), { token: SYS }),
+      success: 204,
+      watch: OIDC_TABLES,
+      committed: async (c) => {
+        expect(await onlyPasskey(c.user.id)).toBeUndefined();
+        expect(await liveOfUser(c.user.id)).toEqual({ sessions: 0, refresh: 0, codes: 0 });
+      },
+      retry: async (c) => {
+        if ((await onlyPasskey(c.user.id)) === undefined)
+          expect(await liveOfUser(c.user.id), "a user without a passkey has no live session or refresh token").toEqual({
+            sessions: 0,
+            refresh: 0,
+            codes: 0,
+          });
+        const again = await send(env, "DELETE", passkeyPath(c.user.id, c.id), { token: SYS });
+        expect([204, 404], await again.text()).toContain(again.status);
+        expect(await liveOfUser(c.user.id)).toEqual({ sessions: 0, refresh: 0, codes: 0 });
+      },
+    });
+  });
+
   it("self-service: passkey delete and rename", async () => {
     const selfPath = (id: string) => `/default/${smart.wid}/identity/v2/self/webauthn/${id}`;
     const prepare = async () => {

@@ -19,7 +19,7 @@ import { revokeRefreshFamily, rotateRefreshToken } from "../src/repo/oidc-refres
 import {
   createOidcSessionStmt,
   endOidcSession,
-  endUserOidcSessions,
+  endUserOidcSessionsStmts,
   type OidcSessionRow,
   readAuthorizationContext,
   readValidOidcSession,
@@ -405,9 +405,10 @@ describe("provider sessions", () => {
     const second = await newSession(user.id);
     await newCode(client, second.row);
     const bystander = await redeemed();
-    expect(await endUserOidcSessions(db, "other", user.id, Date.now())).toBe(0);
+    const endAll = async (tid: string) => (await db.batch(endUserOidcSessionsStmts(db, tid, user.id, Date.now()))).at(-1)?.meta.changes;
+    expect(await endAll("other")).toBe(0);
     expect(await liveTokens(familyId)).toBe(1);
-    expect(await endUserOidcSessions(db, T, user.id, Date.now())).toBe(2);
+    expect(await endAll(T)).toBe(2);
     expect(await count("oidc_sessions", "user_id = ?", user.id)).toBe(0);
     expect(await count("oidc_codes", "user_id = ?", user.id)).toBe(0);
     expect(await liveTokens(user.id, "user_id")).toBe(0);

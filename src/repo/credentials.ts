@@ -2,25 +2,18 @@
  * Passkey rows of the credentials table. Writes that must hold under concurrency are single SQL statements in one
  * D1 batch: the consumed challenge (primary key) and a conditional insert bounded by the user's capacity.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { orm } from "../db/client";
 import { credentials, pools } from "../db/schema";
 import { auditIfStmt, type AuditEvent } from "./audit";
 import { Fragment, prepareFragment, sqlOf } from "./counters";
 import { isUniqueViolation } from "./errors";
+import { endUserOidcSessionsStmts } from "./oidc-sessions";
 import type { PoolRow } from "./pools";
 import { mapped, rowMapper } from "./rows";
 import { type CredentialRow, credentialRow, type UserWithData, userOf, userStmts } from "./users";
 
 export type { CredentialRow };
-
-export async function userPasskeys(d1: D1Database, tenantId: string, userId: string): Promise<CredentialRow[]> {
-  return orm(d1)
-    .select()
-    .from(credentials)
-    .where(and(eq(credentials.tenantId, tenantId), eq(credentials.userId, userId), eq(credentials.type, "webauthn")))
-    .orderBy(asc(credentials.createdAt), asc(credentials.id));
-}
 
 export async function passkeyByCredentialId(d1: D1Database, tenantId: string, credentialId: string): Promise<CredentialRow | undefined> {
   return orm(d1)
@@ -303,13 +296,24 @@ export async function registerPasskey(
   }
 }
 
-/** Deletes one passkey (and audits it) in one batch; false when no such passkey. */
+/**
+ * Deletes one passkey (an administrator's delete, which may take the last one) and audits it in one batch; when it is
+ * the user's last passkey, the same batch ends the user's provider sessions and refresh tokens (without a passkey the
+ * user cannot prove what they claim). False when no such passkey.
+ */
 export async function deletePasskey(d1: D1Database, t: PasskeyRef, audit: AuditEvent, now: number): Promise<boolean> {
   const binds = resolvedBinds(t);
-  const [, del] = await d1.batch([
+  const last = {
+    sql: `EXISTS (SELECT 1 FROM credentials WHERE ${RESOLVED})
+      AND (SELECT count(*) FROM credentials WHERE user_id = ? AND type = 'webauthn') = 1`,
+    binds: [...binds, t.userId],
+  };
+  const results = await d1.batch([
     auditIfStmt(d1, audit, now, `SELECT 1 FROM credentials WHERE ${RESOLVED}`, binds),
+    ...endUserOidcSessionsStmts(d1, t.tenantId, t.userId, now, last),
     d1.prepare(`DELETE FROM credentials WHERE ${RESOLVED} RETURNING id`).bind(...binds),
   ]);
+  const del = results.at(-1);
   return (del!.results?.length ?? 0) === 1;
 }
 

@@ -11,7 +11,6 @@ import type { OidcClientRow } from "./oidc-clients";
 
 export type OidcSessionRow = typeof oidcSessions.$inferSelect;
 
-/** Stores a new session. One statement. */
 /** The insert of a provider session, for the commit batch of the sign-in that starts it. */
 export function createOidcSessionStmt(d1: D1Database, row: OidcSessionRow): D1PreparedStatement {
   return statementOf(d1, orm(d1).insert(oidcSessions).values(row));
@@ -109,19 +108,22 @@ export async function endOidcSession(
 }
 
 /**
- * Ends every session of a user (deactivation, deletion, losing the last passkey, "log out everywhere"): deletes the
- * sessions and codes and revokes every refresh token of the user, whichever session issued it. One batch; returns
- * the number of sessions ended.
+ * Ends every session of a user (deactivation, losing the last passkey; deletion cascades): deletes the sessions and
+ * codes and revokes every refresh token of the user, whichever session issued it. Statements for the batch of the
+ * change that must not commit without them; with `when` (a SQL condition and its binds) they take effect only where
+ * it holds (a passkey delete that takes the last one). The last statement deletes the sessions.
  */
-export async function endUserOidcSessions(d1: D1Database, tenantId: string, userId: string, now: number): Promise<number> {
-  const results = await d1.batch(endUserOidcSessionsStmts(d1, tenantId, userId, now));
-  return results[results.length - 1]?.meta.changes ?? 0;
-}
-
-/** The statements of `endUserOidcSessions`, for the batch of a change that must not commit without them (deactivation). */
-export function endUserOidcSessionsStmts(d1: D1Database, tenantId: string, userId: string, now: number): D1PreparedStatement[] {
+export function endUserOidcSessionsStmts(
+  d1: D1Database,
+  tenantId: string,
+  userId: string,
+  now: number,
+  when?: { sql: string; binds: unknown[] },
+): D1PreparedStatement[] {
+  const where = when ? `user_id = ? AND ${when.sql}` : "user_id = ?";
+  const binds = [userId, ...(when?.binds ?? [])];
   return [
-    ...endStatements(d1, tenantId, "user_id = ?", [userId], now),
-    d1.prepare("DELETE FROM oidc_sessions WHERE tenant_id = ? AND user_id = ?").bind(tenantId, userId),
+    ...endStatements(d1, tenantId, where, binds, now),
+    d1.prepare(`DELETE FROM oidc_sessions WHERE tenant_id = ? AND ${where}`).bind(tenantId, ...binds),
   ];
 }

@@ -7,7 +7,6 @@ import type { PoolRow } from "../repo/pools";
 import type { UserWithData } from "../repo/users";
 import type { AuditEvent } from "../repo/audit";
 import * as credentialRepo from "../repo/credentials";
-import { endUserOidcSessions } from "../repo/oidc-sessions";
 import type { CredentialRow, PasskeyRef } from "../repo/credentials";
 import { beginRegistration, completeRegistration, completionAsk, registrationChallenge } from "../webauthn/registration";
 import type { Call } from "./call";
@@ -81,12 +80,11 @@ export async function updatePasskeyName(call: Call, r: UserRef, ref: string, nam
   if (!(await credentialRepo.renamePasskey(call.env.DB, passkeyRef(call, r, ref), value, audit, call.now))) throw notFound("passkey");
 }
 
-/** An administrator may remove a user's last passkey. */
+/**
+ * An administrator may remove a user's last passkey; then the user's provider sessions and refresh tokens end in the
+ * same batch (issue 10).
+ */
 export async function deletePasskey(call: Call, r: UserRef, ref: string): Promise<void> {
   const audit = passkeyAudit(call, r, "passkey.deleted", ref);
   if (!(await credentialRepo.deletePasskey(call.env.DB, passkeyRef(call, r, ref), audit, call.now))) throw notFound("passkey");
-  // Without a passkey the user cannot prove what the provider sessions and refresh tokens claim: they end (issue 10).
-  if ((await credentialRepo.userPasskeys(call.env.DB, call.tenantId, r.userId)).length === 0) {
-    await endUserOidcSessions(call.env.DB, call.tenantId, r.userId, call.now);
-  }
 }
